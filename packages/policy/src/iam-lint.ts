@@ -7,40 +7,31 @@ import type { PolicyFinding } from './types.js';
 
 /**
  * IAM actions whose Service Authorization Reference entry lists no resource type, so the
- * only valid `Resource` is `"*"` (they may still take condition keys). Checked one by one
- * against the Service Authorization Reference; see docs/policies.md for the sources.
- * Lower case; extend per call with `lintIamStatements(..., { unscopableActions })`.
+ * only valid `Resource` is `"*"` (they may still take condition keys). Each entry was
+ * checked against the Service Authorization Reference (see docs/policies.md, "Actions that
+ * cannot be scoped", for the verification status of each). Lower case; extend per call with
+ * `lintIamStatements(..., { unscopableActions })` after checking the reference.
+ *
+ * Not here on purpose: `securityhub:BatchUpdateFindings` (resource type `hub`: scope it to
+ * `arn:aws:securityhub:<region>:<account>:hub/default`) and `securityhub:BatchImportFindings`
+ * (resource type `product*`).
  */
 export const UNSCOPABLE_ACTIONS: readonly string[] = Object.freeze([
-  // AWS IoT: account-level endpoint lookup.
+  // AWS IoT: account-level calls.
   'iot:describeendpoint',
+  'iot:describeeventconfigurations',
+  'iot:updateeventconfigurations',
+  'iot:getindexingconfiguration',
+  'iot:updateindexingconfiguration',
   // X-Ray: the Lambda tracing write path (tracing: lambda: true).
   'xray:puttracesegments',
   'xray:puttelemetryrecords',
   'xray:getsamplingrules',
   'xray:getsamplingtargets',
-  // CloudWatch: metrics (EMF goes through logs; direct PutMetricData is scoped by the cloudwatch:namespace condition).
+  // CloudWatch metrics: no resource type; restrict with the cloudwatch:namespace condition key.
   'cloudwatch:putmetricdata',
-  // Security Hub: BatchUpdateFindings is authorised on the findings' product/account via conditions, not a resource.
-  'securityhub:batchupdatefindings',
   // Systems Manager OpsCenter: CreateOpsItem has no resource type.
   'ssm:createopsitem',
-  // KMS: account-level operations.
-  'kms:createkey',
-  'kms:listaliases',
-  'kms:listkeys',
-  // AWS IoT: calls without a resource type.
-  'iot:createkeysandcertificate',
-  'iot:createcertificatefromcsr',
-  'iot:registercertificatewithoutca',
-  'iot:getregistrationcode',
-  'iot:listthings',
-  'iot:listcertificates',
-  'iot:listretainedmessages',
-  // EC2 network interfaces for Lambda in a VPC.
-  'ec2:describenetworkinterfaces',
-  // STS: caller identity.
-  'sts:getcalleridentity',
 ]);
 
 /** Options of {@link lintIamStatements}. */
