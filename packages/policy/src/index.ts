@@ -16,6 +16,7 @@ export type { CredentialProviderKeys, CredentialProviderResourcesOptions } from 
 export {
   CREDENTIAL_PROVIDER_PRINCIPAL,
   CREDENTIALS_THING,
+  escapePolicyVariablesForCloudFormation,
   renderCredentialProviderResources,
   renderCredentialProviderRolePolicy,
   renderCredentialProviderTrustPolicy,
