@@ -119,13 +119,14 @@ const SCOPE_VARS = [THING_VAR, CN_VAR];
  * unresolved) cannot match a resource of another device: either it has no wildcard at all
  * (one fixed name), or a thing-identity variable forms a whole level (`/`-delimited)
  * before the first wildcard. `${iot:ClientId}` counts as a thing identity only when
- * `clientIdBound` (iot:Connect pins client ids to the thing); otherwise it counts as a wildcard. `${thing}*` is not scoped: it also matches any thing whose
- * name starts with this one's (`VIN_ecu1` -> `VIN_ecu10`).
+ * `clientIdBound` (iot:Connect pins client ids to the thing); otherwise it counts as a
+ * wildcard. `${thing}*` is not scoped: it also matches any thing whose name starts with
+ * this one's (`VIN_ecu1` -> `VIN_ecu10`).
  */
 export function isThingScoped(rawName: string, wildcards: string, clientIdBound: boolean): boolean {
   // An unbound ${iot:ClientId} is whatever the device sends: as good as a wildcard.
   const name = clientIdBound ? rawName : rawName.split(CLIENT_ID_VAR).join('*');
-  const effectiveWildcards = clientIdBound || wildcards.includes('*') ? wildcards : `${wildcards}*`;
+  const effectiveWildcards = wildcards.includes('*') ? wildcards : `${wildcards}*`;
   let first = -1;
   for (let i = 0; i < name.length; i++) {
     if (effectiveWildcards.includes(name[i] ?? '')) {
@@ -168,22 +169,30 @@ function strings(values: ResourceValue[] | undefined): string[] {
   return (values ?? []).filter((v): v is string => typeof v === 'string');
 }
 
-/** Does this Allow statement bind client ids to the thing (so `${iot:ClientId}` is the thing name)? */
-function bindsClientId(statement: ParsedStatement): boolean {
-  if (statement.effect !== 'Allow' || !statement.actions || !statement.resources) return false;
-  const grantsConnect = statement.actions.some((a) => expandIotAction(a).includes('iot:connect'));
-  if (!grantsConnect) return false;
+/**
+ * How an Allow statement grants iot:Connect: not at all, only to client ids bound to the
+ * thing (or fixed client ids), or to client ids the device chooses.
+ */
+function connectBinding(statement: ParsedStatement): 'none' | 'bound' | 'unbound' {
+  if (statement.effect !== 'Allow') return 'none';
+  if (statement.notActions) {
+    const excludesConnect = statement.notActions.some((a) => expandIotAction(a).includes('iot:connect'));
+    return excludesConnect ? 'none' : 'unbound';
+  }
+  const grantsConnect = (statement.actions ?? []).some((a) => expandIotAction(a).includes('iot:connect'));
+  if (!grantsConnect) return 'none';
+  if (statement.notResources) return 'unbound';
   let sawClient = false;
   for (const r of strings(statement.resources)) {
     const c = classify(r, 'client');
-    if (c.kind === 'any') return false;
+    if (c.kind === 'any') return 'unbound';
     if (c.kind === 'typed') {
       sawClient = true;
-      if (!isThingScoped(c.name, '*?', false) || c.name.includes(CLIENT_ID_VAR)) return false;
-      if (c.name.includes(THING_VAR) && !conditionRequiresAttached(statement)) return false;
+      if (!isThingScoped(c.name, '*?', false)) return 'unbound';
+      if (c.name.includes(THING_VAR) && !conditionRequiresAttached(statement)) return 'unbound';
     }
   }
-  return sawClient;
+  return sawClient ? 'bound' : 'none';
 }
 
 const KIND_CODE: Record<DataPlaneKind, PolicyFindingCode> = {
@@ -372,7 +381,9 @@ function mentionsVariable(value: unknown, depth = 0): boolean {
 export function analyzeIotPolicy(doc: unknown): PolicyFinding[] {
   const policy = parsePolicyDocument(doc);
   const sink = new FindingSink();
-  const clientIdBound = policy.statements.some(bindsClientId);
+  // ${iot:ClientId} is the thing's identity only if every Connect grant pins the client id.
+  const bindings = policy.statements.map(connectBinding);
+  const clientIdBound = bindings.includes('bound') && !bindings.includes('unbound');
   for (const statement of policy.statements) {
     if (statement.effect === 'Allow') checkStatement(statement, clientIdBound, sink);
   }

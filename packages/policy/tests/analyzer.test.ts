@@ -123,6 +123,27 @@ describe('analyzeIotPolicy: details', () => {
     }
   });
 
+  it('${iot:ClientId} topics are broad when any statement lets the device pick its client id', () => {
+    const bound = { Effect: 'Allow', Action: 'iot:Connect', Resource: `${ARN}:client/fixed-id` };
+    const topic = {
+      Effect: 'Allow',
+      Action: 'iot:Publish',
+      Resource: `${ARN}:topic/ecus/\${iot:ClientId}/telemetry`,
+    };
+    expect(analyzeIotPolicy({ Version: '2012-10-17', Statement: [bound, topic] })).toEqual([]);
+    for (const loose of [
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: `${ARN}:client/*` },
+      { Effect: 'Allow', Action: 'iot:*', Resource: `${ARN}:client/x*` },
+      { Effect: 'Allow', NotAction: 'iot:Publish', Resource: `${ARN}:client/fixed-id` },
+      { Effect: 'Allow', Action: 'iot:Connect', NotResource: `${ARN}:client/admin` },
+    ]) {
+      const codes = analyzeIotPolicy({ Version: '2012-10-17', Statement: [bound, topic, loose] })
+        .filter((f) => f.statement === 1)
+        .map((f) => f.code);
+      expect(codes).toEqual(['TOPIC_NOT_THING_SCOPED']);
+    }
+  });
+
   it('a resource of another type does not count for an action (publish on a client ARN grants nothing)', () => {
     expect(
       analyzeIotPolicy({
