@@ -9,7 +9,7 @@
  * - {@link renderQuarantinePolicy}
  * - {@link renderCredentialProviderRolePolicy}, {@link renderCredentialProviderTrustPolicy},
  *   {@link renderCredentialProviderResources}
- * - {@link analyzeIotPolicy}, {@link lintIamStatements}, {@link iotPolicySize}
+ * - {@link analyzeIotPolicy}, {@link lintIamStatements}, {@link lintCloudFormationIam}, {@link iotPolicySize}
  */
 export { analyzeIotPolicy, isThingScoped, severityOf } from './analyzer.js';
 export type { CredentialProviderKeys, CredentialProviderResourcesOptions } from './credential-provider.js';
@@ -22,8 +22,8 @@ export {
   renderCredentialProviderTrustPolicy,
 } from './credential-provider.js';
 export * from './errors.js';
-export type { IamLintOptions } from './iam-lint.js';
-export { lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
+export type { IamLintOptions, IamTemplateFinding } from './iam-lint.js';
+export { lintCloudFormationIam, lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
 export {
   iotPolicyName,
   iotPolicySize,

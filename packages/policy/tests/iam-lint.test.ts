@@ -1,8 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are literal ${...}
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ecuCredentialResources } from '../scripts/ecu-credentials.js';
 import type { PolicyFindingCode } from '../src/index.js';
-import { lintIamStatements, MalformedPolicyError, UNSCOPABLE_ACTIONS } from '../src/index.js';
+import {
+  lintCloudFormationIam,
+  lintIamStatements,
+  MalformedPolicyError,
+  UNSCOPABLE_ACTIONS,
+} from '../src/index.js';
 
 const TABLE = { 'Fn::GetAtt': ['CommandsTable', 'Arn'] };
 
@@ -168,5 +174,63 @@ describe('lintIamStatements: malformed', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('lintCloudFormationIam', () => {
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ],
+  };
+
+  it('finds problems in inline role policies and policy resources, with their location', () => {
+    const template = {
+      Resources: {
+        SenderRole: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: trust,
+            Policies: [
+              {
+                PolicyName: 'ok',
+                PolicyDocument: {
+                  Statement: [{ Effect: 'Allow', Action: 'xray:PutTraceSegments', Resource: '*' }],
+                },
+              },
+              {
+                PolicyName: 'bad',
+                PolicyDocument: { Statement: { Effect: 'Allow', Action: 'kms:*', Resource: TABLE } },
+              },
+            ],
+          },
+        },
+        Extra: {
+          Type: 'AWS::IAM::ManagedPolicy',
+          Properties: {
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }] },
+          },
+        },
+        Table: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 'x' } },
+      },
+    };
+    expect(lintCloudFormationIam(template).map((f) => [f.location, f.code])).toEqual([
+      ['SenderRole.Policies[1]', 'IAM_SERVICE_WILDCARD_ACTION'],
+      ['Extra', 'IAM_WILDCARD_RESOURCE'],
+    ]);
+  });
+
+  it('passes the credential-provider resources of this service', () => {
+    expect(lintCloudFormationIam(ecuCredentialResources())).toEqual([]);
+  });
+
+  it('ignores a template without resources, and rejects a malformed policy document', () => {
+    expect(lintCloudFormationIam({})).toEqual([]);
+    expect(() =>
+      lintCloudFormationIam({
+        Resources: { R: { Type: 'AWS::IAM::Policy', Properties: { PolicyDocument: 'x' } } },
+      }),
+    ).toThrow(MalformedPolicyError);
   });
 });
