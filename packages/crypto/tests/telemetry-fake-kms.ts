@@ -28,14 +28,23 @@ function aad(keyArn: string, context: Record<string, string> | undefined): Buffe
 
 export interface FakeKms {
   keyArns: readonly string[];
-  /** The next `count` Decrypt calls fail with the named service error (e.g. ThrottlingException). */
-  failNextDecrypts(count: number, name: string): void;
+  /** The next `count` Decrypt calls (matching `when`, if given) fail with the named service error (e.g. ThrottlingException). */
+  failNextDecrypts(
+    count: number,
+    name: string,
+    when?: (input: { EncryptionContext?: Record<string, string> }) => boolean,
+  ): void;
 }
 
 /** Installs the fake on a stub. Keys are the given ARNs; each gets its own random master secret. */
 export function installFakeKms(stub: KmsStub, keyArns: readonly string[]): FakeKms {
   const masters = new Map(keyArns.map((arn) => [arn, randomBytes(32)]));
-  let failures: { count: number; name: string } = { count: 0, name: '' };
+  type Failures = {
+    count: number;
+    name: string;
+    when?: (input: { EncryptionContext?: Record<string, string> }) => boolean;
+  };
+  let failures: Failures = { count: 0, name: '' };
   const wrap = (arn: string, master: Buffer, plaintext: Uint8Array, context?: Record<string, string>) => {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', master, iv);
@@ -79,7 +88,7 @@ export function installFakeKms(stub: KmsStub, keyArns: readonly string[]): FakeK
         CiphertextBlob?: Uint8Array;
         EncryptionContext?: Record<string, string>;
       }) => {
-        if (failures.count > 0) {
+        if (failures.count > 0 && (failures.when === undefined || failures.when(input))) {
           failures = { ...failures, count: failures.count - 1 };
           throw new KMSServiceException({
             name: failures.name,
@@ -117,8 +126,8 @@ export function installFakeKms(stub: KmsStub, keyArns: readonly string[]): FakeK
     );
   return {
     keyArns,
-    failNextDecrypts(count, name) {
-      failures = { count, name };
+    failNextDecrypts(count, name, when) {
+      failures = when === undefined ? { count, name } : { count, name, when };
     },
   };
 }
