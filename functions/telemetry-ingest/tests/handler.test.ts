@@ -66,6 +66,7 @@ let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let doc: DynamoDBDocumentClient;
 let handler: Handler;
 let batchHandler: Handler;
+let kinesisHandler: Handler;
 let stdout: MockInstance<typeof process.stdout.write>;
 let stderr: MockInstance<typeof process.stderr.write>;
 const written: string[] = [];
@@ -169,9 +170,10 @@ beforeAll(async () => {
   };
   stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
   stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  ({ handler, batchHandler } = (await import('../src/handler.js')) as unknown as {
+  ({ handler, batchHandler, kinesisHandler } = (await import('../src/handler.js')) as unknown as {
     handler: Handler;
     batchHandler: Handler;
+    kinesisHandler: Handler;
   });
 });
 
@@ -432,6 +434,36 @@ describe('SQS batches', () => {
     };
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[4]?.messageId }]);
+    expect(await rows(THING_A)).toHaveLength(1);
+    expect(await rows(THING_B)).toHaveLength(0);
+  });
+});
+
+describe('Kinesis batches', () => {
+  it('stores good records and reports only the transient failure by sequence number', async () => {
+    const good = await ruleEvent({});
+    const throttled = await ruleEvent({ thing: THING_B });
+    const records = [good, { not: 'an envelope' }, throttled].map((body, i) => ({
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: String(body.thingName ?? 'x'),
+        sequenceNumber: `4959${i}`,
+        data: Buffer.from(JSON.stringify(body)).toString('base64'),
+        approximateArrivalTimestamp: 1795599000.1,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:4959${i}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::111122223333:role/cv-security-test-telemetryIngestBatch',
+      awsRegion: REGION,
+      eventSourceARN: 'arn:aws:kinesis:eu-west-1:111122223333:stream/cv-security-test-telemetry',
+    }));
+    fake.failNextDecrypts(1, 'ThrottlingException', (input) => input.EncryptionContext?.thing === THING_B);
+
+    const response = await kinesisHandler({ Records: records }, ctx);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '49592' }] });
     expect(await rows(THING_A)).toHaveLength(1);
     expect(await rows(THING_B)).toHaveLength(0);
   });
