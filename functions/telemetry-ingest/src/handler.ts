@@ -53,7 +53,9 @@ const deps: IngestDeps = {
 function record(outcome: IngestOutcome): void {
   if (outcome.result === 'dropped') {
     metrics.addMetric('MessagesDropped', MetricUnit.Count, 1);
-    metrics.addMetric(`MessagesDropped_${outcome.reason}`, MetricUnit.Count, 1);
+    const byReason = metrics.singleMetric();
+    byReason.addDimension('reason', outcome.reason);
+    byReason.addMetric('MessagesDroppedByReason', MetricUnit.Count, 1);
     logger.warn('message dropped', {
       reason: outcome.reason,
       thingName: outcome.thingName,

@@ -493,7 +493,7 @@ describe('logs', () => {
     expect(log).toContain('"message":"message dropped"');
     expect(log).toContain('"reason":"context-mismatch"');
     expect(log).toContain('"_aws":'); // EMF metrics
-    expect(log).toContain('MessagesDropped_tampered');
+    expect(log).toContain('"reason":"tampered","MessagesDroppedByReason":1');
     for (const secret of [String(SECRET_ODOMETER), String(SECRET_LAT), SECRET_DETAIL])
       expect(log).not.toContain(secret);
     for (const esdk of ciphertexts) expect(log).not.toContain(esdk.slice(8, 48));
