@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  createTelemetryDecryptor,
+  createTelemetryEncryptor,
+  createTelemetryMaterialsManager,
   parseTelemetryEnvelope,
   parseTelemetryEnvelopeObject,
   serializeTelemetryEnvelope,
@@ -114,6 +119,50 @@ describe('telemetry envelope parser (properties)', () => {
         const error = thrown(() => parseTelemetryEnvelope(payload, { maxBytes: cap }));
         expect((error as TelemetryDecryptError).reason).toBe('oversize');
       }),
+    );
+  });
+});
+
+describe('telemetry decrypt on altered messages (properties)', () => {
+  const keyring = new RawAesKeyringNode({
+    keyNamespace: 'cv-test',
+    keyName: 'telemetry',
+    unencryptedMasterKey: new Uint8Array(randomBytes(32)),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
+  const encryptor = createTelemetryEncryptor({ materials: keyring, frameLength: 128 });
+  const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring) });
+  const expected = { thing: '1HGCM82633A004352_gw-01', kind: 'telemetry' as const };
+
+  it('rejects every single-byte alteration or truncation with a permanent TelemetryDecryptError', async () => {
+    const { envelope } = await encryptor.encrypt({
+      thingName: expected.thing,
+      kind: expected.kind,
+      data: { location: { lat: 1, lon: 2 }, pad: 'p'.repeat(300) },
+    });
+    const bytes = Buffer.from(envelope.esdk, 'base64');
+    const alteration = fc.oneof(
+      fc.record({ at: fc.nat({ max: bytes.length - 1 }), mask: fc.integer({ min: 1, max: 255 }) }),
+      fc.record({ cut: fc.integer({ min: 0, max: bytes.length - 1 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(alteration, async (change) => {
+        const altered = Buffer.from(bytes);
+        let esdk: Buffer;
+        if ('cut' in change) esdk = altered.subarray(0, change.cut);
+        else {
+          altered[change.at] = (altered[change.at] ?? 0) ^ change.mask;
+          esdk = altered;
+        }
+        const error = await decryptor
+          .decrypt({ ...envelope, esdk: esdk.toString('base64') || 'AAAA' }, expected)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error).toBeInstanceOf(TelemetryDecryptError);
+      }),
+      { numRuns: 300 },
     );
   });
 });

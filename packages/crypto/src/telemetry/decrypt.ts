@@ -9,7 +9,7 @@ import {
 import { contextMatches, type TelemetryContext } from './context.js';
 import { TELEMETRY_SUITE } from './encrypt.js';
 import type { TelemetryEnvelope } from './envelope.js';
-import { TelemetryDecryptError, TelemetryKeyUnavailableError } from './errors.js';
+import { TelemetryDecryptError, TelemetryError, TelemetryKeyUnavailableError } from './errors.js';
 
 /** KMS errors that mean "this data key will never decrypt here": the message is dropped, not retried. */
 const PERMANENT_KMS_ERRORS: Readonly<Record<string, 'tampered' | 'wrong-key'>> = {
@@ -36,7 +36,8 @@ export interface DecryptedTelemetry {
 export interface TelemetryDecryptor {
   /**
    * Decrypts the envelope's Encryption SDK message for exactly `expected` (`{ thing, kind }`).
-   * Throws {@link TelemetryDecryptError} (permanent: drop) or {@link TelemetryKeyUnavailableError} (transient: retry).
+   * Throws {@link TelemetryDecryptError} (permanent: drop); anything else, {@link TelemetryKeyUnavailableError}
+   * included, is transient: retry.
    */
   decrypt(envelope: TelemetryEnvelope, expected: TelemetryContext): Promise<DecryptedTelemetry>;
 }
@@ -145,5 +146,21 @@ function classify(cause: unknown, keyRequested: boolean, messageId: string): Err
   if (/unencryptedDataKey has not been set|Unable to decrypt data key/i.test(text)) {
     return new TelemetryDecryptError('wrong-key', 'no keyring could decrypt the data key', { messageId });
   }
-  return new TelemetryDecryptError('tampered', 'authentication failed', { messageId });
+  if (TAMPER_SIGNS.some((sign) => text.includes(sign))) {
+    return new TelemetryDecryptError('tampered', 'authentication failed', { messageId });
+  }
+  // Not a known permanent failure: let it be retried (retries are bounded by the event source and end in a DLQ).
+  return new TelemetryError('unexpected failure while decrypting', { cause });
 }
+
+/** Encryption SDK failures, after the data key was obtained, that mean the message bytes were altered. */
+const TAMPER_SIGNS = [
+  'Commitment does not match',
+  'unable to authenticate data',
+  'sequence out of order',
+  'Malformed sequenceNumber',
+  'Final frame length exceeds',
+  'Incomplete message',
+  'Context does not contain required public key',
+  'Overflow',
+];
