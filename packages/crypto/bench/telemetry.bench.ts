@@ -3,7 +3,12 @@
  * same plaintext, in the same run. Run: `pnpm bench --project @cv/crypto` (or `pnpm vitest bench --run --project @cv/crypto`).
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/client-node';
+import {
+  buildClient,
+  CommitmentPolicy,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+} from '@aws-crypto/client-node';
 import { bench, describe } from 'vitest';
 import {
   createTelemetryDecryptor,
@@ -34,6 +39,12 @@ const { payload } = await encryptor.encrypt({
 const expected = { thing, kind: 'telemetry' as const };
 await decryptor.decrypt(parseTelemetryEnvelope(payload), expected); // warm the data-key cache
 
+// Reference: the Encryption SDK alone (same caching materials manager kind, no envelope or context checks).
+const sdk = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const sdkMaterials = createTelemetryMaterialsManager(keyring);
+const esdkBytes = Buffer.from(parseTelemetryEnvelope(payload).esdk, 'base64');
+await sdk.decrypt(sdkMaterials, esdkBytes);
+
 // Baseline: the same plaintext under bare AES-256-GCM, base64 in a JSON envelope like the real one.
 const key = randomBytes(32);
 const iv = randomBytes(12);
@@ -53,6 +64,11 @@ describe('telemetry decrypt per message', () => {
     const d = createDecipheriv('aes-256-gcm', key, iv);
     d.setAuthTag(tag);
     JSON.parse(Buffer.concat([d.update(Buffer.from(env.c, 'base64')), d.final()]).toString('utf8'));
+  });
+
+  bench('AWS Encryption SDK decrypt alone (cached data key) + JSON.parse', async () => {
+    const { plaintext } = await sdk.decrypt(sdkMaterials, esdkBytes);
+    JSON.parse(plaintext.toString('utf8'));
   });
 
   bench('@cv/crypto telemetry: parse envelope + ESDK decrypt (cached data key) + JSON.parse', async () => {
