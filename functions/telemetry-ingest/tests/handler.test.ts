@@ -183,12 +183,20 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const item of await allRows()) {
-    await doc.send(
-      new DeleteCommand({ TableName: TELEMETRY_TABLE, Key: { thingName: item.thingName, sk: item.sk } }),
+  const items = await allRows();
+  for (let i = 0; i < items.length; i += 25) {
+    await Promise.all(
+      items.slice(i, i + 25).map((item) =>
+        doc.send(
+          new DeleteCommand({
+            TableName: TELEMETRY_TABLE,
+            Key: { thingName: item.thingName, sk: item.sk },
+          }),
+        ),
+      ),
     );
   }
-});
+}, 60_000);
 
 afterAll(async () => {
   stdout.mockRestore();
@@ -483,7 +491,7 @@ describe('KMS calls', () => {
 
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(100);
     expect(await allRows()).toHaveLength(1000);
-  });
+  }, 120_000);
 });
 
 describe('logs', () => {

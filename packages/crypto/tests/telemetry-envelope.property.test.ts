@@ -164,5 +164,5 @@ describe('telemetry decrypt on altered messages (properties)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 120_000);
 });

@@ -331,7 +331,7 @@ describe('telemetry with a KMS keyring over a mocked KMS', () => {
 
     expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(100);
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(100);
-  });
+  }, 120_000);
 
   it('never calls KMS for a message whose context names another thing', async () => {
     const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
