@@ -3,7 +3,7 @@
  * handler module (module-scope caching materials manager), dynalite as DynamoDB on a loopback port.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, KMS, KMSClient } from '@aws-sdk/client-kms';
 import {
   DeleteCommand,
@@ -38,6 +38,7 @@ import { type FakeKms, installFakeKms } from './fake-kms.js';
 import {
   COMMANDS_TABLE,
   CREDENTIALS,
+  createCommandsTable,
   KEY_ARN,
   lambdaContext,
   OTHER_KEY_ARN,
@@ -444,6 +445,33 @@ describe('SQS batches', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[4]?.messageId }]);
     expect(await rows(THING_A)).toHaveLength(1);
     expect(await rows(THING_B)).toHaveLength(0);
+  });
+});
+
+describe('DynamoDB failures', () => {
+  it('reports a record whose command update fails, and applies it once when redelivered', async () => {
+    const ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: CREDENTIALS });
+    const commandId = randomUUID();
+    const reading1 = JSON.stringify(await ruleEvent({}));
+    const result = JSON.stringify(
+      await ruleEvent({ kind: 'command-result', data: { commandId, status: 'SUCCEEDED' } }),
+    );
+    const event = sqsEvent([reading1, result]);
+    await ddb.send(new DeleteTableCommand({ TableName: COMMANDS_TABLE })); // UpdateItem now fails (ResourceNotFound)
+
+    const first = await batchHandler(event, ctx);
+
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]?.messageId }] });
+    expect(await rows()).toHaveLength(2); // both rows stored; the result's update did not happen
+    await createCommandsTable(ddb);
+    await seedCommand(commandId, THING_A);
+    ddb.destroy();
+
+    const redelivered = await batchHandler(sqsEvent([result]), ctx);
+
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    expect(await rows()).toHaveLength(2);
+    expect((await command(commandId))?.status).toBe('SUCCEEDED');
   });
 });
 

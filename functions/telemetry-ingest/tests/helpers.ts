@@ -38,6 +38,17 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  await createCommandsTable(ddb);
+  ddb.destroy();
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
+  };
+}
+
+/** The commands table (also re-created by the test that removes it to provoke DynamoDB errors). */
+export async function createCommandsTable(ddb: DynamoDBClient): Promise<void> {
   await ddb.send(
     new CreateTableCommand({
       TableName: COMMANDS_TABLE,
@@ -46,12 +57,6 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  ddb.destroy();
-  return {
-    endpoint,
-    close: () =>
-      new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
-  };
 }
 
 export function lambdaContext(): Context {
