@@ -73,10 +73,8 @@ export interface LocalKey {
   signDigest(digest: Uint8Array): Uint8Array;
 }
 
-function ecdsaSignDigest(alg: 'ES256' | 'ES384', privateKey: KeyObject, digest: Uint8Array): Uint8Array {
+function ecdsaSignDigest(alg: 'ES256' | 'ES384', d: bigint, digest: Uint8Array): Uint8Array {
   const { curve, size, n } = CURVES[alg];
-  const jwk = privateKey.export({ format: 'jwk' });
-  const d = big(Buffer.from(jwk.d ?? '', 'base64url'));
   const z = big(digest.subarray(0, size));
   for (;;) {
     const k = mod(big(randomBytes(size + 8)), n - 1n) + 1n;
@@ -130,14 +128,14 @@ export function localKey(alg: CommandAlgorithm): LocalKey {
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
       : generateKeyPairSync('ec', { namedCurve: CURVES[alg].jwk });
   const spki = new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }));
+  const d =
+    alg === 'PS256' ? 0n : big(Buffer.from(pair.privateKey.export({ format: 'jwk' }).d ?? '', 'base64url'));
   return {
     alg,
     ...pair,
     spki,
     signDigest: (digest) =>
-      alg === 'PS256'
-        ? pssSignDigest(pair.privateKey, digest)
-        : ecdsaSignDigest(alg, pair.privateKey, digest),
+      alg === 'PS256' ? pssSignDigest(pair.privateKey, digest) : ecdsaSignDigest(alg, d, digest),
   };
 }
 
