@@ -77,7 +77,7 @@ export async function sendCommand(
   const parsed = parseCommandRequest(input.body);
   if (!parsed.ok) throw badRequest(parsed.code, parsed.message);
   const request: ValidCommandRequest = parsed.value;
-  if (!mayCommand(principal, vin, request.command)) {
+  if (!mayCommand(principal, vin, Math.floor(deps.now() / 1000), request.command)) {
     throw forbidden('command_not_allowed', 'You may not send this command to this vehicle');
   }
   if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
@@ -188,7 +188,7 @@ export async function getCommand(
   const commandId = input.commandId ?? '';
   if (!VIN.test(vin)) throw badRequest('invalid_vin', 'Malformed VIN');
   if (!COMMAND_ID.test(commandId)) throw badRequest('invalid_command_id', 'Malformed command id');
-  if (!mayCommand(input.principal, vin))
+  if (!mayCommand(input.principal, vin, Math.floor(deps.now() / 1000)))
     throw forbidden('vehicle_not_allowed', 'You may not command this vehicle');
   const row = await deps.store.get(commandId);
   if (row === undefined || row.vin !== vin) throw notFound('command_not_found', 'No such command');

@@ -43,6 +43,22 @@ describe('parseCommandRequest (property)', () => {
 });
 
 describe('parsePrincipal (property)', () => {
+  it('re-checks row expiry and token expiry carried in the (possibly cached) context', () => {
+    const p = parsePrincipal({
+      sub: 's',
+      vehicles: JSON.stringify({ [VIN]: ['*'] }),
+      validUntil: JSON.stringify({ [VIN]: 1000 }),
+      tokenExp: '2000',
+    });
+    expect(p === undefined).toBe(false);
+    if (p === undefined) return;
+    expect(mayCommand(p, VIN, 999, 'door.lock')).toBe(true);
+    expect(mayCommand(p, VIN, 1000, 'door.lock')).toBe(false);
+    const q = { ...p, validUntil: new Map<string, number>() };
+    expect(mayCommand(q, VIN, 1999, 'door.lock')).toBe(true);
+    expect(mayCommand(q, VIN, 2000, 'door.lock')).toBe(false);
+  });
+
   it('any authorizer context yields a principal or undefined; never throws', () => {
     fc.assert(
       fc.property(
@@ -65,6 +81,6 @@ describe('parsePrincipal (property)', () => {
   it('a malformed vehicles map grants nothing', () => {
     expect(parsePrincipal({ sub: 's', vehicles: '{"not-a-vin":["*"]}' })).toBeUndefined();
     const p = parsePrincipal({ sub: 's', vehicles: JSON.stringify({ [VIN]: [] }) });
-    expect(p && mayCommand(p, VIN)).toBe(false);
+    expect(p && mayCommand(p, VIN, 0)).toBe(false);
   });
 });
