@@ -94,7 +94,7 @@ describe('authorize (use case, real aws-jwt-verify)', () => {
         .tuple(fc.constantFrom(h, ''), fc.constantFrom(p, 'e30'), fc.string())
         .map(([a, b, c]) => `Bearer ${a}.${b}.${c}`),
       fc
-        .integer({ min: 0, max: s.length - 1 })
+        .integer({ min: 0, max: s.length - 2 }) // not the last char: its unused low bits may decode to the same signature
         .map((i) => `Bearer ${h}.${p}.${s.slice(0, i)}${s[i] === 'x' ? 'y' : 'x'}${s.slice(i + 1)}`),
     );
     await fc.assert(
