@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { isThrottlingError } from '@smithy/core/retry';
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
@@ -130,10 +131,13 @@ export function toHttpRequest<E extends HttpEvent>(
   };
 }
 
+/** An AWS SDK error the SDK itself classifies as throttling (status 429, a throttling error code, or the retryable trait). */
 function isAwsThrottling(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { $retryable?: { throttling?: unknown }; $metadata?: { httpStatusCode?: unknown } };
-  return e.$retryable?.throttling === true || e.$metadata?.httpStatusCode === 429;
+  return (
+    error instanceof Error &&
+    typeof (error as { $metadata?: unknown }).$metadata === 'object' &&
+    isThrottlingError(error as Parameters<typeof isThrottlingError>[0])
+  );
 }
 
 /**

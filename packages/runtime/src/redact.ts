@@ -31,7 +31,7 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, REDACTED],
   // key=value / key: value pairs in free text.
   [
-    /\b(password|passwd|passphrase|secret|token|api[_-]?key|authorization)(["']?\s*[=:]\s*["']?)[^\s"',;&]+/gi,
+    /\b(password|passwd|passphrase|secret|token|api[_-]?key|authorization)(["']?\s*[=:]\s*["']?)(?!Bearer\s|\[REDACTED\])[^\s"',;&]+/gi,
     `$1$2${REDACTED}`,
   ],
 ];
