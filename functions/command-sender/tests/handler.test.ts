@@ -132,7 +132,13 @@ describe('command-sender handler (POST)', () => {
       messageExpiry: 120,
     });
     const encrypt = kmsMock.commandCalls(EncryptCommand)[0]?.args[0].input;
-    expect(encrypt?.KeyId).toBe(ENCRYPTION_KEY_ARN);
+    expect(encrypt?.KeyId).toBe('alias/cv-security-dev-command-encryption');
+    expect(kmsMock.commandCalls(SignCommand)[0]?.args[0].input.KeyId).toBe(
+      'alias/cv-security-dev-command-signing',
+    );
+    expect(JSON.parse(new TextDecoder().decode(publish?.payload as Uint8Array)).keyId).toBe(
+      ENCRYPTION_KEY_ARN,
+    );
     expect(encrypt?.EncryptionContext).toEqual({ aud: THING, jti: body.commandId });
 
     const payload = new TextDecoder().decode(publish?.payload as Uint8Array);

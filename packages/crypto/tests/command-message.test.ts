@@ -83,6 +83,18 @@ describe('buildCommandMessage + createCommandDecoder', () => {
     expect(s.replayCache.add).toHaveBeenCalledWith(claims.jti, claims.exp + 30);
   });
 
+  it('puts the key ARN the encrypter reports into the envelope (configured alias otherwise)', async () => {
+    const s = setup();
+    const message = await buildCommandMessage({
+      claims: s.claims(),
+      signer: s.signer,
+      encrypt: async (p, c) => ({ ciphertext: await s.kms.encrypt(p, c), keyId: ENCRYPTION_KEY_ARN }),
+      encryptionKeyId: 'alias/cv-security-dev-command-encryption',
+    });
+    expect(message.envelope.keyId).toBe(ENCRYPTION_KEY_ARN);
+    await expect(s.decode(message.payload)).resolves.toBeDefined();
+  });
+
   it('rejects a replay of an accepted command', async () => {
     const s = setup();
     const message = await s.build(s.claims());
