@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { buildCommandMessage, commandClaims } from '@cv/crypto/command';
+import { buildCommandMessage, CryptoError, commandClaims } from '@cv/crypto/command';
 import { badRequest, conflict, forbidden, notFound } from '@cv/runtime';
 import {
   COMMAND_ID,
@@ -142,7 +142,9 @@ export async function sendCommand(
     // A retry with the same Idempotency-Key re-uses this command id, so an ECU that did
     // receive the first message rejects the second as a replay.
     if (idempotencyKey !== undefined) await deps.store.release(idempotencyKey).catch(() => undefined);
-    throw error;
+    // The crypto module wraps signer/encrypter failures; surface the underlying (e.g. KMS
+    // throttling) error so the HTTP layer can map it (503 + Retry-After, else 500).
+    throw error instanceof CryptoError && error.cause instanceof Error ? error.cause : error;
   }
 
   const expiresAt = new Date(claims.exp * 1000).toISOString();
