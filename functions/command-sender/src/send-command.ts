@@ -18,6 +18,20 @@ export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 /** Lease of an in-progress idempotency record (longer than the function timeout). */
 export const IDEMPOTENCY_LEASE_SECONDS = 60;
 
+/** The command was published but its PENDING row could not be written (500; logged with the ids). */
+export class PendingRowError extends Error {
+  readonly commandId: string;
+  readonly thingName: string;
+  constructor(commandId: string, thingName: string, cause: unknown) {
+    super(`Command ${commandId} was published to ${thingName} but its PENDING row was not written`, {
+      cause,
+    });
+    this.name = 'PendingRowError';
+    this.commandId = commandId;
+    this.thingName = thingName;
+  }
+}
+
 export interface SendCommandInput {
   principal: Principal;
   vin: string | undefined;
@@ -149,21 +163,26 @@ export async function sendCommand(
 
   const expiresAt = new Date(claims.exp * 1000).toISOString();
   const response: SendResponse = { commandId, status: 'PENDING', expiresAt };
-  await deps.store.recordPending(
-    {
-      commandId,
-      vin,
-      thingName,
-      command: request.command,
-      args: request.args,
-      requestedBy: principal.sub,
-      status: 'PENDING',
-      createdAt: new Date(claims.iat * 1000).toISOString(),
-      expiresAt,
-      ttl: claims.exp + ROW_RETENTION_SECONDS,
-    },
-    idempotencyKey === undefined ? undefined : { key: idempotencyKey, response },
-  );
+  try {
+    await deps.store.recordPending(
+      {
+        commandId,
+        vin,
+        thingName,
+        command: request.command,
+        args: request.args,
+        requestedBy: principal.sub,
+        status: 'PENDING',
+        createdAt: new Date(claims.iat * 1000).toISOString(),
+        expiresAt,
+        ttl: claims.exp + ROW_RETENTION_SECONDS,
+      },
+      idempotencyKey === undefined ? undefined : { key: idempotencyKey, response },
+    );
+  } catch (cause) {
+    // Published but not recorded: say which command, for the audit trail (the log carries it).
+    throw new PendingRowError(commandId, thingName, cause);
+  }
   return { response, replayed: false };
 }
 

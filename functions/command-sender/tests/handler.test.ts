@@ -278,6 +278,22 @@ describe('command-sender handler (POST)', () => {
     expect(updates).toEqual(['FAILED', 'FAILED']); // claim (condition value) and release
   });
 
+  it('a row write failure after publishing -> 500 and a log line naming the published command', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(new Error('TransactionCanceledException'));
+    const { handler } = await loadHandler({ LOG_LEVEL: 'ERROR' });
+    let res: Awaited<ReturnType<typeof handler>> | undefined;
+    const output = await captureOutput(async () => {
+      res = await handler(loadEvent('post-command'), lambdaContext());
+    });
+    expect(res?.statusCode).toBe(500);
+    expect(iotMock.commandCalls(PublishCommand)).toHaveLength(1);
+    const published = JSON.parse(
+      new TextDecoder().decode(iotMock.commandCalls(PublishCommand)[0]?.args[0].input.payload as Uint8Array),
+    ) as { commandId: string };
+    expect(output).toContain(`Command ${published.commandId} was published to ${THING}`);
+    expect(res?.body).not.toContain(published.commandId);
+  });
+
   it('KMS Sign throttling that survives retries -> 503 with Retry-After, nothing published or stored', async () => {
     kmsMock.on(SignCommand).rejects(
       Object.assign(new Error('Rate exceeded'), {
