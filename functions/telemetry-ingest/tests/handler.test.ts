@@ -46,6 +46,7 @@ import {
   sampleEvent,
   startDynalite,
   TELEMETRY_TABLE,
+  tableStatus,
 } from './helpers.js';
 
 const THING_A = '1HGCM82633A004352_gw-01';
@@ -458,6 +459,7 @@ describe('DynamoDB failures', () => {
     );
     const event = sqsEvent([reading1, result]);
     await ddb.send(new DeleteTableCommand({ TableName: COMMANDS_TABLE })); // UpdateItem now fails (ResourceNotFound)
+    await tableStatus(ddb, COMMANDS_TABLE, 'GONE');
 
     const first = await batchHandler(event, ctx);
 
