@@ -33,9 +33,12 @@ export interface IotPort {
   describeCertificate(certificateId: string): Promise<{ status: CertificateStatus; pem: string } | undefined>;
   setCertificateStatus(certificateId: string, status: 'INACTIVE' | 'REVOKED'): Promise<void>;
   /** Creates the job; `'exists'` when a job with this id already exists (a retry). */
-  createJob(job: { jobId: string; thingNames: string[]; document: string; description: string }): Promise<
-    'created' | 'exists'
-  >;
+  createJob(job: {
+    jobId: string;
+    thingNames: string[];
+    document: string;
+    description: string;
+  }): Promise<'created' | 'exists'>;
   getPolicy(policyName: string): Promise<{ defaultVersionId: string; document: string }>;
   listPolicyVersions(policyName: string): Promise<IotPolicyVersion[]>;
   deletePolicyVersion(policyName: string, versionId: string): Promise<void>;
@@ -52,7 +55,11 @@ export interface RegistryPort {
    * Records that a rotation was requested for the ECU behind the thing. `'already'` when the row already carries
    * this job id; `'missing'` when no registry row belongs to the thing.
    */
-  markRotationRequested(thingName: string, jobId: string, at: Date): Promise<'marked' | 'already' | 'missing'>;
+  markRotationRequested(
+    thingName: string,
+    jobId: string,
+    at: Date,
+  ): Promise<'marked' | 'already' | 'missing'>;
 }
 
 export interface AlertPort {
@@ -75,7 +82,12 @@ export interface TicketPort {
 
 export interface FindingsPort {
   /** BatchUpdateFindings for one finding; throws when Security Hub reports it unprocessed. */
-  update(finding: { findingId: string; productArn: string; status: 'RESOLVED' | 'NOTIFIED'; note: string }): Promise<void>;
+  update(finding: {
+    findingId: string;
+    productArn: string;
+    status: 'RESOLVED' | 'NOTIFIED';
+    note: string;
+  }): Promise<void>;
 }
 
 /** What fixPolicy needs from the policy library (@cv/policy). */

@@ -1,7 +1,12 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { z } from 'zod';
 import { type Classification, classify } from './classify.js';
-import { InvalidStepInputError, MalformedFindingError, RemediationError, TransientStepError } from './errors.js';
+import {
+  InvalidStepInputError,
+  MalformedFindingError,
+  RemediationError,
+  TransientStepError,
+} from './errors.js';
 import { type Action, type RemediationState, RemediationStateSchema, type StepResult } from './plan.js';
 import type { Failure } from './steps/notify.js';
 
@@ -15,7 +20,11 @@ import type { Failure } from './steps/notify.js';
 export function initialState(event: unknown, expectedAccountId?: string): RemediationState {
   const classification: Classification = classify(event);
   const { plan } = classification;
-  if (expectedAccountId !== undefined && plan.accountId !== undefined && plan.accountId !== expectedAccountId) {
+  if (
+    expectedAccountId !== undefined &&
+    plan.accountId !== undefined &&
+    plan.accountId !== expectedAccountId
+  ) {
     throw new MalformedFindingError(`finding belongs to account ${plan.accountId}, not to this account`);
   }
   return classification.skipped
@@ -43,7 +52,9 @@ export async function advance(
 ): Promise<RemediationState> {
   const state = parseState(action, input);
   if (state.remaining[0] !== action) {
-    throw new InvalidStepInputError(action, [`next action is ${state.remaining[0] ?? 'none'}, not ${action}`]);
+    throw new InvalidStepInputError(action, [
+      `next action is ${state.remaining[0] ?? 'none'}, not ${action}`,
+    ]);
   }
   const outcome = await asStepError(action, () => run(state));
   return { ...state, remaining: state.remaining.slice(1), results: [...state.results, outcome] };
@@ -92,7 +103,8 @@ export function unclassifiedIds(input: unknown): { findingId?: string; productAr
   const finding = (input as { detail?: { findings?: unknown[] } } | null)?.detail?.findings?.[0] as
     | { Id?: unknown; ProductArn?: unknown }
     | undefined;
-  const pick = (v: unknown) => (typeof v === 'string' ? v.replace(/[^\x20-\x7e]/g, '?').slice(0, 512) : undefined);
+  const pick = (v: unknown) =>
+    typeof v === 'string' ? v.replace(/[^\x20-\x7e]/g, '?').slice(0, 512) : undefined;
   const findingId = pick(finding?.Id);
   const productArn = pick(finding?.ProductArn);
   return { ...(findingId ? { findingId } : {}), ...(productArn ? { productArn } : {}) };

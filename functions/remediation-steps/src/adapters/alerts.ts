@@ -8,7 +8,11 @@ export class SnsAlerts implements AlertPort {
     private readonly topicArn: string,
   ) {}
 
-  async publish(alert: { subject: string; message: string; dedupeKey: string }): Promise<{ messageId: string }> {
+  async publish(alert: {
+    subject: string;
+    message: string;
+    dedupeKey: string;
+  }): Promise<{ messageId: string }> {
     const out = await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,

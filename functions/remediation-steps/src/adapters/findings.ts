@@ -23,7 +23,10 @@ export class SecurityHubFindings implements FindingsPort {
     );
     const failed = out.UnprocessedFindings?.[0];
     if (failed !== undefined) {
-      throw new StepFailedError('closeFinding', `Security Hub did not update the finding: ${failed.ErrorCode ?? 'unknown'}`);
+      throw new StepFailedError(
+        'closeFinding',
+        `Security Hub did not update the finding: ${failed.ErrorCode ?? 'unknown'}`,
+      );
     }
   }
 }

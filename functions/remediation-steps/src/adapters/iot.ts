@@ -112,7 +112,9 @@ export class IotAdapter implements IotPort {
   }
 
   async attachPolicyToGroup(policyName: string, groupName: string): Promise<void> {
-    await this.client.send(new AttachPolicyCommand({ policyName, target: this.arn(`thinggroup/${groupName}`) }));
+    await this.client.send(
+      new AttachPolicyCommand({ policyName, target: this.arn(`thinggroup/${groupName}`) }),
+    );
   }
 
   async describeCertificate(certificateId: string): Promise<{ status: string; pem: string } | undefined> {

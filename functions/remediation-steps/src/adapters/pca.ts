@@ -1,4 +1,8 @@
-import { type ACMPCAClient, RequestAlreadyProcessedException, RevokeCertificateCommand } from '@aws-sdk/client-acm-pca';
+import {
+  type ACMPCAClient,
+  RequestAlreadyProcessedException,
+  RevokeCertificateCommand,
+} from '@aws-sdk/client-acm-pca';
 import type { PrivateCaPort } from '../ports.js';
 
 /** {@link PrivateCaPort} on AWS Private CA. Revocations from remediation are for key compromise. */

@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { RegistryPort } from '../ports.js';
 
 const THING = /^([A-HJ-NPR-Z0-9]{17})_([A-Za-z0-9-]{1,40})$/;
@@ -10,7 +14,11 @@ export class RegistryAdapter implements RegistryPort {
     private readonly table: string,
   ) {}
 
-  async markRotationRequested(thingName: string, jobId: string, at: Date): Promise<'marked' | 'already' | 'missing'> {
+  async markRotationRequested(
+    thingName: string,
+    jobId: string,
+    at: Date,
+  ): Promise<'marked' | 'already' | 'missing'> {
     const ecuId = THING.exec(thingName)?.[2];
     if (ecuId === undefined) return 'missing';
     try {

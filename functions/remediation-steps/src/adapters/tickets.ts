@@ -61,7 +61,10 @@ export class OpsCenterTickets implements TicketPort {
           OperationalData: {
             [FINDING_ID_KEY]: { Value: ticket.findingId, Type: 'SearchableString' },
             '/cv/productArn': { Value: ticket.productArn, Type: 'SearchableString' },
-            '/aws/dedup': { Value: JSON.stringify({ dedupString: ticket.dedupString }), Type: 'SearchableString' },
+            '/aws/dedup': {
+              Value: JSON.stringify({ dedupString: ticket.dedupString }),
+              Type: 'SearchableString',
+            },
           },
         }),
       );

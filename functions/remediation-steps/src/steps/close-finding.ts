@@ -12,7 +12,13 @@ export interface CloseFindingDeps {
   findings: FindingsPort;
 }
 
-const FIXES = new Set(['quarantine', 'deactivateCertificate', 'revokeCertificate', 'rotateCertificate', 'fixPolicy']);
+const FIXES = new Set([
+  'quarantine',
+  'deactivateCertificate',
+  'revokeCertificate',
+  'rotateCertificate',
+  'fixPolicy',
+]);
 
 /**
  * Workflow status to set: RESOLVED when the plan had automatic fixes and none was declined; NOTIFIED when a human
@@ -49,6 +55,11 @@ export async function closeFinding(
 ): Promise<{ status: 'RESOLVED' | 'NOTIFIED'; note: string }> {
   const status = closingStatus(input);
   const note = closingNote(input);
-  await deps.findings.update({ findingId: input.plan.findingId, productArn: input.plan.productArn, status, note });
+  await deps.findings.update({
+    findingId: input.plan.findingId,
+    productArn: input.plan.productArn,
+    status,
+    note,
+  });
   return { status, note };
 }

@@ -4,7 +4,10 @@ import type { IotPort } from '../ports.js';
 import { deviceTargets, result, type StepInput } from './common.js';
 
 export interface DeactivateCertificateDeps {
-  iot: Pick<IotPort, 'thingsForCertificate' | 'certificatesForThing' | 'describeCertificate' | 'setCertificateStatus'>;
+  iot: Pick<
+    IotPort,
+    'thingsForCertificate' | 'certificatesForThing' | 'describeCertificate' | 'setCertificateStatus'
+  >;
 }
 
 const ALREADY_OFF = new Set(['INACTIVE', 'REVOKED']);

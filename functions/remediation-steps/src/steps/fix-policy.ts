@@ -4,7 +4,10 @@ import type { IotPort, PolicyAnalyzerPort } from '../ports.js';
 import { result, type StepInput } from './common.js';
 
 export interface FixPolicyDeps {
-  iot: Pick<IotPort, 'getPolicy' | 'listPolicyVersions' | 'deletePolicyVersion' | 'createDefaultPolicyVersion'>;
+  iot: Pick<
+    IotPort,
+    'getPolicy' | 'listPolicyVersions' | 'deletePolicyVersion' | 'createDefaultPolicyVersion'
+  >;
   policies: PolicyAnalyzerPort;
 }
 
@@ -23,12 +26,18 @@ export async function fixPolicy(input: StepInput, deps: FixPolicyDeps): Promise<
   const name = plan.policyName;
   const current = await deps.iot.getPolicy(name);
   const currentDoc = parse(current.document);
-  const problems = currentDoc === undefined ? [{ code: 'UNPARSABLE' }] : safeAnalyze(deps.policies, currentDoc);
+  const problems =
+    currentDoc === undefined ? [{ code: 'UNPARSABLE' }] : safeAnalyze(deps.policies, currentDoc);
   if (problems.length === 0) {
-    return result('fixPolicy', 'unchanged', `default version ${current.defaultVersionId} is already least-privilege`, {
-      policyName: name,
-      defaultVersionId: current.defaultVersionId,
-    });
+    return result(
+      'fixPolicy',
+      'unchanged',
+      `default version ${current.defaultVersionId} is already least-privilege`,
+      {
+        policyName: name,
+        defaultVersionId: current.defaultVersionId,
+      },
+    );
   }
   const codes = [...new Set(problems.map((p) => p.code))].sort();
   const role = deps.policies.roleFromPolicyName(name);
@@ -40,17 +49,26 @@ export async function fixPolicy(input: StepInput, deps: FixPolicyDeps): Promise<
   }
   const proposal = deps.policies.proposeLeastPrivilege(role);
   if (currentDoc !== undefined && canonical(currentDoc) === canonical(proposal)) {
-    return result('fixPolicy', 'unchanged', `default version ${current.defaultVersionId} is already the ${role} template`, {
-      policyName: name,
-      defaultVersionId: current.defaultVersionId,
-    });
+    return result(
+      'fixPolicy',
+      'unchanged',
+      `default version ${current.defaultVersionId} is already the ${role} template`,
+      {
+        policyName: name,
+        defaultVersionId: current.defaultVersionId,
+      },
+    );
   }
   const versions = await deps.iot.listPolicyVersions(name);
   let pruned: string | undefined;
   if (versions.length >= MAX_POLICY_VERSIONS) {
     const oldest = versions
       .filter((v) => !v.isDefault)
-      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || Number(a.versionId) - Number(b.versionId))[0];
+      .sort(
+        (a, b) =>
+          (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) ||
+          Number(a.versionId) - Number(b.versionId),
+      )[0];
     if (oldest !== undefined) {
       await deps.iot.deletePolicyVersion(name, oldest.versionId);
       pruned = oldest.versionId;

@@ -28,7 +28,8 @@ export interface NotifyDeps {
  */
 export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<StepResult> {
   const { plan, failure } = input;
-  const outcome = plan === undefined ? 'unclassifiable-finding' : failure === undefined ? 'remediating' : 'failed';
+  const outcome =
+    plan === undefined ? 'unclassifiable-finding' : failure === undefined ? 'remediating' : 'failed';
   const findingId = plan?.findingId ?? input.unclassified?.findingId ?? 'unknown';
   const subject = ascii(
     plan === undefined
@@ -54,7 +55,11 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Step
     failure,
   };
   const dedupeKey = `cv-${findingDigest(`${findingId}\n${outcome}`, 32)}`;
-  const published = await deps.alerts.publish({ subject, message: JSON.stringify(message, null, 2), dedupeKey });
+  const published = await deps.alerts.publish({
+    subject,
+    message: JSON.stringify(message, null, 2),
+    dedupeKey,
+  });
   return result('notify', 'changed', `alert ${published.messageId} published (${outcome})`, {
     messageId: published.messageId,
     dedupeKey,

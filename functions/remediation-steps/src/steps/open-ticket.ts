@@ -47,7 +47,9 @@ export async function openTicket(input: StepInput, deps: OpenTicketDeps): Promis
   return result(
     'openTicket',
     ticket.created ? 'changed' : 'unchanged',
-    ticket.created ? `OpsItem ${ticket.opsItemId} opened` : `OpsItem ${ticket.opsItemId} already open (deduplicated)`,
+    ticket.created
+      ? `OpsItem ${ticket.opsItemId} opened`
+      : `OpsItem ${ticket.opsItemId} already open (deduplicated)`,
     { opsItemId: ticket.opsItemId },
   );
 }

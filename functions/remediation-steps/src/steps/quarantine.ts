@@ -45,10 +45,20 @@ export async function quarantine(input: StepInput, deps: QuarantineDeps): Promis
   }
   const data = { added, alreadyQuarantined: already, group: deps.quarantineGroup };
   if (things.length === 0) {
-    return result('quarantine', 'unchanged', 'no thing is attached to the certificate; nothing to quarantine', data);
+    return result(
+      'quarantine',
+      'unchanged',
+      'no thing is attached to the certificate; nothing to quarantine',
+      data,
+    );
   }
   if (added.length === 0 && !attachedPolicy) {
-    return result('quarantine', 'unchanged', `already in ${deps.quarantineGroup}: ${already.join(', ')}`, data);
+    return result(
+      'quarantine',
+      'unchanged',
+      `already in ${deps.quarantineGroup}: ${already.join(', ')}`,
+      data,
+    );
   }
   const policyNote = attachedPolicy ? ` (attached ${deps.quarantinePolicy} to the group)` : '';
   return result(

@@ -5,7 +5,10 @@ import type { IotPort, PrivateCaPort } from '../ports.js';
 import { deviceTargets, result, type StepInput } from './common.js';
 
 export interface RevokeCertificateDeps {
-  iot: Pick<IotPort, 'thingsForCertificate' | 'certificatesForThing' | 'describeCertificate' | 'setCertificateStatus'>;
+  iot: Pick<
+    IotPort,
+    'thingsForCertificate' | 'certificatesForThing' | 'describeCertificate' | 'setCertificateStatus'
+  >;
   pca: PrivateCaPort;
 }
 

@@ -29,9 +29,14 @@ export async function rotateCertificate(input: StepInput, deps: RotateCertificat
   const { things } = await deviceTargets(plan, deps.iot, { things: true });
   const jobId = rotationJobId(plan.findingId);
   if (things.length === 0) {
-    return result('rotateCertificate', 'unchanged', 'no thing is attached to the certificate; no job created', {
-      jobId,
-    });
+    return result(
+      'rotateCertificate',
+      'unchanged',
+      'no thing is attached to the certificate; no job created',
+      {
+        jobId,
+      },
+    );
   }
   const job = await deps.iot.createJob({
     jobId,
