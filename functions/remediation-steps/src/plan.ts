@@ -62,6 +62,8 @@ export const RemediationStateSchema = z.object({
   plan: PlanSchema,
   remaining: z.array(z.enum(ACTIONS)),
   results: z.array(StepResultSchema),
+  /** The state machine's next task: `remaining[0]`, or `closeFinding` when nothing remains. */
+  next: z.enum([...ACTIONS, 'closeFinding']).optional(),
   skipped: z.boolean().optional(),
   skipReason: z.string().optional(),
   error: StepFailureSchema.optional(),

@@ -28,8 +28,8 @@ export function initialState(event: unknown, expectedAccountId?: string): Remedi
     throw new MalformedFindingError(`finding belongs to account ${plan.accountId}, not to this account`);
   }
   return classification.skipped
-    ? { plan, remaining: [], results: [], skipped: true, skipReason: classification.skipReason }
-    : { plan, remaining: [...plan.actions], results: [] };
+    ? { plan, remaining: [], next: 'closeFinding', results: [], skipped: true, skipReason: classification.skipReason }
+    : { plan, remaining: [...plan.actions], next: nextOf(plan.actions), results: [], skipped: false };
 }
 
 /** Parses a task's input state; anything else is a bug in the state machine, reported as such. */
@@ -57,7 +57,13 @@ export async function advance(
     ]);
   }
   const outcome = await asStepError(action, () => run(state));
-  return { ...state, remaining: state.remaining.slice(1), results: [...state.results, outcome] };
+  const remaining = state.remaining.slice(1);
+  return { ...state, remaining, next: nextOf(remaining), results: [...state.results, outcome] };
+}
+
+/** What the state machine's Choice routes on (always present, so no Choice rule reads a missing path). */
+export function nextOf(remaining: readonly Action[]): Action | 'closeFinding' {
+  return remaining[0] ?? 'closeFinding';
 }
 
 /**
