@@ -28,7 +28,14 @@ export function initialState(event: unknown, expectedAccountId?: string): Remedi
     throw new MalformedFindingError(`finding belongs to account ${plan.accountId}, not to this account`);
   }
   return classification.skipped
-    ? { plan, remaining: [], next: 'closeFinding', results: [], skipped: true, skipReason: classification.skipReason }
+    ? {
+        plan,
+        remaining: [],
+        next: 'closeFinding',
+        results: [],
+        skipped: true,
+        skipReason: classification.skipReason,
+      }
     : { plan, remaining: [...plan.actions], next: nextOf(plan.actions), results: [], skipped: false };
 }
 

@@ -100,6 +100,7 @@ export interface Stub {
     input?: unknown,
   ): { resolves(output: unknown): unknown; rejects(error: unknown): unknown };
   reset(): void;
+  restore(): void;
   calls(): Array<{ args: [unknown] }>;
   commandCalls(command: unknown): Array<{ args: [{ input: unknown }] }>;
 }
