@@ -288,6 +288,23 @@ const ROWS: Array<[string, string[], string[], string]> = [
     'RESOLVED',
   ],
   [
+    'own-authz-detector-finding',
+    ['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding'],
+    [
+      'IoT.ListPrincipalThings',
+      'IoT.ListAttachedPolicies',
+      'IoT.ListThingGroupsForThing',
+      'IoT.AddThingToThingGroup',
+      'IoT.DescribeCertificate',
+      'IoT.UpdateCertificate',
+      'SNS.Publish',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
     'audit-unknown-check',
     ['classify', 'openTicket', 'closeFinding'],
     ['SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],

@@ -1,0 +1,28 @@
+import { ConfigError, type Env, integer, requireString } from '@cv/runtime';
+import type { DetectorConfig } from './detect.js';
+
+export interface Config extends DetectorConfig {
+  table: string;
+}
+
+/**
+ * `AUTHZ_FAILURES_TABLE`, `ACCOUNT_ID`, `AWS_REGION` (Lambda); `AUTHZ_FAILURE_THRESHOLD` (default 20),
+ * `AUTHZ_WINDOW_SECONDS` (default 300), `AUTHZ_BUCKET_SECONDS` (default 60, must divide the window).
+ */
+export function loadConfig(env: Env): Config {
+  const region = requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/);
+  const windowSeconds = integer(env, 'AUTHZ_WINDOW_SECONDS', { min: 60, max: 86_400, fallback: 300 });
+  const bucketSeconds = integer(env, 'AUTHZ_BUCKET_SECONDS', { min: 10, max: windowSeconds, fallback: 60 });
+  if (windowSeconds % bucketSeconds !== 0) {
+    throw new ConfigError('AUTHZ_BUCKET_SECONDS', 'must divide AUTHZ_WINDOW_SECONDS');
+  }
+  return {
+    table: requireString(env, 'AUTHZ_FAILURES_TABLE', /^[a-zA-Z0-9_.-]{3,255}$/),
+    accountId: requireString(env, 'ACCOUNT_ID', /^\d{12}$/),
+    region,
+    partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
+    threshold: integer(env, 'AUTHZ_FAILURE_THRESHOLD', { min: 1, max: 100_000, fallback: 20 }),
+    windowSeconds,
+    bucketSeconds,
+  };
+}
