@@ -186,7 +186,7 @@ const ROWS: Array<[string, string[], string[], string]> = [
     ],
     [
       'IoT.ListPrincipalThings',
-      'IoT.ListAttachedPolicies',
+      'IoT.ListTargetsForPolicy',
       'IoT.ListThingGroupsForThing',
       'IoT.AddThingToThingGroup',
       'IoT.DescribeCertificate',
@@ -213,7 +213,7 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'closeFinding',
     ],
     [
-      'IoT.ListAttachedPolicies',
+      'IoT.ListTargetsForPolicy',
       'IoT.ListThingGroupsForThing',
       'IoT.AddThingToThingGroup',
       'IoT.ListThingPrincipals',
@@ -274,7 +274,7 @@ const ROWS: Array<[string, string[], string[], string]> = [
     'detect-authorization-failures',
     ['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding'],
     [
-      'IoT.ListAttachedPolicies',
+      'IoT.ListTargetsForPolicy',
       'IoT.ListThingGroupsForThing',
       'IoT.AddThingToThingGroup',
       'IoT.ListThingPrincipals',
@@ -292,7 +292,7 @@ const ROWS: Array<[string, string[], string[], string]> = [
     ['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding'],
     [
       'IoT.ListPrincipalThings',
-      'IoT.ListAttachedPolicies',
+      'IoT.ListTargetsForPolicy',
       'IoT.ListThingGroupsForThing',
       'IoT.AddThingToThingGroup',
       'IoT.DescribeCertificate',

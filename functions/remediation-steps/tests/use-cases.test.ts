@@ -38,8 +38,8 @@ class FakeIot implements Partial<IotPort> {
     this.calls.push(`add ${thing}`);
     this.members.set(thing, new Set([...(this.members.get(thing) ?? []), group]));
   }
-  async policiesOfGroup() {
-    return [...this.groupPolicies];
+  async groupHasPolicy(policy: string) {
+    return this.groupPolicies.has(policy);
   }
   async attachPolicyToGroup(policy: string) {
     this.calls.push(`attach ${policy}`);
