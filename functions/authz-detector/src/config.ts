@@ -1,12 +1,12 @@
 import { ConfigError, type Env, integer, requireString } from '@cv/runtime';
 import type { DetectorConfig } from './detect.js';
 
-export interface Config extends DetectorConfig {
+export interface Config extends Omit<DetectorConfig, 'accountId'> {
   table: string;
 }
 
 /**
- * `AUTHZ_FAILURES_TABLE`, `ACCOUNT_ID`, `AWS_REGION` (Lambda); `AUTHZ_FAILURE_THRESHOLD` (default 20),
+ * `AUTHZ_FAILURES_TABLE`, `AWS_REGION` (Lambda); `AUTHZ_FAILURE_THRESHOLD` (default 20),
  * `AUTHZ_WINDOW_SECONDS` (default 300), `AUTHZ_BUCKET_SECONDS` (default 60, must divide the window).
  */
 export function loadConfig(env: Env): Config {
@@ -18,11 +18,22 @@ export function loadConfig(env: Env): Config {
   }
   return {
     table: requireString(env, 'AUTHZ_FAILURES_TABLE', /^[a-zA-Z0-9_.-]{3,255}$/),
-    accountId: requireString(env, 'ACCOUNT_ID', /^\d{12}$/),
     region,
     partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
     threshold: integer(env, 'AUTHZ_FAILURE_THRESHOLD', { min: 1, max: 100_000, fallback: 20 }),
     windowSeconds,
     bucketSeconds,
   };
+}
+
+/**
+ * The account id findings are imported to: from the invoked Lambda function's ARN
+ * (`arn:aws:lambda:<region>:<account>:function:<name>`), else from `ACCOUNT_ID` (for `serverless invoke local`,
+ * whose context has no function ARN).
+ */
+export function accountIdOf(functionArn: string | undefined, env: Env): string {
+  const fromArn = typeof functionArn === 'string' ? functionArn.split(':')[4] : undefined;
+  return fromArn !== undefined && /^\d{12}$/.test(fromArn)
+    ? fromArn
+    : requireString(env, 'ACCOUNT_ID', /^\d{12}$/);
 }

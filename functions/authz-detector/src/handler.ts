@@ -6,10 +6,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
+import type { Context } from 'aws-lambda';
 import { DynamoFailureCounter } from './adapters/counter.js';
 import { SecurityHubImporter } from './adapters/findings.js';
-import { loadConfig } from './config.js';
-import { detectAuthorizationFailures } from './detect.js';
+import { accountIdOf, loadConfig } from './config.js';
+import { type DetectDeps, detectAuthorizationFailures } from './detect.js';
 import { MalformedLogsError } from './errors.js';
 import { authorizationFailures, decodeSubscriptionEvent } from './logs.js';
 
@@ -17,15 +18,24 @@ const config = loadConfig(process.env);
 const logger = createLogger({ serviceName: 'authz-detector', logLevel: process.env.LOG_LEVEL });
 const metrics = createMetrics({ serviceName: 'authz-detector', logger });
 const clientConfig = awsClientConfig({ region: config.region });
-const deps = {
-  counter: new DynamoFailureCounter(new DynamoDBClient(clientConfig), config.table),
-  findings: new SecurityHubImporter(new SecurityHubClient(clientConfig)),
-  clock: { now: () => new Date() },
-  config,
-};
+const counter = new DynamoFailureCounter(new DynamoDBClient(clientConfig), config.table);
+const findings = new SecurityHubImporter(new SecurityHubClient(clientConfig));
+const clock = { now: () => new Date() };
+let deps: DetectDeps | undefined;
+
+/** The use case's collaborators; the account (for the product ARN) is the invoked function's. */
+function depsFor(context: Context): DetectDeps {
+  deps ??= {
+    counter,
+    findings,
+    clock,
+    config: { ...config, accountId: accountIdOf(context.invokedFunctionArn, process.env) },
+  };
+  return deps;
+}
 
 export const handler = eventHandler<unknown, void>(
-  async (event) => {
+  async (event, context) => {
     let data: ReturnType<typeof decodeSubscriptionEvent>;
     try {
       data = decodeSubscriptionEvent(event);
@@ -40,7 +50,7 @@ export const handler = eventHandler<unknown, void>(
     metrics.addMetric('AuthorizationFailures', MetricUnit.Count, failures.length);
     metrics.addMetric('SkippedLogLines', MetricUnit.Count, skipped);
     if (failures.length === 0) return;
-    const detection = await detectAuthorizationFailures(failures, deps);
+    const detection = await detectAuthorizationFailures(failures, depsFor(context));
     if (detection.raised.length > 0) {
       metrics.addMetric('FindingsRaised', MetricUnit.Count, detection.raised.length);
       logger.warn('authorization failure threshold reached', { findings: detection.raised });

@@ -31,7 +31,6 @@ import {
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ENV = {
   AWS_REGION: REGION,
-  ACCOUNT_ID: ACCOUNT,
   AUTHZ_FAILURES_TABLE: 'cv-security-dev-authz-failures',
   AUTHZ_FAILURE_THRESHOLD: '5',
   AUTHZ_WINDOW_SECONDS: '300',

@@ -4,7 +4,7 @@ import { lintIamStatements } from '@cv/policy';
 import { ConfigError } from '@cv/runtime';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config.js';
+import { accountIdOf, loadConfig } from '../src/config.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const cfnTags = [
@@ -24,16 +24,12 @@ const fn = (
     }
   >
 ).authzDetector;
-const RESOLVED: Record<string, string> = {
-  ACCOUNT_ID: '123456789012',
-  AUTHZ_FAILURES_TABLE: 'cv-security-dev-authz-failures',
-};
-const env = Object.fromEntries(
-  Object.entries(fn?.environment ?? {}).map(([k, v]) => [
-    k,
-    typeof v === 'string' ? v : (RESOLVED[k] ?? 'unresolved'),
-  ]),
-);
+/** The Serverless variables the file uses, as `serverless package --stage dev` resolves them. */
+const resolve = (v: unknown) =>
+  typeof v === 'string'
+    ? v.replace(/\$\{self:service\}/g, 'cv-security').replace(/\$\{sls:stage\}/g, 'dev')
+    : 'unresolved';
+const env = Object.fromEntries(Object.entries(fn?.environment ?? {}).map(([k, v]) => [k, resolve(v)]));
 
 describe('serverless/functions/authz-detector.yml', () => {
   it('sets what loadConfig needs; the required variables are required', () => {
@@ -42,11 +38,19 @@ describe('serverless/functions/authz-detector.yml', () => {
       windowSeconds: 300,
       bucketSeconds: 60,
     });
-    for (const name of ['ACCOUNT_ID', 'AUTHZ_FAILURES_TABLE']) {
+    for (const name of ['AUTHZ_FAILURES_TABLE']) {
       expect(() => loadConfig({ AWS_REGION: 'eu-west-1', ...env, [name]: undefined }), name).toThrow(
         ConfigError,
       );
     }
+  });
+
+  it('takes the account id from the function ARN, else from ACCOUNT_ID, else fails naming it', () => {
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:cv-security-dev-authzDetector';
+    expect(accountIdOf(arn, {})).toBe('123456789012');
+    expect(accountIdOf(undefined, { ACCOUNT_ID: '210987654321' })).toBe('210987654321');
+    expect(() => accountIdOf(undefined, {})).toThrow(/ACCOUNT_ID/);
+    expect(() => accountIdOf('not-an-arn', { ACCOUNT_ID: '12' })).toThrow(ConfigError);
   });
 
   it('rejects a bucket that does not divide the window', () => {
