@@ -492,6 +492,17 @@ describe('notify', () => {
       productArn: 'arn:aws:securityhub:eu-west-1::product/aws/x',
     });
   });
+
+  it('gives two unreadable findings two different dedupe keys', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-4' });
+    const caught = { error: { Error: 'MalformedFindingError', Cause: 'bad' } };
+
+    await h.notify({ id: 'c1e3a7f2-0000-4e61-8a0c-2f7b3d9e4a15', detail: {}, ...caught }, ctx);
+    await h.notify({ id: 'c1e3a7f2-1111-4e61-8a0c-2f7b3d9e4a15', detail: {}, ...caught }, ctx);
+
+    const keys = inputs(sns, PublishCommand).map((i) => i.MessageAttributes?.dedupeKey?.StringValue);
+    expect(new Set(keys).size).toBe(2);
+  });
 });
 
 describe('openTicket', () => {
