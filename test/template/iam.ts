@@ -37,6 +37,8 @@ export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
   'ssm:DescribeParameters',
+  // Systems Manager OpsCenter: no resource type (docs/policies.md, checked against the Service Authorization Reference).
+  'ssm:CreateOpsItem',
   'sts:GetCallerIdentity',
   'ec2:CreateNetworkInterface',
   'ec2:DescribeNetworkInterfaces',
