@@ -85,19 +85,23 @@ export function createTelemetryDecryptor(opts: {
   /** The keyring's decrypt path (as the Encryption SDK's default materials manager calls it): one KMS call. */
   async function fetchDataKey(header: EsdkHeaderV2, expected: TelemetryContext, messageId: string) {
     const { providerId, providerInfo, ciphertext } = header.encryptedDataKey;
+    let edk: EncryptedDataKey;
+    try {
+      edk = new EncryptedDataKey({
+        providerId: providerId.toString('utf8'),
+        providerInfo: providerInfo.toString('utf8'),
+        rawInfo: new Uint8Array(providerInfo),
+        encryptedDataKey: new Uint8Array(ciphertext),
+      });
+    } catch {
+      throw new TelemetryDecryptError('malformed', 'encrypted data key malformed', { messageId });
+    }
     let material: Awaited<ReturnType<typeof cmm.decryptMaterials>>;
     try {
       material = await cmm.decryptMaterials({
         suite,
         encryptionContext: { kind: expected.kind, thing: expected.thing },
-        encryptedDataKeys: [
-          new EncryptedDataKey({
-            providerId: providerId.toString('utf8'),
-            providerInfo: providerInfo.toString('utf8'),
-            rawInfo: new Uint8Array(providerInfo),
-            encryptedDataKey: new Uint8Array(ciphertext),
-          }),
-        ],
+        encryptedDataKeys: [edk],
       });
     } catch (cause) {
       throw classify(cause, true, messageId);

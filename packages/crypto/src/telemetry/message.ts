@@ -62,7 +62,8 @@ export type EsdkStructureProblem =
   | 'algorithm suite not allowed'
   | 'truncated header'
   | 'encryption context malformed'
-  | 'encrypted data key count must be 1';
+  | 'encrypted data key count must be 1'
+  | 'encrypted data key malformed';
 
 function malformed(detail: EsdkStructureProblem, messageId: string | undefined): TelemetryDecryptError {
   return new TelemetryDecryptError('malformed', detail, messageId === undefined ? {} : { messageId });
@@ -70,7 +71,8 @@ function malformed(detail: EsdkStructureProblem, messageId: string | undefined):
 
 /**
  * Reads a v2 header strictly: version 2, suite 0x0478, a well-formed encryption context (pair count > 0, no
- * duplicate key, lengths that add up exactly), exactly one encrypted data key, and the content type, frame length,
+ * duplicate key, lengths that add up exactly), exactly one encrypted data key (provider id, provider info and
+ * ciphertext non-empty), and the content type, frame length,
  * commitment and header tag all present. Does not look at the body. Throws {@link TelemetryDecryptError}
  * (`malformed`) otherwise; never reads out of bounds, whatever the input.
  *
@@ -132,6 +134,10 @@ export function readEsdkHeaderV2(bytes: Buffer, messageId?: string): EsdkHeaderV
   const ciphertext = readField(bytes, providerInfo.next, size);
   if (!ciphertext) throw malformed('truncated header', messageId);
   pos = ciphertext.next;
+  // As the Encryption SDK requires of an encrypted data key: provider id, provider info and ciphertext non-empty.
+  if (providerId.field.length === 0 || providerInfo.field.length === 0 || ciphertext.field.length === 0) {
+    throw malformed('encrypted data key malformed', messageId);
+  }
   const keyAndContextBytes = bytes.subarray(keyAndContextStart, pos);
 
   // Content type, frame length, suite data (commitment), header auth tag.
