@@ -6,8 +6,9 @@ import {
   NodeDefaultCryptographicMaterialsManager,
   type NodeMaterialsManager,
 } from '@aws-crypto/client-node';
+import { classify, parseJsonBody } from './classify.js';
 import { contextMatches } from './context.js';
-import { classify, DEFAULT_MAX_BODY_BYTES, parseJsonBody, type TelemetryDecryptor } from './decrypt.js';
+import { DEFAULT_MAX_BODY_BYTES, type TelemetryDecryptor } from './decrypt.js';
 import { TELEMETRY_SUITE } from './encrypt.js';
 import { TelemetryDecryptError } from './errors.js';
 
