@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 
@@ -47,7 +47,10 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
   };
 }
 
-/** The commands table (also re-created by the test that removes it to provoke DynamoDB errors). */
+/**
+ * The commands table (also re-created by the test that removes it to provoke DynamoDB errors). Waits until it is
+ * ACTIVE: dynalite answers CreateTable with CREATING and switches on a timer, so an immediate write could miss it.
+ */
 export async function createCommandsTable(ddb: DynamoDBClient): Promise<void> {
   await ddb.send(
     new CreateTableCommand({
@@ -57,6 +60,12 @@ export async function createCommandsTable(ddb: DynamoDBClient): Promise<void> {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: COMMANDS_TABLE }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${COMMANDS_TABLE} did not become ACTIVE`);
 }
 
 export function lambdaContext(): Context {
