@@ -2,11 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMS } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  createTelemetryDecryptor,
-  createTelemetryMaterialsManager,
-  telemetryKmsKeyring,
-} from '@cv/crypto/telemetry';
+import { createTelemetryDecryptor, telemetryKmsKeyring } from '@cv/crypto/telemetry';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import type {
   KinesisStreamEvent,
@@ -30,13 +26,11 @@ const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()), {
 
 // Module scope: one data-key cache per container, so KMS is called once per data key, not once per message.
 const decryptor = createTelemetryDecryptor({
-  materials: createTelemetryMaterialsManager(
-    telemetryKmsKeyring({ keyId: config.telemetryKeyId, client: kms }),
-    {
-      capacity: config.dataKeyCacheCapacity,
-      maxAgeMs: config.dataKeyCacheMaxAgeSeconds * 1000,
-    },
-  ),
+  keyring: telemetryKmsKeyring({ keyId: config.telemetryKeyId, client: kms }),
+  cache: {
+    capacity: config.dataKeyCacheCapacity,
+    maxAgeMs: config.dataKeyCacheMaxAgeSeconds * 1000,
+  },
   maxBodyBytes: config.maxPayloadBytes,
 });
 
