@@ -1,0 +1,151 @@
+import { hasWildcard, isServiceWideWildcard } from './actions.js';
+import { FindingSink } from './analyzer.js';
+import { MalformedPolicyError } from './errors.js';
+import type { ParsedStatement } from './parse.js';
+import { parseStatement } from './parse.js';
+import type { PolicyFinding } from './types.js';
+
+/**
+ * IAM actions whose Service Authorization Reference entry lists no resource type, so the
+ * only valid `Resource` is `"*"` (they may still take condition keys). Checked one by one
+ * against the Service Authorization Reference; see docs/policies.md for the sources.
+ * Lower case; extend per call with `lintIamStatements(..., { unscopableActions })`.
+ */
+export const UNSCOPABLE_ACTIONS: readonly string[] = Object.freeze([
+  // AWS IoT: account-level endpoint lookup.
+  'iot:describeendpoint',
+  // X-Ray: the Lambda tracing write path (tracing: lambda: true).
+  'xray:puttracesegments',
+  'xray:puttelemetryrecords',
+  'xray:getsamplingrules',
+  'xray:getsamplingtargets',
+  // CloudWatch: metrics (EMF goes through logs; direct PutMetricData is scoped by the cloudwatch:namespace condition).
+  'cloudwatch:putmetricdata',
+  // Security Hub: BatchUpdateFindings is authorised on the findings' product/account via conditions, not a resource.
+  'securityhub:batchupdatefindings',
+  // Systems Manager OpsCenter: CreateOpsItem has no resource type.
+  'ssm:createopsitem',
+  // KMS: account-level operations.
+  'kms:createkey',
+  'kms:listaliases',
+  'kms:listkeys',
+  // AWS IoT: calls without a resource type.
+  'iot:createkeysandcertificate',
+  'iot:createcertificatefromcsr',
+  'iot:registercertificatewithoutca',
+  'iot:getregistrationcode',
+  'iot:listthings',
+  'iot:listcertificates',
+  'iot:listretainedmessages',
+  // EC2 network interfaces for Lambda in a VPC.
+  'ec2:describenetworkinterfaces',
+  // STS: caller identity.
+  'sts:getcalleridentity',
+]);
+
+/** Options of {@link lintIamStatements}. */
+export interface IamLintOptions {
+  /** More actions (any case) that may use `Resource: "*"`, on top of {@link UNSCOPABLE_ACTIONS}. */
+  unscopableActions?: readonly string[];
+}
+
+function isWildcardResource(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (/^[*?]+$/.test(value)) return true;
+  // arn:*:*:*:*:* and friends: every ARN field a wildcard.
+  return /^arn(:[*?]*){5}$/.test(value) || value === 'arn:*';
+}
+
+function lintStatement(statement: ParsedStatement, unscopable: ReadonlySet<string>, sink: FindingSink): void {
+  const idx = statement.index;
+  if (statement.effect !== 'Allow') return;
+  if (statement.notActions) {
+    sink.add(
+      'IAM_ALLOW_NOT_ACTION',
+      idx,
+      `Allow with NotAction (${statement.notActions.join(', ')}) grants every other action of every service; list the actions instead.`,
+    );
+  }
+  if (statement.notResources) {
+    sink.add(
+      'IAM_ALLOW_NOT_RESOURCE',
+      idx,
+      'Allow with NotResource grants the actions on every resource but the listed ones; list the resources instead.',
+    );
+  }
+  const actions = statement.actions ?? [];
+  for (const action of actions) {
+    if (/^[*]+$/.test(action)) {
+      sink.add('IAM_WILDCARD_ACTION', idx, `Action "${action}" grants every action of every AWS service.`, {
+        action,
+      });
+    } else if (isServiceWideWildcard(action)) {
+      sink.add(
+        'IAM_SERVICE_WILDCARD_ACTION',
+        idx,
+        `Action ${action} grants every action of the service (present and future); list the actions the function calls.`,
+        { action },
+      );
+    } else if (hasWildcard(action)) {
+      sink.add(
+        'IAM_PARTIAL_WILDCARD_ACTION',
+        idx,
+        `Action ${action} is a wildcard; it may grant more actions than needed now or later. Prefer explicit action names.`,
+        { action },
+      );
+    }
+  }
+  const wildResources = (statement.resources ?? []).filter(isWildcardResource) as string[];
+  if (wildResources.length === 0) return;
+  const scopable = actions.filter((action) => {
+    const lower = action.toLowerCase();
+    // A wildcard action may match scopable actions (now or later), so it never earns "*".
+    return hasWildcard(lower) || !unscopable.has(lower);
+  });
+  if (scopable.length > 0) {
+    sink.add(
+      'IAM_WILDCARD_RESOURCE',
+      idx,
+      `Resource "${wildResources[0]}" with action(s) ${scopable.join(', ')} that support resource-level permissions; name the ARNs (tables, keys, topics, ...) instead.`,
+      { resource: wildResources[0] },
+    );
+  }
+}
+
+/**
+ * Lints IAM policy statements (e.g. a function's `iamRoleStatements`, or the `Statement`
+ * of a role policy in the packaged CloudFormation template) for SPEC section 9: no
+ * `Action: "*"`, no service-wide wildcards (`iot:*`, `kms:*`), no `Resource: "*"` for an
+ * action that supports resource scoping (see {@link UNSCOPABLE_ACTIONS}), no Allow with
+ * NotAction / NotResource. Partial wildcards (`kms:Gen*`) are reported as `low`.
+ * Resources may be CloudFormation intrinsics (`Fn::GetAtt`, `Ref`, `Fn::Sub`, ...), which
+ * count as scoped. Deny statements are never findings. Trust-policy statements (with a
+ * `Principal`) may omit `Resource`.
+ *
+ * @throws MalformedPolicyError when a statement is not an IAM statement.
+ * @example
+ * ```ts
+ * lintIamStatements([{ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: '*' }]);
+ * // [{ code: 'IAM_WILDCARD_RESOURCE', severity: 'high', statement: 0, ... }]
+ * lintIamStatements([{ Effect: 'Allow', Action: 'xray:PutTraceSegments', Resource: '*' }]); // []
+ * ```
+ */
+export function lintIamStatements(statements: unknown[], opts?: IamLintOptions): PolicyFinding[] {
+  if (!Array.isArray(statements)) throw new MalformedPolicyError('$', 'must be a list of statements');
+  const unscopable = new Set([
+    ...UNSCOPABLE_ACTIONS,
+    ...(opts?.unscopableActions ?? []).map((a) => a.toLowerCase()),
+  ]);
+  const sink = new FindingSink();
+  statements.forEach((raw, index) => {
+    const path = `Statement[${index}]`;
+    const statement = parseStatement(raw, index, path, true);
+    const hasPrincipal =
+      raw !== null && typeof raw === 'object' && ('Principal' in raw || 'NotPrincipal' in raw);
+    if (!hasPrincipal && statement.resources === undefined && statement.notResources === undefined) {
+      throw new MalformedPolicyError(path, 'has neither Resource nor NotResource');
+    }
+    lintStatement(statement, unscopable, sink);
+  });
+  return sink.findings;
+}
