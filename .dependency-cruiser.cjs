@@ -29,6 +29,8 @@ module.exports = {
     },
   ],
   options: {
+    // Cruise from the root so a missing folder (e.g. no functions/ yet) is not an error.
+    includeOnly: '^(packages|functions|test|scripts)/',
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(node_modules|\\.serverless|\\.esbuild|dist)/' },
     tsConfig: { fileName: 'tsconfig.base.json' },
