@@ -14,8 +14,8 @@ import { MAX_BODY_BYTES, parseCertificateRequest } from './request.js';
 
 // Cold start: configuration validated once, clients and caches at module scope.
 const config = loadConfig(process.env);
-const logger = createLogger({ serviceName: 'cert-broker' });
-const metrics = createMetrics({ serviceName: 'cert-broker', namespace: 'cv-security' });
+const logger = createLogger({ serviceName: 'cert-broker', logLevel: process.env.LOG_LEVEL });
+const metrics = createMetrics({ serviceName: 'cert-broker', namespace: 'cv-security', logger });
 const clientConfig = awsClientConfig({ region: process.env.AWS_REGION });
 
 const pca = new ACMPCAClient(clientConfig);

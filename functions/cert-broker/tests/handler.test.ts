@@ -109,7 +109,7 @@ describe('POST /certificates issues an operational certificate', () => {
 
     expect(res.status).toBe(201);
     expect(res.body.thingName).toBe(THING_NAME);
-    expect(pca.mock.commandCalls(IssueCertificateCommand)).toHaveLength(1);
+    expect(pca.mock.commandCalls(IssueCertificateCommand as never)).toHaveLength(1);
   });
 
   it('with an RSA attestation key signing RSASSA-PSS, for P-384 and RSA-2048 CSR keys', async () => {
@@ -126,7 +126,7 @@ describe('POST /certificates issues an operational certificate', () => {
 
       expect(res.status).toBe(201);
     }
-    expect(pca.mock.commandCalls(IssueCertificateCommand)).toHaveLength(2);
+    expect(pca.mock.commandCalls(IssueCertificateCommand as never)).toHaveLength(2);
   });
 
   it('derives the idempotency token from the CSR, so a retried request asks PCA for the same certificate', async () => {
@@ -450,7 +450,7 @@ describe('POST /certificates refuses and issues nothing', () => {
     expect(res.status).toBe(c.status);
     expect(res.body).toEqual({ error: c.error, message: expect.any(String) });
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts|Error:|stack/);
-    expect(pca.mock.commandCalls(IssueCertificateCommand)).toHaveLength(0);
+    expect(pca.mock.commandCalls(IssueCertificateCommand as never)).toHaveLength(0);
     expect(registry.updates).toHaveLength(0);
   });
 
@@ -465,7 +465,7 @@ describe('POST /certificates when AWS throttles', () => {
       name: 'ThrottlingException',
       $metadata: { httpStatusCode: 400 },
     });
-    pca.mock.on(IssueCertificateCommand).rejects(throttled);
+    pca.mock.on(IssueCertificateCommand as never).rejects(throttled);
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 
@@ -476,7 +476,7 @@ describe('POST /certificates when AWS throttles', () => {
   });
 
   it('PCA LimitExceededException -> 429 with Retry-After', async () => {
-    pca.mock.on(IssueCertificateCommand).rejects(new LimitExceededException({ message: 'limit', $metadata: {} }));
+    pca.mock.on(IssueCertificateCommand as never).rejects(new LimitExceededException({ message: 'limit', $metadata: {} }));
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 
@@ -489,7 +489,7 @@ describe('POST /certificates when AWS throttles', () => {
       name: 'ServiceUnavailableException',
       $metadata: { httpStatusCode: 503 },
     });
-    pca.mock.on(IssueCertificateCommand).rejects(unavailable);
+    pca.mock.on(IssueCertificateCommand as never).rejects(unavailable);
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 
@@ -503,17 +503,17 @@ describe('POST /certificates when AWS throttles', () => {
       name: 'ProvisionedThroughputExceededException',
       $metadata: { httpStatusCode: 400 },
     });
-    registry.mock.on(GetCommand).rejects(throttled);
+    registry.mock.on(GetCommand as never).rejects(throttled);
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 
     expect(res.status).toBe(429);
     expect(Number(res.headers['Retry-After'])).toBeGreaterThan(0);
-    expect(pca.mock.commandCalls(IssueCertificateCommand)).toHaveLength(0);
+    expect(pca.mock.commandCalls(IssueCertificateCommand as never)).toHaveLength(0);
   });
 
   it('an unexpected failure is a generic 500 without internals', async () => {
-    pca.mock.on(IssueCertificateCommand).rejects(new Error('AccessDenied for role arn:aws:iam::123456789012:role/x'));
+    pca.mock.on(IssueCertificateCommand as never).rejects(new Error('AccessDenied for role arn:aws:iam::123456789012:role/x'));
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 

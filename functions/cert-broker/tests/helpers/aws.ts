@@ -3,6 +3,7 @@
  * a private CA that signs with a real operational CA (and answers RequestInProgressException
  * first, honours idempotency tokens), and a registry table with conditional updates.
  */
+import 'reflect-metadata';
 import {
   ACMPCAClient,
   GetCertificateCommand,
@@ -14,7 +15,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as x509 from '@peculiar/x509';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockAws } from './mock.js';
 import type { Issued } from './pki.js';
 
 export const CA_ARN = 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
@@ -28,14 +29,14 @@ export interface FakePcaOptions {
 
 /** A fake AWS Private CA backed by a real issuing CA. */
 export function fakePca(issuing: Issued, chainPem: string, options: FakePcaOptions = {}) {
-  const mock = mockClient(ACMPCAClient);
+  const mock = mockAws(ACMPCAClient);
   const requests: IssueCertificateCommandInput[] = [];
   const byToken = new Map<string, string>();
   const certificates = new Map<string, Promise<string>>();
   const polled = new Set<string>();
   let serial = 0x10000;
 
-  mock.on(IssueCertificateCommand).callsFake(async (input: IssueCertificateCommandInput) => {
+  mock.on(IssueCertificateCommand as never).callsFake(async (input: IssueCertificateCommandInput) => {
     requests.push(input);
     const known = input.IdempotencyToken ? byToken.get(input.IdempotencyToken) : undefined;
     if (known) return { CertificateArn: known };
@@ -45,7 +46,7 @@ export function fakePca(issuing: Issued, chainPem: string, options: FakePcaOptio
     certificates.set(arn, sign(issuing, input, serial.toString(16)));
     return { CertificateArn: arn };
   });
-  mock.on(GetCertificateCommand).callsFake(async (input: { CertificateArn?: string }) => {
+  mock.on(GetCertificateCommand as never).callsFake(async (input: { CertificateArn?: string }) => {
     const arn = input.CertificateArn ?? '';
     const pem = certificates.get(arn);
     if (!pem) throw new Error(`unknown certificate ${arn}`);
@@ -74,7 +75,7 @@ async function sign(issuing: Issued, input: IssueCertificateCommandInput, serial
     notAfter: new Date(notBefore.getTime() + days * 86_400_000),
     publicKey: await csr.publicKey.export(),
     signingKey: issuing.keys.privateKey,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -96,15 +97,15 @@ export interface RegistryRow {
 
 /** A fake ECU registry table behind the DynamoDB document client. */
 export function fakeRegistry(rows: readonly RegistryRow[]) {
-  const mock = mockClient(DynamoDBDocumentClient);
+  const mock = mockAws(DynamoDBDocumentClient);
   const table = new Map<string, RegistryRow>(rows.map((r) => [r.ecuId, { ...r }]));
   /** Every UpdateItem the broker attempted, successful or not. */
   const updates: unknown[] = [];
-  mock.on(GetCommand).callsFake(async (input: { Key?: { ecuId?: string } }) => {
+  mock.on(GetCommand as never).callsFake(async (input: { Key?: { ecuId?: string } }) => {
     const row = table.get(input.Key?.ecuId ?? '');
     return { Item: row ? { ...row } : undefined };
   });
-  mock.on(UpdateCommand).callsFake(
+  mock.on(UpdateCommand as never).callsFake(
     async (input: { Key?: { ecuId?: string }; ExpressionAttributeValues?: Record<string, unknown> }) => {
       updates.push(input);
       const row = table.get(input.Key?.ecuId ?? '');
@@ -123,5 +124,5 @@ export function fakeRegistry(rows: readonly RegistryRow[]) {
 }
 
 export function fakeSsm() {
-  return mockClient(SSMClient);
+  return mockAws(SSMClient);
 }

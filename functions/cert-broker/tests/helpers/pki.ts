@@ -2,6 +2,7 @@
  * A real test PKI built with WebCrypto + @peculiar/x509 (and the openssl CLI for key
  * types WebCrypto lacks). Nothing here is mocked: keys, certificates and CSRs are real.
  */
+import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { createHash, KeyObject, sign as nodeSign, webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
-const crypto = webcrypto as unknown as Crypto;
-x509.cryptoProvider.set(crypto);
+export type CryptoKeyPair = webcrypto.CryptoKeyPair;
+export type CryptoKey = webcrypto.CryptoKey;
+type Algorithm = webcrypto.Algorithm;
+type EcdsaParams = webcrypto.EcdsaParams;
+type EcKeyGenParams = webcrypto.EcKeyGenParams;
+type RsaHashedKeyGenParams = webcrypto.RsaHashedKeyGenParams;
+
+const crypto = webcrypto;
+x509.cryptoProvider.set(crypto as never);
 
 export type KeySpec = 'P-256' | 'P-384' | 'RSA-2048' | 'RSA-1024' | 'RSA-PSS-2048';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { generateKeys, type Issued, issueCert, makeCsr } from './pki.js';
+import { type CryptoKeyPair, generateKeys, type Issued, issueCert, makeCsr } from './pki.js';
 
 export const VIN = 'WVWZZZ1JZXW000001';
 export const ECU_ID = 'ECU-GW-0001';
