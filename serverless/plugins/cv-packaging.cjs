@@ -1,0 +1,79 @@
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+
+/**
+ * Project-specific packaging steps the framework and its plugins have no setting for.
+ * Runs on the compiled template just before it is saved, i.e. after
+ * serverless-iam-roles-per-function has created the per-function roles.
+ *
+ * 1. Every Lambda log group the framework generates is encrypted with the DataAtRestKey
+ *    CMK (log groups have no KmsKeyId setting in serverless.yml). The key policy lets
+ *    CloudWatch Logs use the key for this service's /aws/lambda/ log groups only.
+ * 2. Every role of a function with active tracing may write X-Ray segments
+ *    (serverless-iam-roles-per-function builds roles without them; these two actions
+ *    support no resource scoping).
+ * 3. The framework's shared default role is dropped when no resource uses it, so the
+ *    template holds exactly one role per function.
+ * 4. `serverless package` also runs while serverless.yml lists no function yet:
+ *    serverless-esbuild then skips bundling but still copies its (never created) work
+ *    folder and fails with ENOENT. This plugin is listed before serverless-esbuild so
+ *    that its hook on the same event runs first.
+ */
+class CvPackaging {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.hooks = {
+      'after:package:createDeploymentArtifacts': () => this.allowNoFunctions(),
+      'before:aws:package:finalize:saveServiceState': () => this.finalizeTemplate(),
+    };
+  }
+
+  allowNoFunctions() {
+    if (this.serverless.service.getAllFunctions().length > 0) return;
+    fs.mkdirSync(path.join(this.serverless.serviceDir, '.esbuild', '.serverless'), { recursive: true });
+  }
+
+  finalizeTemplate() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    this.encryptLogGroups(resources);
+    this.allowTracing(resources);
+    this.dropUnusedDefaultRole(resources);
+  }
+
+  encryptLogGroups(resources) {
+    if (!resources.DataAtRestKey) return;
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::Logs::LogGroup') continue;
+      resource.Properties = resource.Properties || {};
+      if (resource.Properties.KmsKeyId === undefined) {
+        resource.Properties.KmsKeyId = { 'Fn::GetAtt': ['DataAtRestKey', 'Arn'] };
+      }
+    }
+  }
+
+  allowTracing(resources) {
+    for (const fn of Object.values(resources)) {
+      if (fn.Type !== 'AWS::Lambda::Function') continue;
+      if (fn.Properties?.TracingConfig?.Mode !== 'Active') continue;
+      const roleId = fn.Properties.Role?.['Fn::GetAtt']?.[0];
+      const role = roleId && resources[roleId];
+      const statements = role?.Properties?.Policies?.[0]?.PolicyDocument?.Statement;
+      if (!Array.isArray(statements)) continue;
+      const present = statements.some((s) => [s.Action].flat().includes(XRAY_ACTIONS[0]));
+      if (!present) statements.push({ Effect: 'Allow', Action: XRAY_ACTIONS, Resource: '*' });
+    }
+  }
+
+  dropUnusedDefaultRole(resources) {
+    const id = this.serverless.providers.aws.naming.getRoleLogicalId();
+    if (!resources[id]) return;
+    const others = Object.entries(resources).filter(([key]) => key !== id);
+    if (!JSON.stringify(others).includes(`"${id}"`)) delete resources[id];
+  }
+}
+
+module.exports = CvPackaging;
