@@ -84,7 +84,7 @@ async function sign(issuing: Issued, input: IssueCertificateCommandInput, serial
       new x509.SubjectAlternativeNameExtension(uris.map((value) => ({ type: 'url' as const, value }))),
     ],
   });
-  return cert.toString('pem');
+  return `${cert.toString('pem').trimEnd()}\n`;
 }
 
 export interface RegistryRow {

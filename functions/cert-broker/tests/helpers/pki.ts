@@ -141,7 +141,7 @@ export async function issueCert(options: CertOptions): Promise<Issued> {
         signingAlgorithm: signingAlgorithm(keys),
         extensions,
       });
-  return { cert, keys, pem: cert.toString('pem') };
+  return { cert, keys, pem: `${cert.toString('pem').trimEnd()}\n` };
 }
 
 /** A PKCS#10 CSR signed by `keys` (WebCrypto key types). */
