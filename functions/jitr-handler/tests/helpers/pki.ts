@@ -68,6 +68,8 @@ export class OperationalPki {
       d,
     );
     writeFileSync(join(d, 'index.txt'), '');
+    // Several certificates per subject (re-enrolment), as in any real CA database.
+    writeFileSync(join(d, 'index.txt.attr'), 'unique_subject = no\n');
     this.caPem = readFileSync(join(d, 'ca.pem'), 'utf8');
   }
 
