@@ -11,7 +11,12 @@ const THROTTLING = new Set([
   'RequestThrottledException',
   'SlowDown',
 ]);
-const TRANSIENT = new Set(['ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalServerError']);
+const TRANSIENT = new Set([
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+]);
 
 function errorName(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -29,6 +34,7 @@ export function isThrottling(error: unknown): boolean {
 export function isTransient(error: unknown): boolean {
   const name = errorName(error);
   if (name !== undefined && TRANSIENT.has(name)) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
   return typeof status === 'number' && status >= 500;
 }

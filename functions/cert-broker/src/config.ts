@@ -13,8 +13,10 @@ export interface BrokerConfig {
   readonly trustBundleTtlSeconds: number;
 }
 
-const SIGNING_ALGORITHMS = /^(SHA256WITHECDSA|SHA384WITHECDSA|SHA512WITHECDSA|SHA256WITHRSA|SHA384WITHRSA|SHA512WITHRSA)$/;
-const SSM_PARAMETER_NAME = /^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$|^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+$/;
+const SIGNING_ALGORITHMS =
+  /^(SHA256WITHECDSA|SHA384WITHECDSA|SHA512WITHECDSA|SHA256WITHRSA|SHA384WITHRSA|SHA512WITHRSA)$/;
+const SSM_PARAMETER_NAME =
+  /^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$|^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+$/;
 
 /**
  * Reads and validates the broker's environment once, at cold start.
@@ -24,7 +26,10 @@ export function loadConfig(env: Env): BrokerConfig {
   const inline = env.ATTESTATION_TRUST_BUNDLE?.trim();
   const param = env.ATTESTATION_TRUST_BUNDLE_PARAM?.trim();
   if (inline && param) {
-    throw new ConfigError('ATTESTATION_TRUST_BUNDLE', 'and ATTESTATION_TRUST_BUNDLE_PARAM are both set; set one');
+    throw new ConfigError(
+      'ATTESTATION_TRUST_BUNDLE',
+      'and ATTESTATION_TRUST_BUNDLE_PARAM are both set; set one',
+    );
   }
   let trustBundle: BrokerConfig['trustBundle'];
   if (inline) {

@@ -58,7 +58,12 @@ export class AttestationNotTrustedError extends BrokerError {
 }
 
 /** Why a trusted request is still not allowed. */
-export type NotAllowedReason = 'key-type' | 'key-reuse' | 'ecu-unknown' | 'ecu-not-active' | 'registry-inconsistent';
+export type NotAllowedReason =
+  | 'key-type'
+  | 'key-reuse'
+  | 'ecu-unknown'
+  | 'ecu-not-active'
+  | 'registry-inconsistent';
 
 /** The request is well-formed and attested but policy forbids issuing. */
 export class IssuanceNotAllowedError extends BrokerError {

@@ -86,7 +86,9 @@ function parseAttestationCertificates(pem: string, field: string): Certificate[]
     return parseCertificates(pem);
   } catch (cause) {
     if (cause instanceof CertificateParseError) {
-      throw new MalformedRequestError(field, `Invalid request: ${field} is not a valid certificate`, { cause });
+      throw new MalformedRequestError(field, `Invalid request: ${field} is not a valid certificate`, {
+        cause,
+      });
     }
     throw cause;
   }
@@ -115,7 +117,9 @@ export async function issueCertificate(
     verifyCsrSignature(csr);
   } catch (cause) {
     if (cause instanceof CertificateParseError) {
-      throw new MalformedRequestError('csr', 'Invalid request: csr is not a valid PKCS#10 request', { cause });
+      throw new MalformedRequestError('csr', 'Invalid request: csr is not a valid PKCS#10 request', {
+        cause,
+      });
     }
     if (cause instanceof CsrSignatureError) {
       throw new MalformedRequestError('csr', 'Invalid request: the CSR signature does not verify', { cause });
@@ -187,7 +191,8 @@ export async function issueCertificate(
       });
     } catch (cause) {
       if (cause instanceof AttestationError) {
-        const freshness = cause.reason === 'stale' || cause.reason === 'future' || cause.reason === 'malformed-timestamp';
+        const freshness =
+          cause.reason === 'stale' || cause.reason === 'future' || cause.reason === 'malformed-timestamp';
         throw new AttestationNotTrustedError(freshness ? 'freshness' : 'signature', cause.reason, { cause });
       }
       throw cause;
@@ -210,7 +215,10 @@ export async function issueCertificate(
     throw new IssuanceNotAllowedError('ecu-not-active', `ECU ${ecuId} has status ${ecu.status}`);
   }
   if (!VIN_PATTERN.test(ecu.vin)) {
-    throw new IssuanceNotAllowedError('registry-inconsistent', `ECU ${ecuId} has no valid VIN in the registry`);
+    throw new IssuanceNotAllowedError(
+      'registry-inconsistent',
+      `ECU ${ecuId} has no valid VIN in the registry`,
+    );
   }
 
   // 8. Issue: subject and SAN from the attested identity, never from the CSR.

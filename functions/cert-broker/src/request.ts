@@ -5,7 +5,8 @@ import { MalformedRequestError, PayloadTooLargeError } from './errors.js';
 export const MAX_BODY_BYTES = 16 * 1024;
 
 const PEM_CERTIFICATE = /^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
-const PEM_CSR = /^\s*-----BEGIN (NEW )?CERTIFICATE REQUEST-----[\s\S]+-----END (NEW )?CERTIFICATE REQUEST-----\s*$/;
+const PEM_CSR =
+  /^\s*-----BEGIN (NEW )?CERTIFICATE REQUEST-----[\s\S]+-----END (NEW )?CERTIFICATE REQUEST-----\s*$/;
 /** RFC 3339 UTC timestamp with optional fractional seconds. */
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -34,7 +35,10 @@ export type CertificateRequest = z.infer<typeof certificateRequestSchema>;
  * Parses the raw HTTP body at the edge: size limit (413), JSON (400), schema (400).
  * @example const request = parseCertificateRequest(event.body, event.isBase64Encoded);
  */
-export function parseCertificateRequest(body: string | undefined, isBase64Encoded = false): CertificateRequest {
+export function parseCertificateRequest(
+  body: string | undefined,
+  isBase64Encoded = false,
+): CertificateRequest {
   if (body === undefined || body === '') throw new MalformedRequestError('body', 'Request body is required');
   const bytes = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   if (bytes.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);

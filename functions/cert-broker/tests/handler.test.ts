@@ -53,7 +53,10 @@ async function post(body: unknown, clientCertPem?: string): Promise<Response> {
 }
 
 /** A body proving possession by signature, with the attestation chain leaf + int2. */
-function signedBody(csrPem: string, opts: { signedAt?: string; key?: Parameters<typeof signAttestation>[2]; certificate?: string } = {}) {
+function signedBody(
+  csrPem: string,
+  opts: { signedAt?: string; key?: Parameters<typeof signAttestation>[2]; certificate?: string } = {},
+) {
   const signedAt = opts.signedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return {
     csr: csrPem,
@@ -115,7 +118,11 @@ describe('POST /certificates issues an operational certificate', () => {
   });
 
   it('with an RSA attestation key signing RSASSA-PSS, for P-384 and RSA-2048 CSR keys', async () => {
-    const rsaAttestation = await issueCert({ subject: `CN=${ECU_ID}`, issuer: world.mfrInt2, keySpec: 'RSA-2048' });
+    const rsaAttestation = await issueCert({
+      subject: `CN=${ECU_ID}`,
+      issuer: world.mfrInt2,
+      keySpec: 'RSA-2048',
+    });
     for (const spec of ['P-384', 'RSA-2048'] as const) {
       const csrPem = await makeCsr(await generateKeys(spec));
 
@@ -153,7 +160,8 @@ interface RejectionCase {
   readonly registry?: readonly (typeof activeEcu | Record<string, string>)[];
 }
 
-const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().replace(/\.\d+Z$/, 'Z');
 const DAY = 86_400_000;
 
@@ -163,7 +171,10 @@ const rejections: RejectionCase[] = [
     name: 'CSR whose signature does not verify',
     status: 400,
     error: 'invalid_request',
-    request: async () => ({ body: { csr: corruptCsrSignature((await freshCsr()).pem) }, clientCertPem: world.attestation.pem }),
+    request: async () => ({
+      body: { csr: corruptCsrSignature((await freshCsr()).pem) },
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'CSR that is not a PKCS#10 structure',
@@ -178,7 +189,10 @@ const rejections: RejectionCase[] = [
     name: 'CSR key equal to the attestation key (mutual TLS)',
     status: 403,
     error: 'key_not_allowed',
-    request: async () => ({ body: { csr: await makeCsr(world.attestation.keys) }, clientCertPem: world.attestation.pem }),
+    request: async () => ({
+      body: { csr: await makeCsr(world.attestation.keys) },
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'CSR key equal to the attestation key (signed attestation)',
@@ -194,7 +208,9 @@ const rejections: RejectionCase[] = [
       const rogueRoot = await issueCert({ subject: 'CN=Rogue Root', ca: true });
       const rogue = await issueCert({ subject: `CN=${ECU_ID}`, issuer: rogueRoot });
       const csr = await freshCsr();
-      return { body: signedBody(csr.pem, { key: rogue.keys.privateKey, certificate: rogue.pem + rogueRoot.pem }) };
+      return {
+        body: signedBody(csr.pem, { key: rogue.keys.privateKey, certificate: rogue.pem + rogueRoot.pem }),
+      };
     },
   },
   {
@@ -203,7 +219,9 @@ const rejections: RejectionCase[] = [
     error: 'attestation_not_trusted',
     request: async () => {
       const self = await issueCert({ subject: `CN=${ECU_ID}` });
-      return { body: signedBody((await freshCsr()).pem, { key: self.keys.privateKey, certificate: self.pem }) };
+      return {
+        body: signedBody((await freshCsr()).pem, { key: self.keys.privateKey, certificate: self.pem }),
+      };
     },
   },
   {
@@ -249,7 +267,10 @@ const rejections: RejectionCase[] = [
       });
       const leaf = await issueCert({ subject: `CN=${ECU_ID}`, issuer: oldInt });
       return {
-        body: signedBody((await freshCsr()).pem, { key: leaf.keys.privateKey, certificate: leaf.pem + oldInt.pem }),
+        body: signedBody((await freshCsr()).pem, {
+          key: leaf.keys.privateKey,
+          certificate: leaf.pem + oldInt.pem,
+        }),
       };
     },
   },
@@ -272,7 +293,11 @@ const rejections: RejectionCase[] = [
     status: 403,
     error: 'attestation_not_trusted',
     request: async () => {
-      const wrongUsage = await issueCert({ subject: `CN=${ECU_ID}`, issuer: world.mfrInt1, keyUsage: 0x20 /* keyEncipherment */ });
+      const wrongUsage = await issueCert({
+        subject: `CN=${ECU_ID}`,
+        issuer: world.mfrInt1,
+        keyUsage: 0x20 /* keyEncipherment */,
+      });
       return { body: { csr: (await freshCsr()).pem }, clientCertPem: wrongUsage.pem };
     },
   },
@@ -284,7 +309,10 @@ const rejections: RejectionCase[] = [
       const notCa = await issueCert({ subject: 'CN=Not A CA', issuer: world.mfrRoot, keyUsage: 0x80 | 0x04 });
       const leaf = await issueCert({ subject: `CN=${ECU_ID}`, issuer: notCa });
       return {
-        body: signedBody((await freshCsr()).pem, { key: leaf.keys.privateKey, certificate: leaf.pem + notCa.pem }),
+        body: signedBody((await freshCsr()).pem, {
+          key: leaf.keys.privateKey,
+          certificate: leaf.pem + notCa.pem,
+        }),
       };
     },
   },
@@ -376,38 +404,54 @@ const rejections: RejectionCase[] = [
     name: 'non-JSON body',
     status: 400,
     error: 'invalid_request',
-    request: async () => ({ body: 'csr=-----BEGIN CERTIFICATE REQUEST-----', clientCertPem: world.attestation.pem }),
+    request: async () => ({
+      body: 'csr=-----BEGIN CERTIFICATE REQUEST-----',
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'unknown field in the body',
     status: 400,
     error: 'invalid_request',
-    request: async () => ({ body: { csr: (await freshCsr()).pem, subject: 'CN=admin' }, clientCertPem: world.attestation.pem }),
+    request: async () => ({
+      body: { csr: (await freshCsr()).pem, subject: 'CN=admin' },
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'signedAt not RFC 3339 UTC',
     status: 400,
     error: 'invalid_request',
-    request: async () => ({ body: signedBody((await freshCsr()).pem, { signedAt: '2026-11-25 09:30:00+01:00' }) }),
+    request: async () => ({
+      body: signedBody((await freshCsr()).pem, { signedAt: '2026-11-25 09:30:00+01:00' }),
+    }),
   },
   {
     name: 'RSA 1024 CSR key',
     status: 403,
     error: 'key_not_allowed',
-    request: async () => ({ body: { csr: await makeCsr(await generateKeys('RSA-1024')) }, clientCertPem: world.attestation.pem }),
+    request: async () => ({
+      body: { csr: await makeCsr(await generateKeys('RSA-1024')) },
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'RSA 6144 CSR key (above 4096 bits; fixture CSR, the key was discarded)',
     status: 403,
     error: 'key_not_allowed',
-    request: async () => ({ body: { csr: fixture('rsa-6144.csr.pem') }, clientCertPem: world.attestation.pem }),
+    request: async () => ({
+      body: { csr: fixture('rsa-6144.csr.pem') },
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'P-192 CSR key',
     status: 403,
     error: 'key_not_allowed',
     request: async () => ({
-      body: { csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime192v1']) },
+      body: {
+        csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime192v1']),
+      },
       clientCertPem: world.attestation.pem,
     }),
   },
@@ -416,7 +460,9 @@ const rejections: RejectionCase[] = [
     status: 403,
     error: 'key_not_allowed',
     request: async () => ({
-      body: { csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']) },
+      body: {
+        csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']),
+      },
       clientCertPem: world.attestation.pem,
     }),
   },
@@ -425,7 +471,9 @@ const rejections: RejectionCase[] = [
     status: 403,
     error: 'key_not_allowed',
     request: async () => ({
-      body: { csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1']) },
+      body: {
+        csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1']),
+      },
       clientCertPem: world.attestation.pem,
     }),
   },
@@ -476,7 +524,9 @@ describe('POST /certificates when AWS throttles', () => {
   });
 
   it('PCA LimitExceededException -> 429 with Retry-After', async () => {
-    pca.mock.on(IssueCertificateCommand as never).rejects(new LimitExceededException({ message: 'limit', $metadata: {} }));
+    pca.mock
+      .on(IssueCertificateCommand as never)
+      .rejects(new LimitExceededException({ message: 'limit', $metadata: {} }));
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 
@@ -513,7 +563,9 @@ describe('POST /certificates when AWS throttles', () => {
   });
 
   it('an unexpected failure is a generic 500 without internals', async () => {
-    pca.mock.on(IssueCertificateCommand as never).rejects(new Error('AccessDenied for role arn:aws:iam::123456789012:role/x'));
+    pca.mock
+      .on(IssueCertificateCommand as never)
+      .rejects(new Error('AccessDenied for role arn:aws:iam::123456789012:role/x'));
 
     const res = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 

@@ -14,7 +14,8 @@ export interface JitrConfig {
   readonly caCacheTtlSeconds: number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
  * Reads and validates the JITR handler's environment once, at cold start.
@@ -39,7 +40,9 @@ export function loadConfig(env: Env): JitrConfig {
     ocspAllowedHosts: list(env, 'OCSP_ALLOWED_HOSTS', { pattern: HOSTNAME }).map((h) => h.toLowerCase()),
     ocspResponderUrl: responder,
     ocspTimeoutMs: integer(env, 'OCSP_TIMEOUT_MS', { min: 100, max: 20_000, fallback: 3_000 }),
-    ocspHashAlgorithm: optionalString(env, 'OCSP_HASH_ALGORITHM', 'sha1', /^(sha1|sha256)$/) as 'sha1' | 'sha256',
+    ocspHashAlgorithm: optionalString(env, 'OCSP_HASH_ALGORITHM', 'sha1', /^(sha1|sha256)$/) as
+      | 'sha1'
+      | 'sha256',
     policyPrefix: requireString(env, 'IOT_POLICY_PREFIX', /^[\w+=,.@-]{1,100}$/),
     roleAlias: requireString(env, 'IOT_ROLE_ALIAS', /^[\w=,@-]{1,128}$/),
     region: requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/),

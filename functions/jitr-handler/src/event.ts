@@ -11,7 +11,10 @@ export const jitrEventSchema = z.looseObject({
   certificateId: z.string().regex(CERTIFICATE_ID, 'must be a 64-character hex certificate id'),
   caCertificateId: z.string().regex(CERTIFICATE_ID, 'must be a 64-character hex CA certificate id'),
   certificateStatus: z.string().max(64).optional(),
-  awsAccountId: z.string().regex(/^\d{12}$/).optional(),
+  awsAccountId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   timestamp,
   certificateRegistrationTimestamp: timestamp,
 });

@@ -8,7 +8,11 @@ import { DynamoDbEcuRegistry } from './adapters/registry.js';
 import { CaCertificates, RolePolicies } from './caches.js';
 import { loadConfig } from './config.js';
 import { parseJitrEvent } from './event.js';
-import { type RegisterCertificateDeps, type RegistrationOutcome, registerCertificate } from './register-certificate.js';
+import {
+  type RegisterCertificateDeps,
+  type RegistrationOutcome,
+  registerCertificate,
+} from './register-certificate.js';
 
 // Cold start: configuration validated once; clients and caches live as long as the container.
 const config = loadConfig(process.env);

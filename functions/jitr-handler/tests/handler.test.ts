@@ -28,7 +28,10 @@ const VIN = 'WVWZZZ1JZXW000001';
 const PREFIX = 'cv-security-dev';
 const ROLE_ALIAS = 'cv-security-dev-ecu';
 const sampleEvent = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../events/jitr-handler/certificate-registered.json', import.meta.url)), 'utf8'),
+  readFileSync(
+    fileURLToPath(new URL('../../../events/jitr-handler/certificate-registered.json', import.meta.url)),
+    'utf8',
+  ),
 ) as Record<string, unknown>;
 
 const context = {
@@ -62,7 +65,13 @@ function ecu(ecuId: string, role = 'gateway', extra: Partial<RegistryRow> = {}):
 /** Registers a device certificate with IoT as JITR would (PENDING_ACTIVATION) and returns its event. */
 function register(
   ecuId: string,
-  opts: { ocspUrl?: string; state?: 'good' | 'revoked' | 'unknown'; cn?: string; status?: string; ca?: string } = {},
+  opts: {
+    ocspUrl?: string;
+    state?: 'good' | 'revoked' | 'unknown';
+    cn?: string;
+    status?: string;
+    ca?: string;
+  } = {},
 ) {
   const cert = pki.issue({
     cn: opts.cn ?? `${VIN}_${ecuId}`,
@@ -72,7 +81,11 @@ function register(
   });
   const certificateId = createHash('sha256').update(new X509Certificate(cert.pem).raw).digest('hex');
   const caCertificateId = opts.ca ?? OPERATIONAL_CA_ID;
-  certificates.set(certificateId, { pem: cert.pem, status: opts.status ?? 'PENDING_ACTIVATION', caCertificateId });
+  certificates.set(certificateId, {
+    pem: cert.pem,
+    status: opts.status ?? 'PENDING_ACTIVATION',
+    caCertificateId,
+  });
   const serialNumber = new X509Certificate(cert.pem).serialNumber.toLowerCase();
   return {
     serialNumber,
@@ -97,7 +110,13 @@ const iotCalls = () => journal.entries.filter((e) => e.service === 'iot').map((e
 const allCalls = () => journal.entries.map((e) => `${e.service}:${e.command}`);
 const activations = () =>
   journal.entries.filter((e) => e.command === 'UpdateCertificate' && e.input.newStatus === 'ACTIVE');
-const MUTATIONS = ['CreateThing', 'CreatePolicy', 'AttachPolicy', 'AttachThingPrincipal', 'UpdateCertificate'];
+const MUTATIONS = [
+  'CreateThing',
+  'CreatePolicy',
+  'AttachPolicy',
+  'AttachThingPrincipal',
+  'UpdateCertificate',
+];
 const mutations = () => iotCalls().filter((c) => MUTATIONS.includes(c));
 
 beforeAll(async () => {
@@ -128,7 +147,12 @@ beforeEach(() => {
   journal = { entries: [] };
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });
   registry = fakeRegistry(
-    [ecu('ECU-GW-0001'), ecu('ECU-TCU-0002', 'telematics'), ecu('ECU-GW-0003'), ecu('ECU-BLK-0004', 'body', { status: 'BLOCKED' })],
+    [
+      ecu('ECU-GW-0001'),
+      ecu('ECU-TCU-0002', 'telematics'),
+      ecu('ECU-GW-0003'),
+      ecu('ECU-BLK-0004', 'body', { status: 'BLOCKED' }),
+    ],
     journal,
   );
 });
@@ -141,7 +165,11 @@ describe('a good certificate is registered, then activated', () => {
 
     const outcome = await handler(event, context);
 
-    expect(outcome).toEqual({ outcome: 'activated', thingName: `${VIN}_ECU-GW-0001`, policyName: `${PREFIX}-ecu-gateway` });
+    expect(outcome).toEqual({
+      outcome: 'activated',
+      thingName: `${VIN}_ECU-GW-0001`,
+      policyName: `${PREFIX}-ecu-gateway`,
+    });
     expect(allCalls()).toEqual([
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
@@ -160,11 +188,17 @@ describe('a good certificate is registered, then activated', () => {
     expect(JSON.parse(iot.policies.get(`${PREFIX}-ecu-gateway`) ?? '{}')).toEqual(
       renderIotPolicy('gateway', { region: REGION, accountId: ACCOUNT, roleAlias: ROLE_ALIAS }),
     );
-    expect([...(iot.policyTargets.get(`${PREFIX}-ecu-gateway`) ?? [])]).toEqual([certificateArn(certificateId)]);
+    expect([...(iot.policyTargets.get(`${PREFIX}-ecu-gateway`) ?? [])]).toEqual([
+      certificateArn(certificateId),
+    ]);
     expect(iot.principalThings.get(certificateArn(certificateId))).toEqual([
       { thing: `${VIN}_ECU-GW-0001`, type: 'EXCLUSIVE_THING' },
     ]);
-    expect(registry.table.get('ECU-GW-0001')).toMatchObject({ certificateId, status: 'ACTIVE', thingName: `${VIN}_ECU-GW-0001` });
+    expect(registry.table.get('ECU-GW-0001')).toMatchObject({
+      certificateId,
+      status: 'ACTIVE',
+      thingName: `${VIN}_ECU-GW-0001`,
+    });
   });
 
   it('converges on the repeated event with no error and no duplicate resources', async () => {
@@ -204,7 +238,13 @@ describe('a good certificate is registered, then activated', () => {
     const coldContainerExistingPolicy = iotCalls();
 
     expect(coldFirstInAccount).toBe(8);
-    expect(warm).toEqual(['DescribeCertificate', 'CreateThing', 'AttachPolicy', 'AttachThingPrincipal', 'UpdateCertificate']);
+    expect(warm).toEqual([
+      'DescribeCertificate',
+      'CreateThing',
+      'AttachPolicy',
+      'AttachThingPrincipal',
+      'UpdateCertificate',
+    ]);
     expect(coldNewRole).toBe(8); // telematics policy did not exist yet in the account
     // Same container, CA cached, gateway policy exists in the account but not yet known to this container.
     expect(coldContainerExistingPolicy).toEqual([
@@ -242,9 +282,15 @@ describe('revocation is checked first, fail closed', () => {
   });
 
   const failClosed: [string, () => Promise<{ event: Record<string, unknown>; certificateId: string }>][] = [
-    ['responder down', async () => register('ECU-GW-0001', { ocspUrl: `http://127.0.0.1:${await deadPort()}/` })],
+    [
+      'responder down',
+      async () => register('ECU-GW-0001', { ocspUrl: `http://127.0.0.1:${await deadPort()}/` }),
+    ],
     ['responder says unknown', async () => register('ECU-GW-0001', { state: 'unknown' })],
-    ['forged response (signer not certified by the CA)', async () => register('ECU-GW-0001', { ocspUrl: rogueResponder.url })],
+    [
+      'forged response (signer not certified by the CA)',
+      async () => register('ECU-GW-0001', { ocspUrl: rogueResponder.url }),
+    ],
   ];
 
   it.each(failClosed)('%s -> throws, stays PENDING_ACTIVATION, nothing created', async (_name, make) => {
@@ -262,7 +308,9 @@ describe('revocation is checked first, fail closed', () => {
     const handler = await coldHandler();
     const counting = await startCountingServer();
     try {
-      const { event, certificateId } = register('ECU-GW-0001', { ocspUrl: `http://localhost:${counting.port}/` });
+      const { event, certificateId } = register('ECU-GW-0001', {
+        ocspUrl: `http://localhost:${counting.port}/`,
+      });
 
       await expect(handler(event, context)).rejects.toThrow(/not allowed|allow/i);
 
@@ -296,7 +344,11 @@ describe('certificates that must not be activated are left alone', () => {
   const refused: [string, () => { event: Record<string, unknown>; certificateId: string }, string][] = [
     ['ECU BLOCKED in the registry', () => register('ECU-BLK-0004'), 'ecu-not-active'],
     ['ECU unknown to the registry', () => register('ECU-NEW-0009'), 'ecu-unknown'],
-    ['CN that is not <VIN>_<ecuId>', () => register('ECU-GW-0001', { cn: 'ECU-GW-0001' }), 'malformed-identity'],
+    [
+      'CN that is not <VIN>_<ecuId>',
+      () => register('ECU-GW-0001', { cn: 'ECU-GW-0001' }),
+      'malformed-identity',
+    ],
     [
       'CN names another vehicle than the registry',
       () => register('ECU-GW-0001', { cn: `WVWZZZ1JZXW999999_ECU-GW-0001` }),
@@ -318,7 +370,10 @@ describe('certificates that must not be activated are left alone', () => {
     row('ECU-GW-0001').certificateSerial = '0badc0ffee';
     const { event, certificateId } = register('ECU-GW-0001');
 
-    await expect(handler(event, context)).resolves.toMatchObject({ outcome: 'skipped', reason: 'serial-mismatch' });
+    await expect(handler(event, context)).resolves.toMatchObject({
+      outcome: 'skipped',
+      reason: 'serial-mismatch',
+    });
     expect(certificates.get(certificateId)?.status).toBe('PENDING_ACTIVATION');
     expect(mutations()).toEqual([]);
   });
@@ -336,7 +391,10 @@ describe('certificates that must not be activated are left alone', () => {
 
 describe('IoT throttling', () => {
   const throttle = () =>
-    Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
+    Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 429 },
+    });
 
   it('is retried with backoff and the registration completes', async () => {
     const handler = await coldHandler();

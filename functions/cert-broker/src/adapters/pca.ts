@@ -4,8 +4,8 @@ import {
   IssueCertificateCommand,
   waitUntilCertificateIssued,
 } from '@aws-sdk/client-acm-pca';
-import { UpstreamUnavailableError } from '../errors.js';
 import { isThrottling, isTransient } from '../aws-errors.js';
+import { UpstreamUnavailableError } from '../errors.js';
 import type { CertificateAuthority, IssuedCertificate, IssueRequest } from '../ports.js';
 
 export interface PcaOptions {

@@ -7,8 +7,8 @@ import 'reflect-metadata';
 import {
   ACMPCAClient,
   GetCertificateCommand,
-  type IssueCertificateCommandInput,
   IssueCertificateCommand,
+  type IssueCertificateCommandInput,
   RequestInProgressException,
 } from '@aws-sdk/client-acm-pca';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -18,7 +18,8 @@ import * as x509 from '@peculiar/x509';
 import { mockAws } from './mock.js';
 import type { Issued } from './pki.js';
 
-export const CA_ARN = 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+export const CA_ARN =
+  'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 export const TEMPLATE_ARN = 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1';
 export const REGISTRY_TABLE = 'cv-security-dev-ecu-registry';
 
@@ -59,7 +60,11 @@ export function fakePca(issuing: Issued, chainPem: string, options: FakePcaOptio
   return { mock, requests };
 }
 
-async function sign(issuing: Issued, input: IssueCertificateCommandInput, serialHex: string): Promise<string> {
+async function sign(
+  issuing: Issued,
+  input: IssueCertificateCommandInput,
+  serialHex: string,
+): Promise<string> {
   const csr = new x509.Pkcs10CertificateRequest(Buffer.from(input.Csr ?? new Uint8Array()).toString('utf8'));
   const cn = input.ApiPassthrough?.Subject?.CommonName ?? 'missing';
   const uris = (input.ApiPassthrough?.Extensions?.SubjectAlternativeNames ?? [])
@@ -105,21 +110,26 @@ export function fakeRegistry(rows: readonly RegistryRow[]) {
     const row = table.get(input.Key?.ecuId ?? '');
     return { Item: row ? { ...row } : undefined };
   });
-  mock.on(UpdateCommand as never).callsFake(
-    async (input: { Key?: { ecuId?: string }; ExpressionAttributeValues?: Record<string, unknown> }) => {
-      updates.push(input);
-      const row = table.get(input.Key?.ecuId ?? '');
-      const values = input.ExpressionAttributeValues ?? {};
-      if (!row || row.status !== values[':active'] || row.vin !== values[':vin']) {
-        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-      }
-      row.thingName = values[':thingName'];
-      row.certificateSerial = values[':serial'];
-      row.certificateNotAfter = values[':notAfter'];
-      row.updatedAt = values[':updatedAt'];
-      return {};
-    },
-  );
+  mock
+    .on(UpdateCommand as never)
+    .callsFake(
+      async (input: { Key?: { ecuId?: string }; ExpressionAttributeValues?: Record<string, unknown> }) => {
+        updates.push(input);
+        const row = table.get(input.Key?.ecuId ?? '');
+        const values = input.ExpressionAttributeValues ?? {};
+        if (!row || row.status !== values[':active'] || row.vin !== values[':vin']) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+          });
+        }
+        row.thingName = values[':thingName'];
+        row.certificateSerial = values[':serial'];
+        row.certificateNotAfter = values[':notAfter'];
+        row.updatedAt = values[':updatedAt'];
+        return {};
+      },
+    );
   return { mock, table, updates };
 }
 

@@ -28,15 +28,29 @@ export interface Issued {
   readonly pem: string;
 }
 
-function algorithms(spec: KeySpec): { gen: RsaHashedKeyGenParams | EcKeyGenParams; sign: Algorithm | EcdsaParams } {
+function algorithms(spec: KeySpec): {
+  gen: RsaHashedKeyGenParams | EcKeyGenParams;
+  sign: Algorithm | EcdsaParams;
+} {
   switch (spec) {
     case 'P-256':
-      return { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams };
+      return {
+        gen: { name: 'ECDSA', namedCurve: 'P-256' },
+        sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+      };
     case 'P-384':
-      return { gen: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams };
+      return {
+        gen: { name: 'ECDSA', namedCurve: 'P-384' },
+        sign: { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams,
+      };
     case 'RSA-PSS-2048':
       return {
-        gen: { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        gen: {
+          name: 'RSA-PSS',
+          modulusLength: 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        },
         sign: { name: 'RSA-PSS', saltLength: 32 } as Algorithm,
       };
     default: {
@@ -60,7 +74,8 @@ export async function generateKeys(spec: KeySpec = 'P-256'): Promise<CryptoKeyPa
 
 function signingAlgorithm(keys: CryptoKeyPair): Algorithm | EcdsaParams {
   const alg = keys.privateKey.algorithm as { name: string; namedCurve?: string };
-  if (alg.name === 'ECDSA') return { name: 'ECDSA', hash: alg.namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' } as EcdsaParams;
+  if (alg.name === 'ECDSA')
+    return { name: 'ECDSA', hash: alg.namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' } as EcdsaParams;
   if (alg.name === 'RSA-PSS') return { name: 'RSA-PSS', saltLength: 32 } as Algorithm;
   return { name: 'RSASSA-PKCS1-v1_5' };
 }
@@ -111,7 +126,9 @@ export async function issueCert(options: CertOptions): Promise<Issued> {
   }
   if (options.sanUris && options.sanUris.length > 0) {
     extensions.push(
-      new x509.SubjectAlternativeNameExtension(options.sanUris.map((value) => ({ type: 'url' as const, value }))),
+      new x509.SubjectAlternativeNameExtension(
+        options.sanUris.map((value) => ({ type: 'url' as const, value })),
+      ),
     );
   }
   if (options.ocspUrl) {
@@ -160,7 +177,9 @@ export function makeCsrWithOpenssl(keyArgs: readonly string[], subject = '/CN=we
   try {
     const key = join(dir, 'key.pem');
     execFileSync('openssl', [...keyArgs, '-out', key], { stdio: 'pipe' });
-    return execFileSync('openssl', ['req', '-new', '-key', key, '-subj', subject], { stdio: 'pipe' }).toString();
+    return execFileSync('openssl', ['req', '-new', '-key', key, '-subj', subject], {
+      stdio: 'pipe',
+    }).toString();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -192,7 +211,11 @@ export function signAttestation(csrPem: string, signedAt: string, key: CryptoKey
   const privateKey = KeyObject.from(key);
   const signature =
     privateKey.asymmetricKeyType === 'rsa-pss' || privateKey.asymmetricKeyType === 'rsa'
-      ? nodeSign('sha256', message, { key: privateKey, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 })
+      ? nodeSign('sha256', message, {
+          key: privateKey,
+          padding: 6 /* RSA_PKCS1_PSS_PADDING */,
+          saltLength: 32,
+        })
       : nodeSign('sha256', message, privateKey);
   return signature.toString('base64');
 }

@@ -25,7 +25,11 @@ export interface World {
 }
 
 export async function buildWorld(): Promise<World> {
-  const mfrRoot = await issueCert({ subject: 'O=Example ECU Manufacturer,CN=Attestation Root', ca: true, pathLength: 1 });
+  const mfrRoot = await issueCert({
+    subject: 'O=Example ECU Manufacturer,CN=Attestation Root',
+    ca: true,
+    pathLength: 1,
+  });
   const mfrInt1 = await issueCert({
     subject: 'O=Example ECU Manufacturer,CN=Attestation Intermediate 1',
     ca: true,
@@ -38,9 +42,19 @@ export async function buildWorld(): Promise<World> {
     pathLength: 0,
     issuer: mfrRoot,
   });
-  const attestation = await issueCert({ subject: `O=Example ECU Manufacturer,CN=${ECU_ID}`, issuer: mfrInt1 });
-  const attestationViaInt2 = await issueCert({ subject: `O=Example ECU Manufacturer,CN=${ECU_ID}`, issuer: mfrInt2 });
-  const opRoot = await issueCert({ subject: 'O=cv-security,CN=Operational Root CA', ca: true, keySpec: 'P-384' });
+  const attestation = await issueCert({
+    subject: `O=Example ECU Manufacturer,CN=${ECU_ID}`,
+    issuer: mfrInt1,
+  });
+  const attestationViaInt2 = await issueCert({
+    subject: `O=Example ECU Manufacturer,CN=${ECU_ID}`,
+    issuer: mfrInt2,
+  });
+  const opRoot = await issueCert({
+    subject: 'O=cv-security,CN=Operational Root CA',
+    ca: true,
+    keySpec: 'P-384',
+  });
   const opIssuing = await issueCert({
     subject: 'O=cv-security,CN=Operational Issuing CA',
     ca: true,

@@ -21,7 +21,8 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
     );
     const item = out.Item;
     if (!item) return undefined;
-    const text = (key: string): string | undefined => (typeof item[key] === 'string' ? (item[key] as string) : undefined);
+    const text = (key: string): string | undefined =>
+      typeof item[key] === 'string' ? (item[key] as string) : undefined;
     return {
       ecuId: text('ecuId') ?? '',
       vin: text('vin') ?? '',
@@ -42,7 +43,8 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { ecuId },
-          UpdateExpression: 'SET certificateId = :certificateId, thingName = :thingName, updatedAt = :updatedAt',
+          UpdateExpression:
+            'SET certificateId = :certificateId, thingName = :thingName, updatedAt = :updatedAt',
           ConditionExpression: 'attribute_exists(ecuId) AND #status = :active AND vin = :vin',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {

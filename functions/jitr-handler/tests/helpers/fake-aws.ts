@@ -77,27 +77,40 @@ export function fakeIot(state: {
     log('DescribeCACertificate', input);
     const pem = state.caCertificates.get(input.certificateId);
     if (!pem) throw new ResourceNotFoundException({ message: 'no such CA', ...meta });
-    return { certificateDescription: { certificateId: input.certificateId, certificatePem: pem, status: 'ACTIVE' } };
+    return {
+      certificateDescription: { certificateId: input.certificateId, certificatePem: pem, status: 'ACTIVE' },
+    };
   });
-  mock.on(UpdateCertificateCommand as never).callsFake(async (input: { certificateId: string; newStatus: string }) => {
-    log('UpdateCertificate', input);
-    const cert = state.certificates.get(input.certificateId);
-    if (!cert) throw new ResourceNotFoundException({ message: 'no such certificate', ...meta });
-    cert.status = input.newStatus;
-    return {};
-  });
-  mock.on(CreateThingCommand as never).callsFake(
-    async (input: { thingName: string; attributePayload?: { attributes?: Record<string, string> } }) => {
-      log('CreateThing', input);
-      const attributes = input.attributePayload?.attributes ?? {};
-      const existing = things.get(input.thingName);
-      if (existing && JSON.stringify(existing) !== JSON.stringify(attributes)) {
-        throw new ResourceAlreadyExistsException({ message: 'thing exists', resourceId: input.thingName, ...meta });
-      }
-      things.set(input.thingName, { ...attributes });
-      return { thingName: input.thingName, thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/${input.thingName}` };
-    },
-  );
+  mock
+    .on(UpdateCertificateCommand as never)
+    .callsFake(async (input: { certificateId: string; newStatus: string }) => {
+      log('UpdateCertificate', input);
+      const cert = state.certificates.get(input.certificateId);
+      if (!cert) throw new ResourceNotFoundException({ message: 'no such certificate', ...meta });
+      cert.status = input.newStatus;
+      return {};
+    });
+  mock
+    .on(CreateThingCommand as never)
+    .callsFake(
+      async (input: { thingName: string; attributePayload?: { attributes?: Record<string, string> } }) => {
+        log('CreateThing', input);
+        const attributes = input.attributePayload?.attributes ?? {};
+        const existing = things.get(input.thingName);
+        if (existing && JSON.stringify(existing) !== JSON.stringify(attributes)) {
+          throw new ResourceAlreadyExistsException({
+            message: 'thing exists',
+            resourceId: input.thingName,
+            ...meta,
+          });
+        }
+        things.set(input.thingName, { ...attributes });
+        return {
+          thingName: input.thingName,
+          thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/${input.thingName}`,
+        };
+      },
+    );
   mock.on(DescribeThingCommand as never).callsFake(async (input: { thingName: string }) => {
     log('DescribeThing', input);
     const thing = things.get(input.thingName);
@@ -110,36 +123,50 @@ export function fakeIot(state: {
     if (doc === undefined) throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
     return { policyName: input.policyName, policyDocument: doc };
   });
-  mock.on(CreatePolicyCommand as never).callsFake(async (input: { policyName: string; policyDocument: string }) => {
-    log('CreatePolicy', input);
-    if (policies.has(input.policyName)) {
-      throw new ResourceAlreadyExistsException({ message: 'policy exists', resourceId: input.policyName, ...meta });
-    }
-    policies.set(input.policyName, input.policyDocument);
-    return { policyName: input.policyName };
-  });
+  mock
+    .on(CreatePolicyCommand as never)
+    .callsFake(async (input: { policyName: string; policyDocument: string }) => {
+      log('CreatePolicy', input);
+      if (policies.has(input.policyName)) {
+        throw new ResourceAlreadyExistsException({
+          message: 'policy exists',
+          resourceId: input.policyName,
+          ...meta,
+        });
+      }
+      policies.set(input.policyName, input.policyDocument);
+      return { policyName: input.policyName };
+    });
   mock.on(AttachPolicyCommand as never).callsFake(async (input: { policyName: string; target: string }) => {
     log('AttachPolicy', input);
-    if (!policies.has(input.policyName)) throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
+    if (!policies.has(input.policyName))
+      throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
     const targets = policyTargets.get(input.policyName) ?? new Set<string>();
     targets.add(input.target);
     policyTargets.set(input.policyName, targets);
     return {};
   });
-  mock.on(AttachThingPrincipalCommand as never).callsFake(
-    async (input: { thingName: string; principal: string; thingPrincipalType?: string }) => {
+  mock
+    .on(AttachThingPrincipalCommand as never)
+    .callsFake(async (input: { thingName: string; principal: string; thingPrincipalType?: string }) => {
       log('AttachThingPrincipal', input);
-      if (!things.has(input.thingName)) throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
+      if (!things.has(input.thingName))
+        throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
       const attached = principalThings.get(input.principal) ?? [];
       if (attached.some((a) => a.thing === input.thingName)) return {};
-      if (attached.some((a) => a.type === 'EXCLUSIVE_THING') || (attached.length > 0 && input.thingPrincipalType === 'EXCLUSIVE_THING')) {
-        throw new InvalidRequestException({ message: 'principal is exclusively attached to another thing', ...meta });
+      if (
+        attached.some((a) => a.type === 'EXCLUSIVE_THING') ||
+        (attached.length > 0 && input.thingPrincipalType === 'EXCLUSIVE_THING')
+      ) {
+        throw new InvalidRequestException({
+          message: 'principal is exclusively attached to another thing',
+          ...meta,
+        });
       }
       attached.push({ thing: input.thingName, type: input.thingPrincipalType ?? 'NON_EXCLUSIVE_THING' });
       principalThings.set(input.principal, attached);
       return {};
-    },
-  );
+    });
   return { mock, things, policies, policyTargets, principalThings };
 }
 
@@ -159,19 +186,21 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
     const row = table.get(input.Key.ecuId);
     return { Item: row ? { ...row } : undefined };
   });
-  mock.on(UpdateCommand as never).callsFake(
-    async (input: { Key: { ecuId: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
-      journal.entries.push({ service: 'registry', command: 'UpdateItem', input });
-      const row = table.get(input.Key.ecuId);
-      const v = input.ExpressionAttributeValues;
-      if (!row || row.status !== v[':active'] || row.vin !== v[':vin']) {
-        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta });
-      }
-      row.certificateId = v[':certificateId'];
-      row.thingName = v[':thingName'];
-      row.updatedAt = v[':updatedAt'];
-      return {};
-    },
-  );
+  mock
+    .on(UpdateCommand as never)
+    .callsFake(
+      async (input: { Key: { ecuId: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
+        journal.entries.push({ service: 'registry', command: 'UpdateItem', input });
+        const row = table.get(input.Key.ecuId);
+        const v = input.ExpressionAttributeValues;
+        if (!row || row.status !== v[':active'] || row.vin !== v[':vin']) {
+          throw new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta });
+        }
+        row.certificateId = v[':certificateId'];
+        row.thingName = v[':thingName'];
+        row.updatedAt = v[':updatedAt'];
+        return {};
+      },
+    );
   return { mock, table };
 }

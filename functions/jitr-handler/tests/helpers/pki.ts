@@ -48,23 +48,76 @@ export class OperationalPki {
     );
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], d);
     openssl(
-      ['req', '-new', '-x509', '-key', 'ca.key', '-subj', '/O=cv-security/CN=Operational Issuing CA', '-days', '30',
-       '-sha256', '-config', join(d, 'ext.cnf'), '-extensions', 'ca', '-out', 'ca.pem'],
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-key',
+        'ca.key',
+        '-subj',
+        '/O=cv-security/CN=Operational Issuing CA',
+        '-days',
+        '30',
+        '-sha256',
+        '-config',
+        join(d, 'ext.cnf'),
+        '-extensions',
+        'ca',
+        '-out',
+        'ca.pem',
+      ],
       d,
     );
     // Delegated OCSP responder, certified by the CA (as AWS Private CA does).
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ocsp.key'], d);
-    openssl(['req', '-new', '-key', 'ocsp.key', '-subj', '/O=cv-security/CN=OCSP Responder', '-out', 'ocsp.csr'], d);
     openssl(
-      ['x509', '-req', '-in', 'ocsp.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '0x0C5F', '-days', '30',
-       '-sha256', '-extfile', join(d, 'ext.cnf'), '-extensions', 'ocsp', '-out', 'ocsp.pem'],
+      ['req', '-new', '-key', 'ocsp.key', '-subj', '/O=cv-security/CN=OCSP Responder', '-out', 'ocsp.csr'],
+      d,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'ocsp.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        '0x0C5F',
+        '-days',
+        '30',
+        '-sha256',
+        '-extfile',
+        join(d, 'ext.cnf'),
+        '-extensions',
+        'ocsp',
+        '-out',
+        'ocsp.pem',
+      ],
       d,
     );
     // A forger: same subject, own key, never certified by the CA.
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'rogue.key'], d);
     openssl(
-      ['req', '-new', '-x509', '-key', 'rogue.key', '-subj', '/O=cv-security/CN=OCSP Responder', '-days', '30',
-       '-config', join(d, 'ext.cnf'), '-extensions', 'ocsp', '-out', 'rogue.pem'],
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-key',
+        'rogue.key',
+        '-subj',
+        '/O=cv-security/CN=OCSP Responder',
+        '-days',
+        '30',
+        '-config',
+        join(d, 'ext.cnf'),
+        '-extensions',
+        'ocsp',
+        '-out',
+        'rogue.pem',
+      ],
       d,
     );
     writeFileSync(join(d, 'index.txt'), '');
@@ -74,9 +127,17 @@ export class OperationalPki {
   }
 
   /** Issues a device certificate like AWS Private CA would (CN, URI SAN, AIA OCSP). */
-  issue(options: { cn: string; sanUri?: string; ocspUrl?: string; state?: 'good' | 'revoked' | 'unknown' }): DeviceCertificate {
+  issue(options: {
+    cn: string;
+    sanUri?: string;
+    ocspUrl?: string;
+    state?: 'good' | 'revoked' | 'unknown';
+  }): DeviceCertificate {
     const d = this.dir;
-    const serial = randomBytes(8).toString('hex').toUpperCase().replace(/^[89A-F]/, '1');
+    const serial = randomBytes(8)
+      .toString('hex')
+      .toUpperCase()
+      .replace(/^[89A-F]/, '1');
     const name = `dev-${serial}`;
     const ext = [
       '[dev]',
@@ -92,8 +153,27 @@ export class OperationalPki {
     openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], d);
     openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${options.cn}`, '-out', `${name}.csr`], d);
     openssl(
-      ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${serial}`,
-       '-days', '7', '-sha256', '-extfile', `${name}.cnf`, '-extensions', 'dev', '-out', `${name}.pem`],
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        `0x${serial}`,
+        '-days',
+        '7',
+        '-sha256',
+        '-extfile',
+        `${name}.cnf`,
+        '-extensions',
+        'dev',
+        '-out',
+        `${name}.pem`,
+      ],
       d,
     );
     const state = options.state ?? 'good';
@@ -130,7 +210,10 @@ async function listen(server: Server): Promise<number> {
  * responder mode (`-index -reqin -respout`), signed by the delegated signer or, for
  * `signer: 'rogue'`, by a key the CA never certified.
  */
-export async function startOpensslResponder(pki: OperationalPki, signer: 'delegated' | 'rogue' = 'delegated'): Promise<Responder> {
+export async function startOpensslResponder(
+  pki: OperationalPki,
+  signer: 'delegated' | 'rogue' = 'delegated',
+): Promise<Responder> {
   let count = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -145,8 +228,23 @@ export async function startOpensslResponder(pki: OperationalPki, signer: 'delega
         const key = signer === 'rogue' ? 'rogue' : 'ocsp';
         await run(
           'openssl',
-          ['ocsp', '-index', 'index.txt', '-CA', 'ca.pem', '-rsigner', `${key}.pem`, '-rkey', `${key}.key`,
-           '-reqin', reqFile, '-respout', respFile, '-ndays', '1'],
+          [
+            'ocsp',
+            '-index',
+            'index.txt',
+            '-CA',
+            'ca.pem',
+            '-rsigner',
+            `${key}.pem`,
+            '-rkey',
+            `${key}.key`,
+            '-reqin',
+            reqFile,
+            '-respout',
+            respFile,
+            '-ndays',
+            '1',
+          ],
           { cwd: pki.dir },
         );
         const body = readFileSync(respFile);
@@ -167,7 +265,11 @@ export async function startOpensslResponder(pki: OperationalPki, signer: 'delega
 }
 
 /** A server that only counts connections (proves that no request was attempted). */
-export async function startCountingServer(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+export async function startCountingServer(): Promise<{
+  port: number;
+  connections: () => number;
+  close(): Promise<void>;
+}> {
   let connections = 0;
   const server = createServer((_req, res) => {
     res.writeHead(500);
