@@ -7,7 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CA_ARN, fakePca, fakeRegistry, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
 import { opensslVerify } from './helpers/pki.js';
-import { buildWorld, lambdaContext, sampleEvent, sampleFile, toResponse, type World } from './helpers/world.js';
+import {
+  buildWorld,
+  lambdaContext,
+  sampleEvent,
+  sampleFile,
+  toResponse,
+  type World,
+} from './helpers/world.js';
 
 const SAMPLE_VIN = 'WVWZZZ1JZXW000001';
 const SAMPLE_ECU = 'ECU-GW-0001';
@@ -34,9 +41,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const eventFiles = readdirSync(fileURLToPath(new URL('../../../events/cert-broker/', import.meta.url))).filter((f) =>
-  f.endsWith('.json'),
-);
+const eventFiles = readdirSync(
+  fileURLToPath(new URL('../../../events/cert-broker/', import.meta.url)),
+).filter((f) => f.endsWith('.json'));
 
 describe('sample events', () => {
   it('covers both ways of proving possession', () => {
@@ -47,15 +54,17 @@ describe('sample events', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(SAMPLE_SIGNED_AT);
     const pca = fakePca(world.opIssuing, world.opChainPem);
-    const registry = fakeRegistry([{ ecuId: SAMPLE_ECU, vin: SAMPLE_VIN, role: 'gateway', status: 'ACTIVE' }]);
+    const registry = fakeRegistry([
+      { ecuId: SAMPLE_ECU, vin: SAMPLE_VIN, role: 'gateway', status: 'ACTIVE' },
+    ]);
 
     const res = toResponse(await handler(sampleEvent(file), lambdaContext));
 
     expect(res.status).toBe(201);
     expect(res.body.thingName).toBe(`${SAMPLE_VIN}_${SAMPLE_ECU}`);
-    expect(opensslVerify(String(res.body.certificatePem), world.opRoot.pem, String(res.body.certificateChainPem))).toMatch(
-      /OK/,
-    );
+    expect(
+      opensslVerify(String(res.body.certificatePem), world.opRoot.pem, String(res.body.certificateChainPem)),
+    ).toMatch(/OK/);
     expect(pca.requests).toHaveLength(1);
     expect(registry.table.get(SAMPLE_ECU)?.thingName).toBe(`${SAMPLE_VIN}_${SAMPLE_ECU}`);
   });
