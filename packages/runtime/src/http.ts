@@ -95,7 +95,11 @@ function decodeBody(event: HttpEvent, maxBodyBytes: number): string | undefined 
   return raw;
 }
 
-/** Normalises an API Gateway event (either payload version) into an {@link HttpRequest}. */
+/**
+ * Normalises an API Gateway event (either payload version) into an {@link HttpRequest};
+ * a body over `maxBodyBytes` is a 413. `httpHandler` calls it for you.
+ * @example const req = toHttpRequest(event, context, 16 * 1024); req.headers['idempotency-key'];
+ */
 export function toHttpRequest<E extends HttpEvent>(
   event: E,
   context: Pick<Context, 'awsRequestId'>,
