@@ -93,6 +93,16 @@ describe('parseCertificate', () => {
     ]);
   });
 
+  it('reads bundles without newlines between blocks, with CRLF line endings, and dates after 2049', () => {
+    const a = root.pem.trimEnd();
+    const b = intermediate.pem.trimEnd();
+    expect(parseCertificates(a + b)).toHaveLength(2);
+    expect(parseCertificates(`${a}\n${b}`.replace(/\n/g, '\r\n'))).toHaveLength(2);
+    const late = createLeaf(root, { notAfter: new Date('2060-01-02T03:04:05Z') });
+    expect(parseCertificate(late.der).notAfter.toISOString()).toBe('2060-01-02T03:04:05.000Z');
+    expect(() => parseCertificates('x'.repeat(5 * 1024 * 1024))).toThrow(CertificateParseError);
+  });
+
   it('serial numbers with the high bit set drop the DER sign byte', () => {
     const cert = parseCertificate(createLeaf(root, { serial: 0x80_00_01n }).pem);
     expect(cert.serialNumber).toBe('800001');
