@@ -26,7 +26,7 @@ const SEVERITY: Record<PolicyFindingCode, FindingSeverity> = {
   ALLOW_NOT_ACTION: 'high',
   ALLOW_NOT_RESOURCE: 'high',
   CLIENT_ID_NOT_BOUND_TO_THING: 'high',
-  CONNECT_WITHOUT_IS_ATTACHED: 'medium',
+  CONNECT_WITHOUT_IS_ATTACHED: 'high',
   TOPIC_NOT_THING_SCOPED: 'high',
   TOPIC_FILTER_NOT_THING_SCOPED: 'high',
   SHADOW_NOT_THING_SCOPED: 'high',
@@ -60,7 +60,7 @@ export class FindingSink {
     reason: string,
     extra?: { action?: string; resource?: string },
   ): void {
-    const key = JSON.stringify([statement, code, extra?.action ?? '', extra?.resource ?? '']);
+    const key = JSON.stringify([statement, code, (extra?.action ?? '').toLowerCase(), extra?.resource ?? '']);
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const finding: PolicyFinding = { code, severity: SEVERITY[code], statement, reason };
@@ -118,13 +118,18 @@ const SCOPE_VARS = [THING_VAR, CN_VAR];
  * True when `name` (a topic, topic filter, client id or thing name, policy variables
  * unresolved) cannot match a resource of another device: either it has no wildcard at all
  * (one fixed name), or a thing-identity variable forms a whole level (`/`-delimited)
- * before the first wildcard. `${thing}*` is not scoped: it also matches any thing whose
- * name starts with this one's (`VIN_ecu1` -> `VIN_ecu10`).
+ * before the first wildcard. `${iot:ClientId}` counts as a thing identity only when
+ * `clientIdBound` (iot:Connect pins client ids to the thing); otherwise it counts as a
+ * wildcard. `${thing}*` is not scoped: it also matches any thing whose name starts with
+ * this one's (`VIN_ecu1` -> `VIN_ecu10`).
  */
-export function isThingScoped(name: string, wildcards: string, clientIdBound: boolean): boolean {
+export function isThingScoped(rawName: string, wildcards: string, clientIdBound: boolean): boolean {
+  // An unbound ${iot:ClientId} is whatever the device sends: as good as a wildcard.
+  const name = clientIdBound ? rawName : rawName.split(CLIENT_ID_VAR).join('*');
+  const effectiveWildcards = wildcards.includes('*') ? wildcards : `${wildcards}*`;
   let first = -1;
   for (let i = 0; i < name.length; i++) {
-    if (wildcards.includes(name[i] ?? '')) {
+    if (effectiveWildcards.includes(name[i] ?? '')) {
       first = i;
       break;
     }
@@ -164,22 +169,30 @@ function strings(values: ResourceValue[] | undefined): string[] {
   return (values ?? []).filter((v): v is string => typeof v === 'string');
 }
 
-/** Does this Allow statement bind client ids to the thing (so `${iot:ClientId}` is the thing name)? */
-function bindsClientId(statement: ParsedStatement): boolean {
-  if (statement.effect !== 'Allow' || !statement.actions || !statement.resources) return false;
-  const grantsConnect = statement.actions.some((a) => expandIotAction(a).includes('iot:connect'));
-  if (!grantsConnect) return false;
+/**
+ * How an Allow statement grants iot:Connect: not at all, only to client ids bound to the
+ * thing (or fixed client ids), or to client ids the device chooses.
+ */
+function connectBinding(statement: ParsedStatement): 'none' | 'bound' | 'unbound' {
+  if (statement.effect !== 'Allow') return 'none';
+  if (statement.notActions) {
+    const excludesConnect = statement.notActions.some((a) => expandIotAction(a).includes('iot:connect'));
+    return excludesConnect ? 'none' : 'unbound';
+  }
+  const grantsConnect = (statement.actions ?? []).some((a) => expandIotAction(a).includes('iot:connect'));
+  if (!grantsConnect) return 'none';
+  if (statement.notResources) return 'unbound';
   let sawClient = false;
   for (const r of strings(statement.resources)) {
     const c = classify(r, 'client');
-    if (c.kind === 'any') return false;
+    if (c.kind === 'any') return 'unbound';
     if (c.kind === 'typed') {
       sawClient = true;
-      if (!isThingScoped(c.name, '*?', false) || c.name.includes(CLIENT_ID_VAR)) return false;
-      if (c.name.includes(THING_VAR) && !conditionRequiresAttached(statement)) return false;
+      if (!isThingScoped(c.name, '*?', false)) return 'unbound';
+      if (c.name.includes(THING_VAR) && !conditionRequiresAttached(statement)) return 'unbound';
     }
   }
-  return sawClient;
+  return sawClient ? 'bound' : 'none';
 }
 
 const KIND_CODE: Record<DataPlaneKind, PolicyFindingCode> = {
@@ -326,12 +339,23 @@ function checkStatement(statement: ParsedStatement, clientIdBound: boolean, sink
         sink.add(
           'CONNECT_WITHOUT_IS_ATTACHED',
           idx,
-          `${action} on ${resource} uses the thing name variable without Condition Bool iot:Connection.Thing.IsAttached = true; require that the certificate is attached to the thing it connects as.`,
+          `${action} on ${resource} uses the thing name variable without Condition Bool iot:Connection.Thing.IsAttached = true: the thing name is taken from the client id, so a certificate could connect as any registered thing (and reach its thing-scoped topics); require that the certificate is attached to the thing it connects as.`,
           { action, resource },
         );
       }
     }
   }
+}
+
+/** True when a condition block (any JSON-ish value) mentions a policy variable in a key or string value. */
+function mentionsVariable(value: unknown, depth = 0): boolean {
+  if (depth > 8) return false;
+  if (typeof value === 'string') return value.includes('${');
+  if (Array.isArray(value)) return value.some((v) => mentionsVariable(v, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => k.includes('${') || mentionsVariable(v, depth + 1));
+  }
+  return false;
 }
 
 /**
@@ -357,15 +381,18 @@ function checkStatement(statement: ParsedStatement, clientIdBound: boolean, sink
 export function analyzeIotPolicy(doc: unknown): PolicyFinding[] {
   const policy = parsePolicyDocument(doc);
   const sink = new FindingSink();
-  const clientIdBound = policy.statements.some(bindsClientId);
+  // ${iot:ClientId} is the thing's identity only if every Connect grant pins the client id.
+  const bindings = policy.statements.map(connectBinding);
+  const clientIdBound = bindings.includes('bound') && !bindings.includes('unbound');
   for (const statement of policy.statements) {
     if (statement.effect === 'Allow') checkStatement(statement, clientIdBound, sink);
   }
   if (policy.version !== POLICY_VERSION) {
-    const withVariables = policy.statements.find((s) =>
-      [...strings(s.resources), ...strings(s.notResources), JSON.stringify(s.condition ?? {})].some((v) =>
-        v.includes('${'),
-      ),
+    const withVariables = policy.statements.find(
+      (s) =>
+        s.effect === 'Allow' &&
+        ([...strings(s.resources), ...strings(s.notResources)].some((v) => v.includes('${')) ||
+          mentionsVariable(s.condition)),
     );
     if (withVariables) {
       sink.add(

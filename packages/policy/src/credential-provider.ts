@@ -132,9 +132,33 @@ export interface CredentialProviderResourcesOptions extends CredentialProviderKe
 }
 
 /**
+ * Makes an IAM policy document safe inside a serverless.yml / CloudFormation template:
+ * every string holding an IAM policy variable (`${credentials-iot:ThingName}`) becomes
+ * `{ "Fn::Sub": "${!credentials-iot:ThingName}" }`. CloudFormation renders `${!x}` as the
+ * literal `${x}`; the Serverless Framework would otherwise try to resolve
+ * `${credentials-iot:...}` as one of its own variables and fail with
+ * "Unrecognized configuration variable sources".
+ */
+export function escapePolicyVariablesForCloudFormation(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.includes('${') ? { 'Fn::Sub': value.split('${').join('${!') } : value;
+  }
+  if (Array.isArray(value)) return value.map(escapePolicyVariablesForCloudFormation);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    // Leave CloudFormation intrinsics (Ref, Fn::*) as they are.
+    if (entries.length === 1 && (entries[0]?.[0] === 'Ref' || entries[0]?.[0].startsWith('Fn::')))
+      return value;
+    return Object.fromEntries(entries.map(([k, v]) => [k, escapePolicyVariablesForCloudFormation(v)]));
+  }
+  return value;
+}
+
+/**
  * CloudFormation `Resources` (and `Outputs`) for the credential provider: the IAM role
  * with {@link renderCredentialProviderTrustPolicy} and {@link renderCredentialProviderRolePolicy},
- * and the `AWS::IoT::RoleAlias` pointing at it. Rendered into
+ * and the `AWS::IoT::RoleAlias` pointing at it. Policy variables are wrapped with
+ * {@link escapePolicyVariablesForCloudFormation}. Rendered into
  * serverless/resources/ecu-credentials.yml by `packages/policy/scripts/render-resources.ts`.
  *
  * @example
@@ -165,7 +189,14 @@ export function renderCredentialProviderResources(opts: CredentialProviderResour
             'Assumed by the AWS IoT credential provider for ECUs (role alias); KMS use pinned to the thing',
           MaxSessionDuration: Math.max(3600, duration),
           AssumeRolePolicyDocument: renderCredentialProviderTrustPolicy(),
-          Policies: [{ PolicyName: 'ecu-kms', PolicyDocument: renderCredentialProviderRolePolicy(opts) }],
+          Policies: [
+            {
+              PolicyName: 'ecu-kms',
+              PolicyDocument: escapePolicyVariablesForCloudFormation(
+                renderCredentialProviderRolePolicy(opts),
+              ),
+            },
+          ],
         },
       },
       [aliasId]: {

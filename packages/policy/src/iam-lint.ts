@@ -7,40 +7,32 @@ import type { PolicyFinding } from './types.js';
 
 /**
  * IAM actions whose Service Authorization Reference entry lists no resource type, so the
- * only valid `Resource` is `"*"` (they may still take condition keys). Checked one by one
- * against the Service Authorization Reference; see docs/policies.md for the sources.
- * Lower case; extend per call with `lintIamStatements(..., { unscopableActions })`.
+ * only valid `Resource` is `"*"` (they may still take condition keys). Each entry was
+ * checked against the Service Authorization Reference (see docs/policies.md, "Actions that
+ * cannot be scoped", for the verification status of each). Lower case; extend per call with
+ * `lintIamStatements(..., { unscopableActions })` after checking the reference.
+ *
+ * Not here on purpose: `securityhub:BatchUpdateFindings` (resource type `hub`: scope it to
+ * `arn:aws:securityhub:<region>:<account>:hub/default`) and `securityhub:BatchImportFindings`
+ * (resource type `product*`).
  */
 export const UNSCOPABLE_ACTIONS: readonly string[] = Object.freeze([
-  // AWS IoT: account-level endpoint lookup.
+  // AWS IoT: account-level calls.
   'iot:describeendpoint',
+  'iot:describeeventconfigurations',
+  'iot:updateeventconfigurations',
+  'iot:getindexingconfiguration',
+  'iot:updateindexingconfiguration',
   // X-Ray: the Lambda tracing write path (tracing: lambda: true).
   'xray:puttracesegments',
   'xray:puttelemetryrecords',
   'xray:getsamplingrules',
   'xray:getsamplingtargets',
-  // CloudWatch: metrics (EMF goes through logs; direct PutMetricData is scoped by the cloudwatch:namespace condition).
+  'xray:getsamplingstatisticsummaries',
+  // CloudWatch metrics: no resource type; restrict with the cloudwatch:namespace condition key.
   'cloudwatch:putmetricdata',
-  // Security Hub: BatchUpdateFindings is authorised on the findings' product/account via conditions, not a resource.
-  'securityhub:batchupdatefindings',
   // Systems Manager OpsCenter: CreateOpsItem has no resource type.
   'ssm:createopsitem',
-  // KMS: account-level operations.
-  'kms:createkey',
-  'kms:listaliases',
-  'kms:listkeys',
-  // AWS IoT: calls without a resource type.
-  'iot:createkeysandcertificate',
-  'iot:createcertificatefromcsr',
-  'iot:registercertificatewithoutca',
-  'iot:getregistrationcode',
-  'iot:listthings',
-  'iot:listcertificates',
-  'iot:listretainedmessages',
-  // EC2 network interfaces for Lambda in a VPC.
-  'ec2:describenetworkinterfaces',
-  // STS: caller identity.
-  'sts:getcalleridentity',
 ]);
 
 /** Options of {@link lintIamStatements}. */
@@ -148,4 +140,76 @@ export function lintIamStatements(statements: unknown[], opts?: IamLintOptions):
     lintStatement(statement, unscopable, sink);
   });
   return sink.findings;
+}
+
+/** A finding of {@link lintCloudFormationIam}: where it is, and what. */
+export interface IamTemplateFinding extends PolicyFinding {
+  /** `<LogicalId>.Policies[<i>]` for inline role/user/group policies, `<LogicalId>` for policy resources. */
+  location: string;
+}
+
+const INLINE_POLICY_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group']);
+const POLICY_RESOURCE_TYPES = new Set([
+  'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::IAM::RolePolicy',
+]);
+
+function statementsOf(document: unknown, location: string): unknown[] {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw new MalformedPolicyError(location, 'PolicyDocument must be an object');
+  }
+  const raw = (document as { Statement?: unknown }).Statement;
+  if (raw === undefined) throw new MalformedPolicyError(`${location}.Statement`, 'is missing');
+  return Array.isArray(raw) ? raw : [raw];
+}
+
+/**
+ * Runs {@link lintIamStatements} over every identity-based policy of a CloudFormation
+ * template (the packaged serverless template): inline `Policies` of `AWS::IAM::Role`,
+ * `User` and `Group`, and `AWS::IAM::Policy` / `ManagedPolicy` / `RolePolicy` resources.
+ * Trust policies (`AssumeRolePolicyDocument`) are not identity policies and are skipped.
+ *
+ * @throws MalformedPolicyError when a policy document in the template is malformed.
+ * @example
+ * ```ts
+ * const template = JSON.parse(readFileSync('.serverless/cloudformation-template-update-stack.json', 'utf8'));
+ * expect(lintCloudFormationIam(template).filter((f) => f.severity !== 'low')).toEqual([]);
+ * ```
+ */
+export function lintCloudFormationIam(template: unknown, opts?: IamLintOptions): IamTemplateFinding[] {
+  const resources =
+    template !== null && typeof template === 'object'
+      ? (template as { Resources?: unknown }).Resources
+      : undefined;
+  if (resources === undefined) return [];
+  if (resources === null || typeof resources !== 'object' || Array.isArray(resources)) {
+    throw new MalformedPolicyError('Resources', 'must be an object');
+  }
+  const out: IamTemplateFinding[] = [];
+  for (const [id, resource] of Object.entries(resources)) {
+    if (resource === null || typeof resource !== 'object') continue;
+    const { Type: type, Properties: props } = resource as {
+      Type?: unknown;
+      Properties?: Record<string, unknown>;
+    };
+    if (typeof type !== 'string' || props === null || typeof props !== 'object') continue;
+    const documents: [string, unknown][] = [];
+    if (INLINE_POLICY_TYPES.has(type) && props.Policies !== undefined) {
+      const policies = Array.isArray(props.Policies) ? props.Policies : [props.Policies];
+      policies.forEach((policy, i) => {
+        documents.push([
+          `${id}.Policies[${i}]`,
+          (policy as { PolicyDocument?: unknown } | null)?.PolicyDocument,
+        ]);
+      });
+    }
+    if (POLICY_RESOURCE_TYPES.has(type)) documents.push([id, props.PolicyDocument]);
+    for (const [location, document] of documents) {
+      for (const finding of lintIamStatements(statementsOf(document, location), opts)) {
+        out.push({ ...finding, location });
+      }
+    }
+  }
+  return out;
 }

@@ -9,20 +9,21 @@
  * - {@link renderQuarantinePolicy}
  * - {@link renderCredentialProviderRolePolicy}, {@link renderCredentialProviderTrustPolicy},
  *   {@link renderCredentialProviderResources}
- * - {@link analyzeIotPolicy}, {@link lintIamStatements}, {@link iotPolicySize}
+ * - {@link analyzeIotPolicy}, {@link lintIamStatements}, {@link lintCloudFormationIam}, {@link iotPolicySize}
  */
 export { analyzeIotPolicy, isThingScoped, severityOf } from './analyzer.js';
 export type { CredentialProviderKeys, CredentialProviderResourcesOptions } from './credential-provider.js';
 export {
   CREDENTIAL_PROVIDER_PRINCIPAL,
   CREDENTIALS_THING,
+  escapePolicyVariablesForCloudFormation,
   renderCredentialProviderResources,
   renderCredentialProviderRolePolicy,
   renderCredentialProviderTrustPolicy,
 } from './credential-provider.js';
 export * from './errors.js';
-export type { IamLintOptions } from './iam-lint.js';
-export { lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
+export type { IamLintOptions, IamTemplateFinding } from './iam-lint.js';
+export { lintCloudFormationIam, lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
 export {
   iotPolicyName,
   iotPolicySize,
