@@ -281,6 +281,31 @@ describe('revocation is checked first, fail closed', () => {
     expect(allCalls()).not.toContain('registry:UpdateItem');
   });
 
+  it('a certificate revoked after activation is set REVOKED when its event comes again', async () => {
+    const handler = await coldHandler();
+    const cert = pki.issue({
+      cn: `${VIN}_ECU-GW-0001`,
+      sanUri: `urn:cv:vin:${VIN}:ecu:ECU-GW-0001`,
+      ocspUrl: responder.url,
+    });
+    const certificateId = createHash('sha256').update(new X509Certificate(cert.pem).raw).digest('hex');
+    certificates.set(certificateId, {
+      pem: cert.pem,
+      status: 'PENDING_ACTIVATION',
+      caCertificateId: OPERATIONAL_CA_ID,
+    });
+    const event = { ...sampleEvent, certificateId };
+    await expect(handler(event, context)).resolves.toMatchObject({ outcome: 'activated' });
+
+    pki.revoke(cert.serial);
+    journal.entries.length = 0;
+    const again = await handler(event, context);
+
+    expect(again).toMatchObject({ outcome: 'revoked' });
+    expect(certificates.get(certificateId)?.status).toBe('REVOKED');
+    expect(mutations()).toEqual(['UpdateCertificate']);
+  });
+
   const failClosed: [string, () => Promise<{ event: Record<string, unknown>; certificateId: string }>][] = [
     [
       'responder down',

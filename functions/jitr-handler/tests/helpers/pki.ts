@@ -186,6 +186,16 @@ export class OperationalPki {
     return { pem: readFileSync(join(d, `${name}.pem`), 'utf8'), serial, subject };
   }
 
+  /** Marks an issued certificate revoked in the responder's database. */
+  revoke(serial: string): void {
+    const i = this.index.findIndex((line) => line.split('\t')[3] === serial);
+    const line = this.index[i];
+    if (line === undefined) throw new Error(`unknown serial ${serial}`);
+    const subject = line.split('\t')[5] ?? '';
+    this.index[i] = `R\t301231000000Z\t261120000000Z,keyCompromise\t${serial}\tunknown\t${subject}`;
+    writeFileSync(join(this.dir, 'index.txt'), `${this.index.join('\n')}\n`);
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
