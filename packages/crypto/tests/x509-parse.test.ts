@@ -127,6 +127,22 @@ describe('parseCertificate', () => {
     expect(() => parseCertificates('no certificates here')).toThrow(CertificateParseError);
   });
 
+  it('negative serials (non-conforming) read as node:crypto shows them', () => {
+    const cert = createLeaf(root, { serial: 0x0181n });
+    const negative = Buffer.from(cert.der.toString('hex').replace('02020181', '02028181'), 'hex');
+    expect(parseCertificate(negative).serialNumber).toBe('-7e7f');
+    expect(new X509Certificate(negative).serialNumber.toLowerCase()).toBe('-7e7f');
+  });
+
+  it('refuses names with invalid UTF-8, so two encodings never read as the same CN', () => {
+    const cert = createLeaf(root, { subject: 'ecu-aaaa' });
+    const bad = Buffer.from(
+      cert.der.toString('hex').replace(Buffer.from('ecu-aaaa').toString('hex'), `6563752d${'ff'.repeat(4)}`),
+      'hex',
+    );
+    expect(() => parseCertificate(bad)).toThrow(CertificateParseError);
+  });
+
   it('rejects duplicate extensions', () => {
     const dup = createLeaf(root, {
       extraExtensions: [{ oid: OID.keyUsage, critical: true, value: Buffer.from('03020780', 'hex') }],

@@ -3,6 +3,7 @@
  * CryptoError, never another exception. Inputs: random bytes, random DER trees, and mutations
  * (byte flips, truncations, insertions) of valid certificates, CSRs and OCSP responses.
  */
+import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { verifyAttestationProof } from '../src/attestation/index.js';
@@ -158,6 +159,36 @@ describe('certificate parser', () => {
         { numRuns: RUNS },
       );
     }
+  });
+
+  it('agrees with node:crypto on serial and validity whenever both parse a mutated certificate', () => {
+    const strip = (hex: string) => hex.toLowerCase().replace(/^(-?)0(?=.)/, '$1');
+    let both = 0;
+    fc.assert(
+      fc.property(mutations(leaf.der), (bytes) => {
+        let ours: ReturnType<typeof parseCertificate> | undefined;
+        let theirs: X509Certificate | undefined;
+        try {
+          ours = parseCertificate(bytes);
+        } catch (error) {
+          if (!(error instanceof CryptoError)) throw error;
+        }
+        try {
+          theirs = new X509Certificate(bytes);
+        } catch {
+          theirs = undefined;
+        }
+        if (ours === undefined || theirs === undefined) return true;
+        both++;
+        return (
+          strip(ours.serialNumber) === strip(theirs.serialNumber) &&
+          ours.notBefore.getTime() === new Date(theirs.validFrom).getTime() &&
+          ours.notAfter.getTime() === new Date(theirs.validTo).getTime()
+        );
+      }),
+      { numRuns: RUNS },
+    );
+    expect(both).toBeGreaterThan(RUNS / 10);
   });
 
   it('mutated intermediates in the chain', () => {
