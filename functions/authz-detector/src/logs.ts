@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MalformedLogsError } from './errors.js';
 
 /** Largest decompressed payload accepted (CloudWatch Logs sends at most ~1 MB of events per invocation). */

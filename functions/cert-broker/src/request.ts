@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MalformedRequestError, PayloadTooLargeError } from './errors.js';
 
 /** Largest accepted request body, in bytes (SPEC 4). */

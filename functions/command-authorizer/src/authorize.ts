@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Largest accepted `Authorization` header; Cognito access tokens are far below this. */
 export const MAX_AUTHORIZATION_HEADER = 4096;

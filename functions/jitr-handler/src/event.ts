@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const CERTIFICATE_ID = /^[0-9a-f]{64}$/;
 const timestamp = z.union([z.number(), z.string(), z.null()]).optional();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The subset of the AWS Security Finding Format (ASFF) the classifier reads, as Security Hub delivers AWS IoT

@@ -1,7 +1,8 @@
 /**
  * Composition root of the remediation steps: one Lambda handler per Step Functions task (SPEC section 8).
- * AWS clients live at module scope; each step's configuration is read and validated once per container, on its
- * first invocation, so each function's environment carries only what its own step needs.
+ * AWS clients live at module scope but are constructed on first use: the nine step functions share this bundle, and each
+ * step's cold start builds only the client(s) its own step calls. Each step's configuration is read and validated once per
+ * container, on its first invocation, so each function's environment carries only what its own step needs.
  */
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -43,12 +44,20 @@ const metrics = createMetrics({ serviceName: 'remediation-steps', logger });
 const obs = { logger, metrics };
 
 const clientConfig = awsClientConfig({ region: env.AWS_REGION });
-const iotClient = new IoTClient(clientConfig);
-const pcaClient = new ACMPCAClient(clientConfig);
-const dynamoClient = new DynamoDBClient(clientConfig);
-const snsClient = new SNSClient(clientConfig);
-const ssmClient = new SSMClient(clientConfig);
-const securityHubClient = new SecurityHubClient(clientConfig);
+/** A module-scope singleton built on first call (then reused for the container's lifetime). */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+const iotClient = once(() => new IoTClient(clientConfig));
+const pcaClient = once(() => new ACMPCAClient(clientConfig));
+const dynamoClient = once(() => new DynamoDBClient(clientConfig));
+const snsClient = once(() => new SNSClient(clientConfig));
+const ssmClient = once(() => new SSMClient(clientConfig));
+const securityHubClient = once(() => new SecurityHubClient(clientConfig));
 const clock = { now: () => new Date() };
 
 const configs = new Map<StepName, ReturnType<typeof loadConfig>>();
@@ -73,7 +82,7 @@ function on<E, R>(fn: (event: E) => Promise<R>) {
 
 function iot(step: StepName): IotAdapter {
   const c = config(step);
-  return new IotAdapter(iotClient, { partition: c.partition, region: c.region, accountId: c.accountId });
+  return new IotAdapter(iotClient(), { partition: c.partition, region: c.region, accountId: c.accountId });
 }
 
 function record(result: StepResult): StepResult {
@@ -121,7 +130,7 @@ export const deactivateCertificate = on<unknown, RemediationState>((input) =>
 export const revokeCertificate = on<unknown, RemediationState>((input) =>
   advance('revokeCertificate', input, async (state) => {
     const c = config('revokeCertificate');
-    const pca = new PrivateCaAdapter(pcaClient, c.pcaCaArn ?? '');
+    const pca = new PrivateCaAdapter(pcaClient(), c.pcaCaArn ?? '');
     return record(await revokeUseCase(state, { iot: iot('revokeCertificate'), pca }));
   }),
 );
@@ -129,7 +138,7 @@ export const revokeCertificate = on<unknown, RemediationState>((input) =>
 export const rotateCertificate = on<unknown, RemediationState>((input) =>
   advance('rotateCertificate', input, async (state) => {
     const c = config('rotateCertificate');
-    const registry = new RegistryAdapter(dynamoClient, c.registryTable ?? '');
+    const registry = new RegistryAdapter(dynamoClient(), c.registryTable ?? '');
     return record(await rotateUseCase(state, { iot: iot('rotateCertificate'), registry, clock }));
   }),
 );
@@ -153,7 +162,7 @@ export const fixPolicy = on<unknown, RemediationState>((input) =>
  */
 export const notify = on<unknown, unknown>(async (input) => {
   const c = config('notify');
-  const deps = { alerts: new SnsAlerts(snsClient, c.alertTopicArn ?? '') };
+  const deps = { alerts: new SnsAlerts(snsClient(), c.alertTopicArn ?? '') };
   const failure = failureOf(input);
   const hasPlan = typeof input === 'object' && input !== null && 'plan' in input;
   if (!hasPlan) {
@@ -178,7 +187,7 @@ export const notify = on<unknown, unknown>(async (input) => {
 
 export const openTicket = on<unknown, RemediationState>((input) =>
   advance('openTicket', input, async (state) =>
-    record(await openTicketUseCase(state, { tickets: new OpsCenterTickets(ssmClient) })),
+    record(await openTicketUseCase(state, { tickets: new OpsCenterTickets(ssmClient()) })),
   ),
 );
 
@@ -190,7 +199,7 @@ export const closeFinding = on<unknown, unknown>(async (input) => {
   const closed = await asStepError('closeFinding', () =>
     closeFindingUseCase(
       { plan: state.plan, results: state.results, ...(failure === undefined ? {} : { failure }) },
-      { findings: new SecurityHubFindings(securityHubClient) },
+      { findings: new SecurityHubFindings(securityHubClient()) },
     ),
   );
   logger.info('finding closed', { findingId: state.plan.findingId, status: closed.status });

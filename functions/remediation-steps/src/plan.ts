@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The actions a plan can list, in the order the playbook runs them. */
 export const ACTIONS = [

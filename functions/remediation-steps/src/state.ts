@@ -1,5 +1,5 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Classification, classify } from './classify.js';
 import {
   InvalidStepInputError,

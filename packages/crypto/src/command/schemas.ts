@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const VIN_PATTERN = /^[A-HJ-NPR-Z0-9]{17}$/;
 export const ECU_ID_PATTERN = /^[A-Za-z0-9-]{1,40}$/;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TelemetryDecryptError } from './errors.js';
 
 /** Default cap on one envelope (the raw MQTT payload), in bytes. AWS IoT allows 128 KiB; we accept half. */
