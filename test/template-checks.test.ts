@@ -1,7 +1,17 @@
 /** The template checkers themselves: each check must be able to fail. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { specProblems } from './template/cfn-spec.js';
-import { type CfnTemplate, iamFindings, statementFindings } from './template/iam.js';
+import { type CfnResource, type CfnTemplate, iamFindings } from './template/iam.js';
+
+const templatePath = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '.serverless',
+  'cloudformation-template-update-stack.json',
+);
 
 const role = (statements: unknown[]): CfnTemplate => ({
   Resources: {
@@ -34,18 +44,52 @@ describe('iamFindings', () => {
   });
 
   it.each([
-    [{ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::b' }, 'Action "*"'],
+    [{ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::b' }, 'IAM_WILDCARD_ACTION'],
     [
       { Effect: 'Allow', Action: ['iot:*'], Resource: 'arn:aws:iot:eu-west-1:1:thing/x' },
-      'service wildcard iot:*',
+      'IAM_SERVICE_WILDCARD_ACTION',
     ],
-    [{ Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: '*' }, 'Resource "*" on actions'],
+    [{ Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: '*' }, 'IAM_WILDCARD_RESOURCE'],
     [{ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'kms:Sign'], Resource: ['*'] }, 'kms:Sign'],
-    [{ Effect: 'Allow', NotAction: 'iam:*', Resource: 'arn:aws:s3:::b' }, 'NotAction'],
-    [{ Effect: 'Allow', Action: 'sns:Publish', NotResource: 'arn:aws:sns:eu-west-1:1:t' }, 'NotResource'],
+    [{ Effect: 'Allow', NotAction: 'iam:*', Resource: 'arn:aws:s3:::b' }, 'IAM_ALLOW_NOT_ACTION'],
+    [
+      { Effect: 'Allow', Action: 'sns:Publish', NotResource: 'arn:aws:sns:eu-west-1:1:t' },
+      'IAM_ALLOW_NOT_RESOURCE',
+    ],
   ])('flags %j', (statement, problem) => {
-    expect(statementFindings(statement).join('; ')).toContain(problem);
+    const findings = iamFindings(role([statement]));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.problem).toContain(problem);
+  });
+
+  it('takes extra unscopable actions through options only', () => {
+    const statement = { Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' };
     expect(iamFindings(role([statement]))).toHaveLength(1);
+    expect(iamFindings(role([statement]), { unscopableActions: ['sts:GetCallerIdentity'] })).toEqual([]);
+  });
+
+  describe.runIf(existsSync(templatePath))('on the packaged template', () => {
+    const packaged = () => JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
+    /** The packaged template (clean: template.test.ts) with one statement added to a function role's first policy. */
+    const injected = (statement: unknown): CfnTemplate => {
+      const template = packaged();
+      const fnRole = Object.entries(template.Resources ?? {}).find(
+        ([id, r]) => r.Type === 'AWS::IAM::Role' && id.endsWith('IamRoleLambdaExecution'),
+      )?.[1] as CfnResource;
+      const policies = fnRole.Properties?.Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+      policies[0]?.PolicyDocument.Statement.push(statement);
+      return template;
+    };
+
+    it.each([
+      [{ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::b' }, 'IAM_WILDCARD_ACTION'],
+      [{ Effect: 'Allow', Action: 'iot:*', Resource: 'arn:aws:iot:eu-west-1:1:thing/x' }, 'iot:*'],
+      [{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: '*' }, 'IAM_WILDCARD_RESOURCE'],
+    ])('fails when %j is injected', (statement, problem) => {
+      const findings = iamFindings(injected(statement));
+      expect(findings).toHaveLength(1);
+      expect(findings[0]?.problem).toContain(problem);
+    });
   });
 
   it('checks AWS::IAM::Policy documents and KMS key policies too', () => {
@@ -86,8 +130,10 @@ describe('iamFindings', () => {
         },
       },
     };
-    expect(iamFindings(template).map((f) => `${f.resource}: ${f.problem}`)).toEqual([
-      'P: service wildcard s3:*',
+    expect(
+      iamFindings(template).map((f) => `${f.resource}: ${f.problem.replace(/^(IAM_[A-Z_]+): .*$/, '$1')}`),
+    ).toEqual([
+      'P: IAM_SERVICE_WILDCARD_ACTION',
       'K: Principal "*" without conditions',
       'K: kms:* for a principal other than the account root',
     ]);

@@ -5,6 +5,7 @@ export default defineProject({
   test: {
     name: '@cv/remediation-steps',
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['../../test/support/quiet-output.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

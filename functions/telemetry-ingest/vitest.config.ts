@@ -4,6 +4,7 @@ export default defineProject({
   test: {
     name: '@cv/telemetry-ingest',
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['../../test/support/quiet-output.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 });

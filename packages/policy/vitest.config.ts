@@ -4,5 +4,6 @@ export default defineProject({
   test: {
     name: '@cv/policy',
     include: ['tests/**/*.test.ts'],
+    setupFiles: ['../../test/support/quiet-output.ts'],
   },
 });

@@ -21,6 +21,7 @@ import {
   type TelemetryKind,
   telemetryKmsKeyring,
 } from '@cv/crypto/telemetry';
+import { type FakeKms, installFakeKms } from '@cv/test-support';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -34,7 +35,6 @@ import {
   type MockInstance,
   vi,
 } from 'vitest';
-import { type FakeKms, installFakeKms } from './fake-kms.js';
 import {
   COMMANDS_TABLE,
   CREDENTIALS,

@@ -15,6 +15,7 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { DecryptCommand, KMS, KMSClient } from '@aws-sdk/client-kms';
+import { installFakeKms } from '@cv/test-support';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -31,7 +32,6 @@ import {
   type TelemetryEnvelope,
   telemetryKmsKeyring,
 } from '../src/telemetry/index.js';
-import { installFakeKms } from './telemetry-fake-kms.js';
 
 const THING = '1HGCM82633A004352_gw-01';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-4333-8444-555555555555';

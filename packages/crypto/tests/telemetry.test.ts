@@ -8,6 +8,7 @@ import {
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
 import { DecryptCommand, GenerateDataKeyCommand, KMS, KMSClient } from '@aws-sdk/client-kms';
+import { type FakeKms, installFakeKms } from '@cv/test-support';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -26,7 +27,6 @@ import {
   TelemetryKeyUnavailableError,
   telemetryKmsKeyring,
 } from '../src/telemetry/index.js';
-import { type FakeKms, installFakeKms } from './telemetry-fake-kms.js';
 
 const THING_A = '1HGCM82633A004352_gw-01';
 const THING_B = '1HGCM82633A004352_tcu-02';

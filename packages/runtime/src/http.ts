@@ -158,7 +158,8 @@ function isAwsThrottling(error: unknown): boolean {
  * Maps any error to the public response: an {@link HttpError} keeps its status, code and
  * headers (its message only when `expose`), an AWS throttling error that survived the SDK's
  * retries becomes a 503 with `Retry-After`, anything else a generic 500 with no internals.
- * The real error is logged (redacted by the logger).
+ * 5xx and unexpected errors are logged at ERROR with their stack and cause (redacted by the
+ * logger); a 4xx rejection is one INFO line with its status, code and (exposed) message.
  *
  * @example
  * return errorResponse(new Error('boom'), logger); // 500 {"error":"internal","message":"Internal error"}
@@ -179,7 +180,13 @@ export function errorResponse(
     };
   }
   if (httpError.statusCode >= 500) logger.error('request failed', httpError);
-  else logger.info('request rejected', { statusCode: httpError.statusCode, error: httpError });
+  // An expected rejection: one concise line (its message is the exposed one), no stack trace.
+  else
+    logger.info('request rejected', {
+      statusCode: httpError.statusCode,
+      code: httpError.code,
+      reason: httpError.message,
+    });
   const message = httpError.expose
     ? httpError.message
     : (GENERIC_MESSAGES[httpError.statusCode] ?? 'Internal error');

@@ -154,7 +154,13 @@ describe('httpHandler', () => {
       message: 'Too many requests, retry later',
     });
     const rejected = out.lines().find((l) => l.message === 'request rejected');
-    expect(rejected).toMatchObject({ level: 'INFO', statusCode: 429 });
+    expect(rejected).toMatchObject({
+      level: 'INFO',
+      statusCode: 429,
+      code: 'too_many_requests',
+      reason: 'Too many requests, retry later',
+    });
+    expect(JSON.stringify(rejected)).not.toContain('stack');
   });
 
   it('keeps the code and Retry-After of a 5xx HttpError but never its message or cause', async () => {
@@ -167,6 +173,10 @@ describe('httpHandler', () => {
     expect(JSON.parse(res.body)).toEqual({
       error: 'service_unavailable',
       message: 'Service unavailable, retry later',
+    });
+    expect(out.lines().find((l) => l.message === 'request failed')).toMatchObject({
+      level: 'ERROR',
+      error: { name: 'HttpError', stack: expect.stringContaining('HttpError') },
     });
     expect(out.text()).not.toContain(secrets.jwt);
   });

@@ -1,0 +1,1 @@
+export { type FakeKms, installFakeKms } from './fake-kms.js';
