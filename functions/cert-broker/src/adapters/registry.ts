@@ -1,0 +1,82 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isThrottling, isTransient } from '../aws-errors.js';
+import { UpstreamUnavailableError } from '../errors.js';
+import type { EcuRecord, EcuRegistry, IssuedCertificateRecord } from '../ports.js';
+
+/** The ECU registry table (SPEC 3), pk `ecuId`. */
+export class DynamoDbEcuRegistry implements EcuRegistry {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retryAfterSeconds = 2,
+  ) {}
+
+  async get(ecuId: string): Promise<EcuRecord | undefined> {
+    const out = await this.call(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { ecuId },
+          ConsistentRead: true,
+          ProjectionExpression: 'ecuId, vin, #role, #status, thingName',
+          ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+        }),
+      ),
+    );
+    const item = out.Item;
+    if (!item) return undefined;
+    const text = (key: string): string => (typeof item[key] === 'string' ? (item[key] as string) : '');
+    return {
+      ecuId: text('ecuId'),
+      vin: text('vin'),
+      role: text('role'),
+      status: text('status'),
+      thingName: typeof item.thingName === 'string' ? item.thingName : undefined,
+    };
+  }
+
+  async recordIssued(ecuId: string, vin: string, record: IssuedCertificateRecord): Promise<boolean> {
+    try {
+      await this.call(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { ecuId },
+            UpdateExpression:
+              'SET thingName = :thingName, certificateSerial = :serial, certificateNotAfter = :notAfter, updatedAt = :updatedAt',
+            ConditionExpression: 'attribute_exists(ecuId) AND #status = :active AND vin = :vin',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':thingName': record.thingName,
+              ':serial': record.certificateSerial,
+              ':notAfter': record.certificateNotAfter,
+              ':updatedAt': record.updatedAt,
+              ':active': 'ACTIVE',
+              ':vin': vin,
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isThrottling(error) || isTransient(error)) {
+        throw new UpstreamUnavailableError('dynamodb', {
+          retryAfterSeconds: this.retryAfterSeconds,
+          throttled: isThrottling(error),
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { EcuRecord, EcuRegistry } from '../ports.js';
+
+/** The ECU registry table (SPEC 3), pk `ecuId`. */
+export class DynamoDbEcuRegistry implements EcuRegistry {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(ecuId: string): Promise<EcuRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { ecuId },
+        ConsistentRead: true,
+        ProjectionExpression: 'ecuId, vin, #role, #status, thingName, certificateSerial',
+        ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+      }),
+    );
+    const item = out.Item;
+    if (!item) return undefined;
+    const text = (key: string): string | undefined =>
+      typeof item[key] === 'string' ? (item[key] as string) : undefined;
+    return {
+      ecuId: text('ecuId') ?? '',
+      vin: text('vin') ?? '',
+      role: text('role') ?? '',
+      status: text('status') ?? '',
+      thingName: text('thingName'),
+      certificateSerial: text('certificateSerial'),
+    };
+  }
+
+  async recordCertificate(
+    ecuId: string,
+    vin: string,
+    record: { certificateId: string; thingName: string; updatedAt: string },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { ecuId },
+          UpdateExpression:
+            'SET certificateId = :certificateId, thingName = :thingName, updatedAt = :updatedAt',
+          ConditionExpression: 'attribute_exists(ecuId) AND #status = :active AND vin = :vin',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':certificateId': record.certificateId,
+            ':thingName': record.thingName,
+            ':updatedAt': record.updatedAt,
+            ':active': 'ACTIVE',
+            ':vin': vin,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHttpTransport } from '@cv/crypto/ocsp';
+import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
+import { AwsIotControlPlane } from './adapters/iot.js';
+import { DynamoDbEcuRegistry } from './adapters/registry.js';
+import { CaCertificates, RolePolicies } from './caches.js';
+import { loadConfig } from './config.js';
+import { parseJitrEvent } from './event.js';
+import {
+  type RegisterCertificateDeps,
+  type RegistrationOutcome,
+  registerCertificate,
+} from './register-certificate.js';
+
+// Cold start: configuration validated once; clients and caches live as long as the container.
+const config = loadConfig(process.env);
+const logger = createLogger({ serviceName: 'jitr-handler', logLevel: process.env.LOG_LEVEL });
+const metrics = createMetrics({ serviceName: 'jitr-handler', namespace: 'cv-security', logger });
+
+// IoT control-plane limits are per account and low (10-20 TPS): adaptive retries, more attempts.
+const iotClient = new IoTClient(awsClientConfig({ region: config.region, maxAttempts: 5 }));
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig({ region: config.region })));
+
+/** Exposed for tests and the bench: control-plane calls made by this container. */
+export const iot = new AwsIotControlPlane(iotClient, {
+  attempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 2_000,
+  onRetry: (error, attempt) =>
+    logger.warn('IoT call throttled, retrying', { attempt, error: (error as { name?: string }).name }),
+});
+
+const deps: RegisterCertificateDeps = {
+  iot,
+  registry: new DynamoDbEcuRegistry(dynamo, config.registryTable),
+  policies: new RolePolicies(iot, {
+    prefix: config.policyPrefix,
+    region: config.region,
+    accountId: config.accountId,
+    roleAlias: config.roleAlias,
+  }),
+  caCertificates: new CaCertificates(iot, { ttlMs: config.caCacheTtlSeconds * 1000, maxEntries: 8 }),
+  operationalCaCertificateId: config.operationalCaCertificateId,
+  ocsp: {
+    allowedHosts: config.ocspAllowedHosts,
+    fallbackUrl: config.ocspResponderUrl,
+    transport: createHttpTransport({ headers: { 'user-agent': 'cv-security-jitr' } }),
+    timeoutMs: config.ocspTimeoutMs,
+    hashAlgorithm: config.ocspHashAlgorithm,
+  },
+  now: () => new Date(),
+  log: (message, fields) => logger.info(message, fields),
+};
+
+/** Invoked by the IoT rule on `$aws/events/certificates/registered/<caCertificateId>`. */
+export const handler = eventHandler<unknown, RegistrationOutcome>(
+  async (raw) => {
+    const event = parseJitrEvent(raw);
+    logger.appendKeys({ certificateId: event.certificateId });
+    const outcome = await registerCertificate(event, deps);
+    metrics.addMetric(
+      outcome.outcome === 'activated'
+        ? 'CertificateActivated'
+        : outcome.outcome === 'revoked'
+          ? 'CertificateRevoked'
+          : 'CertificateSkipped',
+      MetricUnit.Count,
+      1,
+    );
+    return outcome;
+  },
+  { logger, metrics },
+);

@@ -1,0 +1,62 @@
+/** Ports of the JITR use case; AWS implementations live in ./adapters. */
+
+export type CertificateStatus =
+  | 'ACTIVE'
+  | 'INACTIVE'
+  | 'REVOKED'
+  | 'PENDING_TRANSFER'
+  | 'REGISTER_INACTIVE'
+  | 'PENDING_ACTIVATION';
+
+export interface CertificateDescription {
+  readonly certificateId: string;
+  readonly certificateArn: string;
+  readonly caCertificateId: string | undefined;
+  readonly status: string;
+  readonly certificatePem: string;
+}
+
+export interface ThingAttributes {
+  readonly vin: string;
+  readonly ecuId: string;
+  readonly role: string;
+}
+
+/** The AWS IoT control plane, as far as registration needs it. Every method is idempotent. */
+export interface IotControlPlane {
+  describeCertificate(certificateId: string): Promise<CertificateDescription>;
+  /** The CA certificate's PEM. */
+  describeCaCertificate(caCertificateId: string): Promise<string>;
+  setCertificateStatus(certificateId: string, status: 'ACTIVE' | 'REVOKED'): Promise<void>;
+  /** Creates the thing, or accepts an existing one with the same attributes; throws on a conflict. */
+  ensureThing(thingName: string, attributes: ThingAttributes): Promise<'created' | 'existed'>;
+  /** True when the policy exists. */
+  policyExists(policyName: string): Promise<boolean>;
+  /** Creates the policy; an already-existing policy (a concurrent creator) is fine. */
+  createPolicy(policyName: string, document: string): Promise<void>;
+  attachPolicy(policyName: string, certificateArn: string): Promise<void>;
+  /** Attaches the certificate to the thing as its exclusive principal. */
+  attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void>;
+}
+
+export interface EcuRecord {
+  readonly ecuId: string;
+  readonly vin: string;
+  readonly role: string;
+  readonly status: string;
+  readonly thingName?: string | undefined;
+  readonly certificateSerial?: string | undefined;
+}
+
+export interface EcuRegistry {
+  get(ecuId: string): Promise<EcuRecord | undefined>;
+  /**
+   * Records the registered certificate while the ECU is still `ACTIVE` with this VIN;
+   * resolves `false` when that no longer holds.
+   */
+  recordCertificate(
+    ecuId: string,
+    vin: string,
+    record: { readonly certificateId: string; readonly thingName: string; readonly updatedAt: string },
+  ): Promise<boolean>;
+}

@@ -1,0 +1,206 @@
+/**
+ * A fake AWS IoT control plane and ECU registry (aws-sdk-client-mock) with the real services'
+ * semantics where registration depends on them: CreateThing is idempotent for the same
+ * attributes, GetPolicy answers ResourceNotFoundException, AttachThingPrincipal EXCLUSIVE_THING
+ * refuses a second thing, conditional registry updates. Every call is journaled in order.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreatePolicyCommand,
+  CreateThingCommand,
+  DescribeCACertificateCommand,
+  DescribeCertificateCommand,
+  DescribeThingCommand,
+  GetPolicyCommand,
+  InvalidRequestException,
+  IoTClient,
+  ResourceAlreadyExistsException,
+  ResourceNotFoundException,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockAws } from './mock.js';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+export const OPERATIONAL_CA_ID = 'a'.repeat(64);
+export const OTHER_CA_ID = 'b'.repeat(64);
+
+export interface FakeCertificate {
+  pem: string;
+  status: string;
+  caCertificateId: string;
+}
+
+export interface Journal {
+  /** `Iot.<Command>` or `Registry.<Command>`, with a short detail. */
+  readonly entries: { service: 'iot' | 'registry'; command: string; input: Record<string, unknown> }[];
+}
+
+export function certificateArn(certificateId: string): string {
+  return `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${certificateId}`;
+}
+
+const meta = { $metadata: {} };
+
+export function fakeIot(state: {
+  certificates: Map<string, FakeCertificate>;
+  caCertificates: Map<string, string>;
+  journal: Journal;
+}) {
+  const mock = mockAws(IoTClient);
+  const things = new Map<string, Record<string, string>>();
+  const policies = new Map<string, string>();
+  const policyTargets = new Map<string, Set<string>>();
+  const principalThings = new Map<string, { thing: string; type: string }[]>();
+  const log = (command: string, input: Record<string, unknown>) =>
+    state.journal.entries.push({ service: 'iot', command, input });
+
+  mock.on(DescribeCertificateCommand as never).callsFake(async (input: { certificateId: string }) => {
+    log('DescribeCertificate', input);
+    const cert = state.certificates.get(input.certificateId);
+    if (!cert) throw new ResourceNotFoundException({ message: 'no such certificate', ...meta });
+    return {
+      certificateDescription: {
+        certificateArn: certificateArn(input.certificateId),
+        certificateId: input.certificateId,
+        caCertificateId: cert.caCertificateId,
+        status: cert.status,
+        certificatePem: cert.pem,
+        ownedBy: ACCOUNT,
+      },
+    };
+  });
+  mock.on(DescribeCACertificateCommand as never).callsFake(async (input: { certificateId: string }) => {
+    log('DescribeCACertificate', input);
+    const pem = state.caCertificates.get(input.certificateId);
+    if (!pem) throw new ResourceNotFoundException({ message: 'no such CA', ...meta });
+    return {
+      certificateDescription: { certificateId: input.certificateId, certificatePem: pem, status: 'ACTIVE' },
+    };
+  });
+  mock
+    .on(UpdateCertificateCommand as never)
+    .callsFake(async (input: { certificateId: string; newStatus: string }) => {
+      log('UpdateCertificate', input);
+      const cert = state.certificates.get(input.certificateId);
+      if (!cert) throw new ResourceNotFoundException({ message: 'no such certificate', ...meta });
+      cert.status = input.newStatus;
+      return {};
+    });
+  mock
+    .on(CreateThingCommand as never)
+    .callsFake(
+      async (input: { thingName: string; attributePayload?: { attributes?: Record<string, string> } }) => {
+        log('CreateThing', input);
+        const attributes = input.attributePayload?.attributes ?? {};
+        const existing = things.get(input.thingName);
+        if (existing && JSON.stringify(existing) !== JSON.stringify(attributes)) {
+          throw new ResourceAlreadyExistsException({
+            message: 'thing exists',
+            resourceId: input.thingName,
+            ...meta,
+          });
+        }
+        things.set(input.thingName, { ...attributes });
+        return {
+          thingName: input.thingName,
+          thingArn: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/${input.thingName}`,
+        };
+      },
+    );
+  mock.on(DescribeThingCommand as never).callsFake(async (input: { thingName: string }) => {
+    log('DescribeThing', input);
+    const thing = things.get(input.thingName);
+    if (!thing) throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
+    return { thingName: input.thingName, attributes: thing };
+  });
+  mock.on(GetPolicyCommand as never).callsFake(async (input: { policyName: string }) => {
+    log('GetPolicy', input);
+    const doc = policies.get(input.policyName);
+    if (doc === undefined) throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
+    return { policyName: input.policyName, policyDocument: doc };
+  });
+  mock
+    .on(CreatePolicyCommand as never)
+    .callsFake(async (input: { policyName: string; policyDocument: string }) => {
+      log('CreatePolicy', input);
+      if (policies.has(input.policyName)) {
+        throw new ResourceAlreadyExistsException({
+          message: 'policy exists',
+          resourceId: input.policyName,
+          ...meta,
+        });
+      }
+      policies.set(input.policyName, input.policyDocument);
+      return { policyName: input.policyName };
+    });
+  mock.on(AttachPolicyCommand as never).callsFake(async (input: { policyName: string; target: string }) => {
+    log('AttachPolicy', input);
+    if (!policies.has(input.policyName))
+      throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
+    const targets = policyTargets.get(input.policyName) ?? new Set<string>();
+    targets.add(input.target);
+    policyTargets.set(input.policyName, targets);
+    return {};
+  });
+  mock
+    .on(AttachThingPrincipalCommand as never)
+    .callsFake(async (input: { thingName: string; principal: string; thingPrincipalType?: string }) => {
+      log('AttachThingPrincipal', input);
+      if (!things.has(input.thingName))
+        throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
+      const attached = principalThings.get(input.principal) ?? [];
+      if (attached.some((a) => a.thing === input.thingName)) return {};
+      if (
+        attached.some((a) => a.type === 'EXCLUSIVE_THING') ||
+        (attached.length > 0 && input.thingPrincipalType === 'EXCLUSIVE_THING')
+      ) {
+        throw new InvalidRequestException({
+          message: 'principal is exclusively attached to another thing',
+          ...meta,
+        });
+      }
+      attached.push({ thing: input.thingName, type: input.thingPrincipalType ?? 'NON_EXCLUSIVE_THING' });
+      principalThings.set(input.principal, attached);
+      return {};
+    });
+  return { mock, things, policies, policyTargets, principalThings };
+}
+
+export interface RegistryRow {
+  ecuId: string;
+  vin: string;
+  role: string;
+  status: string;
+  [key: string]: unknown;
+}
+
+export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
+  const mock = mockAws(DynamoDBDocumentClient);
+  const table = new Map<string, RegistryRow>(rows.map((r) => [r.ecuId, { ...r }]));
+  mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
+    journal.entries.push({ service: 'registry', command: 'GetItem', input });
+    const row = table.get(input.Key.ecuId);
+    return { Item: row ? { ...row } : undefined };
+  });
+  mock
+    .on(UpdateCommand as never)
+    .callsFake(
+      async (input: { Key: { ecuId: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
+        journal.entries.push({ service: 'registry', command: 'UpdateItem', input });
+        const row = table.get(input.Key.ecuId);
+        const v = input.ExpressionAttributeValues;
+        if (!row || row.status !== v[':active'] || row.vin !== v[':vin']) {
+          throw new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta });
+        }
+        row.certificateId = v[':certificateId'];
+        row.thingName = v[':thingName'];
+        row.updatedAt = v[':updatedAt'];
+        return {};
+      },
+    );
+  return { mock, table };
+}

@@ -1,0 +1,159 @@
+/**
+ * Certificates and CSRs: parsing (PEM/DER), key information and policy, CSR self-signature,
+ * and RFC 5280 chain validation against a trust store.
+ *
+ * Signatures are verified with node:crypto; extensions are read by a small DER reader.
+ * @module
+ */
+import type { KeyObject } from 'node:crypto';
+import { parseCertificateImpl, parseCertificatesImpl } from './certificate.js';
+import { validateChainImpl } from './chain.js';
+import { parseCsrImpl, verifyCsrSignatureImpl } from './csr.js';
+import { assertAllowedKeyImpl, keyInfoFromKeyObject, keyInfoFromSpki } from './keys.js';
+import { createTrustStoreImpl, loadTrustStoreImpl } from './trust.js';
+import type {
+  Certificate,
+  CertificationRequest,
+  ChainValidationOptions,
+  KeyInfo,
+  KeyPolicy,
+  TrustStore,
+  ValidatedChain,
+} from './types.js';
+
+export * from './errors.js';
+export type * from './types.js';
+
+/** OIDs callers commonly need. */
+export const OID = {
+  extKeyUsage: {
+    serverAuth: '1.3.6.1.5.5.7.3.1',
+    clientAuth: '1.3.6.1.5.5.7.3.2',
+    ocspSigning: '1.3.6.1.5.5.7.3.9',
+    any: '2.5.29.37.0',
+  },
+} as const;
+
+/**
+ * Parses one certificate from PEM (the first CERTIFICATE block) or DER.
+ * Throws `CertificateParseError` for anything else; never another error type.
+ *
+ * @example
+ * const cert = parseCertificate(pem);
+ * cert.subjectCN; cert.serialNumber; cert.notAfter; cert.ocspUrls;
+ */
+export function parseCertificate(input: string | Uint8Array): Certificate {
+  return parseCertificateImpl(input);
+}
+
+/**
+ * Parses every CERTIFICATE block of a PEM bundle (a chain or a trust bundle), in order.
+ * Throws `CertificateParseError` when a block is malformed or when there is none.
+ *
+ * @example
+ * const [leaf, ...intermediates] = parseCertificates(chainPem);
+ */
+export function parseCertificates(pem: string): Certificate[] {
+  return parseCertificatesImpl(pem);
+}
+
+/**
+ * Parses a PKCS#10 CSR from PEM (`CERTIFICATE REQUEST`) or DER. Does NOT verify its signature.
+ * Throws `CertificateParseError`.
+ *
+ * @example
+ * const csr = parseCsr(body.csr);
+ * verifyCsrSignature(csr);
+ * assertAllowedKey(csr.keyInfo);
+ */
+export function parseCsr(input: string | Uint8Array): CertificationRequest {
+  return parseCsrImpl(input);
+}
+
+/**
+ * Verifies the CSR's self-signature with its own public key (proof of possession of the CSR key).
+ * Accepts ECDSA with SHA-256/384/512, RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-256/384/512, Ed25519.
+ * Throws `CsrSignatureError` (`bad-signature` or `unsupported-algorithm`, e.g. SHA-1).
+ *
+ * @example
+ * verifyCsrSignature(parseCsr(pem));
+ */
+export function verifyCsrSignature(csr: CertificationRequest): void {
+  verifyCsrSignatureImpl(csr);
+}
+
+/**
+ * Key type and size of a public key (KeyObject or SubjectPublicKeyInfo DER).
+ *
+ * @example
+ * keyInfo(cert.publicKey); // { type: 'ec', curve: 'P-256', curveOid: '1.2.840.10045.3.1.7', bits: 256 }
+ */
+export function keyInfo(key: KeyObject | Uint8Array): KeyInfo {
+  return key instanceof Uint8Array ? keyInfoFromSpki(Buffer.from(key)) : keyInfoFromKeyObject(key);
+}
+
+/**
+ * Throws `KeyPolicyError` unless the key is allowed: by default EC P-256 or P-384, or RSA
+ * (rsaEncryption) with a 2048 to 4096-bit modulus.
+ *
+ * @example
+ * assertAllowedKey(csr.keyInfo);
+ * assertAllowedKey(cert.keyInfo, { ecCurves: ['P-256'] });
+ */
+export function assertAllowedKey(info: KeyInfo, policy?: KeyPolicy): void {
+  assertAllowedKeyImpl(info, policy);
+}
+
+/**
+ * True when `assertAllowedKey` would pass.
+ *
+ * @example
+ * if (!isAllowedKey(csr.keyInfo)) return badRequest();
+ */
+export function isAllowedKey(info: KeyInfo, policy?: KeyPolicy): boolean {
+  try {
+    assertAllowedKeyImpl(info, policy);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds a trust store from anchors (PEM bundle text, DER, or parsed certificates).
+ * Build it once at module scope; lookups are by subject and by key.
+ * Throws `CertificateParseError` on a malformed anchor or an empty bundle.
+ *
+ * @example
+ * const trust = createTrustStore(process.env.ATTESTATION_TRUST_BUNDLE); // in the handler, not in a library
+ */
+export function createTrustStore(
+  anchors: string | Uint8Array | readonly (string | Uint8Array | Certificate)[],
+): TrustStore {
+  return createTrustStoreImpl(anchors);
+}
+
+/**
+ * Like `createTrustStore(pem)` but memoized by the bundle's SHA-256 (bounded, 16 entries), so a bundle
+ * re-read from SSM is parsed only when it changes.
+ *
+ * @example
+ * const trust = loadTrustStore(await getParameter(name));
+ */
+export function loadTrustStore(pem: string): TrustStore {
+  return loadTrustStoreImpl(pem);
+}
+
+/**
+ * Validates `leaf` up to an anchor of `trust` (RFC 5280 essentials): each link's signature and name
+ * chaining; validity dates of every certificate (anchor included) within `clockSkewSeconds`;
+ * basicConstraints cA and keyCertSign on every issuer; pathLenConstraint; leaf not a CA and carrying
+ * `leafKeyUsage`; no unknown critical extension; the anchor matched by its key, not by its name.
+ * Returns the path, or throws `ChainValidationError` with a `reason`.
+ *
+ * @example
+ * const { path, anchor } = validateChain({ leaf, intermediates, trust, now: new Date() });
+ */
+export function validateChain(options: ChainValidationOptions): ValidatedChain {
+  return validateChainImpl(options);
+}

@@ -1,0 +1,40 @@
+/** @internal X.501 Name helpers. */
+import { children, DerError, type DerNode, expect, readOid, readString, seq, TAG } from './der.js';
+import { ATTRIBUTE_NAMES } from './oids.js';
+
+export interface NameInfo {
+  readonly text: string;
+  readonly commonName: string | undefined;
+}
+
+function escapeValue(v: string): string {
+  return v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/^[ #]|[ ]$/g, (c) => `\\${c}`);
+}
+
+/** One-line form (RFC 4514 order: last RDN first) and the first CN. */
+export function describeName(node: DerNode): NameInfo {
+  const rdns = seq(node, 'Name');
+  const parts: string[] = [];
+  let commonName: string | undefined;
+  for (const rdn of rdns) {
+    const atvs = children(expect(rdn, TAG.SET, 'RelativeDistinguishedName'));
+    if (atvs.length === 0) throw new DerError('empty RDN');
+    const rendered: string[] = [];
+    for (const atv of atvs) {
+      const [typeNode, valueNode, ...extra] = seq(atv, 'AttributeTypeAndValue');
+      if (valueNode === undefined || extra.length > 0) throw new DerError('bad AttributeTypeAndValue');
+      const oid = readOid(typeNode, 'attribute type');
+      let rendered1: string;
+      try {
+        const value = readString(valueNode, 'attribute value');
+        if (oid === '2.5.4.3' && commonName === undefined) commonName = value;
+        rendered1 = escapeValue(value);
+      } catch {
+        rendered1 = `#${valueNode.buf.subarray(valueNode.start, valueNode.end).toString('hex')}`;
+      }
+      rendered.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${rendered1}`);
+    }
+    parts.unshift(rendered.join('+'));
+  }
+  return { text: parts.join(','), commonName };
+}
