@@ -20,21 +20,36 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  *    template holds exactly one role per function.
  * 4. `serverless package` also runs while serverless.yml lists no function yet:
  *    serverless-esbuild then skips bundling but still copies its (never created) work
- *    folder and fails with ENOENT. This plugin is listed before serverless-esbuild so
- *    that its hook on the same event runs first.
+ *    folder and fails with ENOENT.
+ * 5. `serverless invoke local` loads our ES module bundles (`.mjs`): the framework only
+ *    tries `<handler>`, `<handler>.js` and `<handler>.cjs`, so a `.cjs` shim that imports
+ *    the bundle is written next to it. Listed after serverless-esbuild in serverless.yml
+ *    so that this hook runs after the bundle is built.
  */
 class CvPackaging {
   constructor(serverless) {
     this.serverless = serverless;
     this.hooks = {
-      'after:package:createDeploymentArtifacts': () => this.allowNoFunctions(),
+      'package:createDeploymentArtifacts': () => this.allowNoFunctions(),
       'before:aws:package:finalize:saveServiceState': () => this.finalizeTemplate(),
+      'before:invoke:local:invoke': () => this.shimEsmHandler(),
     };
   }
 
   allowNoFunctions() {
     if (this.serverless.service.getAllFunctions().length > 0) return;
     fs.mkdirSync(path.join(this.serverless.serviceDir, '.esbuild', '.serverless'), { recursive: true });
+  }
+
+  shimEsmHandler() {
+    const fn = this.serverless.service.getFunction(this.serverless.processedInput.options.function);
+    const dot = fn.handler.lastIndexOf('.');
+    const [modulePath, name] = [fn.handler.slice(0, dot), fn.handler.slice(dot + 1)];
+    const bundle = path.join(this.serverless.config.servicePath, `${modulePath}.mjs`);
+    if (!fs.existsSync(bundle)) return;
+    const url = JSON.stringify(require('node:url').pathToFileURL(bundle).href);
+    const shim = `exports[${JSON.stringify(name)}] = async (event, context) => (await import(${url}))[${JSON.stringify(name)}](event, context);\n`;
+    fs.writeFileSync(path.join(this.serverless.config.servicePath, `${modulePath}.cjs`), shim);
   }
 
   finalizeTemplate() {

@@ -1,0 +1,58 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { queryAccessRows } from './adapters/access-table.js';
+import { type AuthorizeDeps, authorize } from './authorize.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger({ serviceName: 'command-authorizer', logLevel: config.logLevel });
+const metrics = createMetrics({ serviceName: 'command-authorizer' });
+
+/**
+ * Module scope: the JWKS is fetched once and cached across invocations of this container.
+ * Exported so tests can hand it a JWKS (`verifier.cacheJwks(jwks)`) instead of the network.
+ */
+export const verifier = CognitoJwtVerifier.create({
+  userPoolId: config.userPoolId,
+  tokenUse: 'access',
+  clientId: config.clientIds,
+  scope: config.scope,
+});
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()));
+
+const deps: AuthorizeDeps = {
+  verifyAccessToken: async (token) => {
+    const payload = await verifier.verify(token);
+    return { sub: payload.sub, exp: payload.exp };
+  },
+  accessRows: (sub) => queryAccessRows(doc, config.accessTable, sub),
+  now: Date.now,
+};
+
+/**
+ * API Gateway REST API REQUEST authorizer. Token or lookup failures throw `Unauthorized`
+ * (401); a valid user without vehicles gets a Deny (403). The reason is logged, never returned.
+ */
+export const handler = eventHandler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>(
+  async (event) => {
+    const outcome = await authorize(event, deps);
+    metrics.addMetric(`Authorizer${outcome.effect}`, MetricUnit.Count, 1);
+    if (outcome.effect === 'Unauthorized') {
+      logger.warn('request unauthorized', { reason: outcome.reason });
+      throw new Error('Unauthorized');
+    }
+    if (outcome.effect === 'Deny') {
+      logger.info('request denied', { reason: outcome.reason, sub: outcome.result.principalId });
+      return outcome.result;
+    }
+    if (outcome.truncated || outcome.dropped > 0) {
+      logger.warn('vehicle list incomplete', { truncated: outcome.truncated, droppedRows: outcome.dropped });
+    }
+    logger.info('request allowed', { sub: outcome.result.principalId, vehicles: outcome.vehicles });
+    return outcome.result;
+  },
+  { logger, metrics },
+);

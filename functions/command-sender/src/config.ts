@@ -1,0 +1,33 @@
+import { arn, type Env, integer, optionalString, requireString } from '@cv/runtime';
+
+export interface Config {
+  stage: string;
+  commandsTable: string;
+  registryTable: string;
+  registryVinIndex: string;
+  signingKeyId: string;
+  encryptionKeyId: string;
+  ttlSeconds: number;
+  /** Account-specific IoT data endpoint host (`xxxx-ats.iot.<region>.amazonaws.com`); SDK default if unset. */
+  iotDataEndpoint: string | undefined;
+  logLevel: string;
+}
+
+/**
+ * Every variable the function needs, validated once at cold start.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env): Config {
+  const endpoint = optionalString(env, 'IOT_DATA_ENDPOINT', '', /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/);
+  return {
+    stage: requireString(env, 'STAGE', /^[a-z0-9-]{1,32}$/),
+    commandsTable: requireString(env, 'COMMANDS_TABLE'),
+    registryTable: requireString(env, 'ECU_REGISTRY_TABLE'),
+    registryVinIndex: optionalString(env, 'ECU_REGISTRY_VIN_INDEX', 'byVin'),
+    signingKeyId: arn(env, 'COMMAND_SIGNING_KEY_ID', 'kms'),
+    encryptionKeyId: arn(env, 'COMMAND_ENCRYPTION_KEY_ID', 'kms'),
+    ttlSeconds: integer(env, 'COMMAND_TTL_SECONDS', { min: 10, max: 900, fallback: 120 }),
+    iotDataEndpoint: endpoint === '' ? undefined : endpoint,
+    logLevel: optionalString(env, 'LOG_LEVEL', 'INFO'),
+  };
+}

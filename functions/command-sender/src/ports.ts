@@ -1,0 +1,97 @@
+import type { CommandEncrypter, CommandSigner } from '@cv/crypto/command';
+
+/** A registry row as the `byVin` index returns it. */
+export interface EcuRecord {
+  ecuId: string;
+  vin: string;
+  role?: string;
+  status?: string;
+  thingName?: string;
+}
+
+export interface Registry {
+  /** Query `byVin`: all ECUs of the vehicle, or only `ecuId` when given. */
+  ecusOfVehicle(vin: string, ecuId?: string): Promise<EcuRecord[]>;
+}
+
+export type CommandStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED' | 'REJECTED';
+
+/** A row of the commands table (SPEC §3). */
+export interface CommandRow {
+  commandId: string;
+  vin: string;
+  thingName: string;
+  command: string;
+  args: Record<string, unknown>;
+  requestedBy: string;
+  status: CommandStatus;
+  createdAt: string;
+  expiresAt: string;
+  result?: unknown;
+  ttl: number;
+}
+
+/** The 202 body, stored with a completed idempotency record so a retry returns it unchanged. */
+export interface SendResponse {
+  commandId: string;
+  status: CommandStatus;
+  expiresAt: string;
+}
+
+export type IdempotencyClaim =
+  | { state: 'claimed'; commandId: string }
+  | { state: 'completed'; response: SendResponse }
+  | { state: 'in_progress' }
+  | { state: 'mismatch' };
+
+export interface IdempotencyRequest {
+  /** Opaque record key derived from the user sub and the Idempotency-Key. */
+  key: string;
+  requestHash: string;
+  /** The command id to use if this is the first attempt. */
+  commandId: string;
+  nowSeconds: number;
+  inProgressSeconds: number;
+  expiresAtSeconds: number;
+}
+
+export interface CommandStore {
+  /**
+   * Claim an idempotency record (conditional write). A record left FAILED, or IN_PROGRESS past
+   * its lease, by an earlier attempt of the same request is re-claimed with its original command id.
+   */
+  claim(request: IdempotencyRequest): Promise<IdempotencyClaim>;
+  /** Mark a claimed record FAILED so the client may retry with the same key. */
+  release(key: string): Promise<void>;
+  /** Write the PENDING row; with an idempotency key, atomically mark that record COMPLETED with the response. */
+  recordPending(row: CommandRow, idempotency?: { key: string; response: SendResponse }): Promise<void>;
+  get(commandId: string): Promise<CommandRow | undefined>;
+}
+
+export interface MqttMessage {
+  topic: string;
+  payload: string;
+  responseTopic: string;
+  /** Base64 of the command id (MQTT 5 correlation data). */
+  correlationData: string;
+  /** MQTT 5 message expiry interval, seconds. */
+  messageExpirySeconds: number;
+}
+
+export interface Publisher {
+  publish(message: MqttMessage): Promise<void>;
+}
+
+export interface SendCommandDeps {
+  registry: Registry;
+  store: CommandStore;
+  /** The command signer (KMS), resolved once per container. */
+  signer: () => Promise<CommandSigner>;
+  encrypt: CommandEncrypter;
+  encryptionKeyId: string;
+  publisher: Publisher;
+  stage: string;
+  ttlSeconds: number;
+  now: () => number;
+  newId: () => string;
+}

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { buildCommandMessage, commandClaims } from '@cv/crypto/command';
+import { badRequest, conflict, forbidden, notFound } from '@cv/runtime';
+import {
+  COMMAND_ID,
+  IDEMPOTENCY_KEY,
+  parseCommandRequest,
+  type ValidCommandRequest,
+  VIN,
+} from './catalog.js';
+import type { EcuRecord, SendCommandDeps, SendResponse } from './ports.js';
+import { mayCommand, type Principal } from './principal.js';
+
+/** Rows stay readable (status, audit) this long after the command expired; then DynamoDB TTL removes them. */
+export const ROW_RETENTION_SECONDS = 30 * 24 * 3600;
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
+/** Lease of an in-progress idempotency record (longer than the function timeout). */
+export const IDEMPOTENCY_LEASE_SECONDS = 60;
+
+export interface SendCommandInput {
+  principal: Principal;
+  vin: string | undefined;
+  body: unknown;
+  idempotencyKey: string | undefined;
+}
+
+export interface SendCommandResult {
+  response: SendResponse;
+  /** True when the response was replayed from an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Pick the target ECU: the vehicle's ACTIVE gateway, or the given ECU if it is this vehicle's and ACTIVE. */
+async function resolveTarget(
+  vin: string,
+  ecuId: string | undefined,
+  deps: SendCommandDeps,
+): Promise<EcuRecord> {
+  const ecus = await deps.registry.ecusOfVehicle(vin, ecuId);
+  const target =
+    ecuId === undefined
+      ? ecus.find((e) => e.role === 'gateway' && e.status === 'ACTIVE' && e.vin === vin)
+      : ecus.find((e) => e.ecuId === ecuId && e.vin === vin && e.status === 'ACTIVE');
+  // One answer for "no such ECU", "another vehicle's ECU" and "not ACTIVE": no existence oracle.
+  if (target === undefined) {
+    throw ecuId === undefined
+      ? notFound('no_active_gateway', 'The vehicle has no active gateway ECU')
+      : forbidden('ecu_not_allowed', 'The ECU is not an active ECU of this vehicle');
+  }
+  const thingName = `${vin}_${target.ecuId}`;
+  if (target.thingName !== undefined && target.thingName !== thingName) {
+    throw forbidden('ecu_not_allowed', 'The ECU is not an active ECU of this vehicle');
+  }
+  return { ...target, thingName };
+}
+
+/**
+ * POST /vehicles/{vin}/commands: validate, re-check permission, pick the target, then
+ * sign (KMS) -> encrypt (KMS) -> publish (IoT, QoS 1) -> write the PENDING row.
+ *
+ * The row is written only after the publish succeeded, so a KMS or IoT failure never leaves a
+ * PENDING row for a command that was not sent. With an Idempotency-Key, the row and the
+ * completion of the idempotency record are one DynamoDB transaction.
+ */
+export async function sendCommand(
+  input: SendCommandInput,
+  deps: SendCommandDeps,
+): Promise<SendCommandResult> {
+  const { principal } = input;
+  const vin = input.vin ?? '';
+  if (!VIN.test(vin)) throw badRequest('invalid_vin', 'Malformed VIN');
+  const parsed = parseCommandRequest(input.body);
+  if (!parsed.ok) throw badRequest(parsed.code, parsed.message);
+  const request: ValidCommandRequest = parsed.value;
+  if (!mayCommand(principal, vin, Math.floor(deps.now() / 1000), request.command)) {
+    throw forbidden('command_not_allowed', 'You may not send this command to this vehicle');
+  }
+  if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
+    throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-128 of [A-Za-z0-9._:-]');
+  }
+
+  const target = await resolveTarget(vin, request.ecuId, deps);
+  const thingName = target.thingName ?? `${vin}_${target.ecuId}`;
+  const nowMs = deps.now();
+  const nowSeconds = Math.floor(nowMs / 1000);
+
+  let commandId = deps.newId();
+  let idempotencyKey: string | undefined;
+  if (input.idempotencyKey !== undefined) {
+    idempotencyKey = `idempotency#${sha256(`${principal.sub}\n${input.idempotencyKey}`)}`;
+    const claim = await deps.store.claim({
+      key: idempotencyKey,
+      requestHash: sha256(JSON.stringify([vin, request.command, request.args, request.ecuId ?? null])),
+      commandId,
+      nowSeconds,
+      inProgressSeconds: IDEMPOTENCY_LEASE_SECONDS,
+      expiresAtSeconds: nowSeconds + IDEMPOTENCY_RETENTION_SECONDS,
+    });
+    if (claim.state === 'completed') return { response: claim.response, replayed: true };
+    if (claim.state === 'in_progress')
+      throw conflict('request_in_progress', 'A request with this Idempotency-Key is in progress');
+    if (claim.state === 'mismatch') {
+      throw conflict('idempotency_key_reused', 'The Idempotency-Key was used for a different request');
+    }
+    commandId = claim.commandId;
+  }
+
+  let claims: ReturnType<typeof commandClaims>;
+  try {
+    claims = commandClaims({
+      stage: deps.stage,
+      thingName,
+      vin,
+      sub: principal.sub,
+      cmd: request.command,
+      args: request.args,
+      ttlSeconds: deps.ttlSeconds,
+      commandId,
+      now: nowMs,
+    });
+    const signer = await deps.signer();
+    const message = await buildCommandMessage({
+      claims,
+      signer,
+      encrypt: deps.encrypt,
+      encryptionKeyId: deps.encryptionKeyId,
+    });
+    await deps.publisher.publish({
+      topic: `ecus/${thingName}/commands`,
+      payload: message.payload,
+      responseTopic: `ecus/${thingName}/command-results`,
+      correlationData: Buffer.from(commandId, 'utf8').toString('base64'),
+      messageExpirySeconds: deps.ttlSeconds,
+    });
+  } catch (error) {
+    // Nothing was published (or the outcome is unknown): no row; let the client retry.
+    // A retry with the same Idempotency-Key re-uses this command id, so an ECU that did
+    // receive the first message rejects the second as a replay.
+    if (idempotencyKey !== undefined) await deps.store.release(idempotencyKey).catch(() => undefined);
+    throw error;
+  }
+
+  const expiresAt = new Date(claims.exp * 1000).toISOString();
+  const response: SendResponse = { commandId, status: 'PENDING', expiresAt };
+  await deps.store.recordPending(
+    {
+      commandId,
+      vin,
+      thingName,
+      command: request.command,
+      args: request.args,
+      requestedBy: principal.sub,
+      status: 'PENDING',
+      createdAt: new Date(claims.iat * 1000).toISOString(),
+      expiresAt,
+      ttl: claims.exp + ROW_RETENTION_SECONDS,
+    },
+    idempotencyKey === undefined ? undefined : { key: idempotencyKey, response },
+  );
+  return { response, replayed: false };
+}
+
+export interface CommandView {
+  commandId: string;
+  vin: string;
+  command: string;
+  status: string;
+  createdAt: string;
+  expiresAt: string;
+  result?: unknown;
+}
+
+/**
+ * GET /vehicles/{vin}/commands/{commandId}: the row, only for a vehicle the caller may
+ * command and only if the command belongs to that vehicle (404 otherwise, no oracle).
+ * A PENDING command past its expiry is reported as EXPIRED.
+ */
+export async function getCommand(
+  input: { principal: Principal; vin: string | undefined; commandId: string | undefined },
+  deps: Pick<SendCommandDeps, 'store' | 'now'>,
+): Promise<CommandView> {
+  const vin = input.vin ?? '';
+  const commandId = input.commandId ?? '';
+  if (!VIN.test(vin)) throw badRequest('invalid_vin', 'Malformed VIN');
+  if (!COMMAND_ID.test(commandId)) throw badRequest('invalid_command_id', 'Malformed command id');
+  if (!mayCommand(input.principal, vin, Math.floor(deps.now() / 1000)))
+    throw forbidden('vehicle_not_allowed', 'You may not command this vehicle');
+  const row = await deps.store.get(commandId);
+  if (row === undefined || row.vin !== vin) throw notFound('command_not_found', 'No such command');
+  const expired = row.status === 'PENDING' && Date.parse(row.expiresAt) <= deps.now();
+  return {
+    commandId: row.commandId,
+    vin: row.vin,
+    command: row.command,
+    status: expired ? 'EXPIRED' : row.status,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    ...(row.result === undefined ? {} : { result: row.result }),
+  };
+}
