@@ -1,0 +1,114 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMS } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createTelemetryDecryptor,
+  createTelemetryMaterialsManager,
+  telemetryKmsKeyring,
+} from '@cv/crypto/telemetry';
+import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
+import type {
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
+import { DynamoDbCommandResultStore, DynamoDbTelemetryStore } from './adapters/dynamodb.js';
+import { loadConfig } from './config.js';
+import { type IngestDeps, type IngestOutcome, ingestMessage } from './ingest.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger({ serviceName: 'telemetry-ingest', logLevel: config.logLevel });
+const metrics = createMetrics({ serviceName: 'telemetry-ingest' });
+
+const kms = new KMS(awsClientConfig());
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+// Module scope: one data-key cache per container, so KMS is called once per data key, not once per message.
+const decryptor = createTelemetryDecryptor({
+  materials: createTelemetryMaterialsManager(
+    telemetryKmsKeyring({ keyId: config.telemetryKeyId, client: kms }),
+    {
+      capacity: config.dataKeyCacheCapacity,
+      maxAgeMs: config.dataKeyCacheMaxAgeSeconds * 1000,
+    },
+  ),
+  maxBodyBytes: config.maxPayloadBytes,
+});
+
+const deps: IngestDeps = {
+  decryptor,
+  telemetry: new DynamoDbTelemetryStore(ddb, config.telemetryTable),
+  commands: new DynamoDbCommandResultStore(ddb, config.commandsTable),
+  now: () => new Date(),
+  ttlDays: config.ttlDays,
+  maxPayloadBytes: config.maxPayloadBytes,
+};
+
+/** Logs and counts one outcome: ids and reasons only, never the body. */
+function record(outcome: IngestOutcome): void {
+  if (outcome.result === 'dropped') {
+    metrics.addMetric('MessagesDropped', MetricUnit.Count, 1);
+    const byReason = metrics.singleMetric();
+    byReason.addDimension('reason', outcome.reason);
+    byReason.addMetric('MessagesDroppedByReason', MetricUnit.Count, 1);
+    logger.warn('message dropped', {
+      reason: outcome.reason,
+      thingName: outcome.thingName,
+      kind: outcome.kind,
+      messageId: outcome.messageId,
+    });
+    return;
+  }
+  metrics.addMetric(
+    outcome.result === 'stored' ? 'MessagesStored' : 'MessagesDuplicate',
+    MetricUnit.Count,
+    1,
+  );
+  if (outcome.commandUpdate === 'applied') metrics.addMetric('CommandResultsApplied', MetricUnit.Count, 1);
+  if (outcome.commandUpdate === 'not-applicable') {
+    metrics.addMetric('CommandResultsIgnored', MetricUnit.Count, 1);
+    logger.warn('command result not applied (not this thing, unknown, or not PENDING)', {
+      thingName: outcome.thingName,
+      commandId: outcome.commandId,
+      messageId: outcome.messageId,
+    });
+  }
+  logger.debug('message ingested', {
+    result: outcome.result,
+    thingName: outcome.thingName,
+    kind: outcome.kind,
+  });
+}
+
+async function ingest(message: unknown): Promise<void> {
+  record(await ingestMessage(message, deps));
+}
+
+/** IoT rule action: `SELECT *, topic(2) AS thingName, topic(3) AS topicKind FROM 'ecus/+/telemetry'` (and command-results). */
+export const handler = eventHandler<unknown, void>(async (event) => ingest(event), { logger, metrics });
+
+const sqsProcessor = new BatchProcessor(EventType.SQS);
+/** SQS batch (the same rule output as message body); permanent rejections succeed, transient ones are reported. */
+export const batchHandler = eventHandler<SQSEvent, SQSBatchResponse>(
+  async (event, context) =>
+    processPartialResponse(event, async (r: SQSRecord) => ingest(r.body), sqsProcessor, { context }),
+  { logger, metrics },
+);
+
+const kinesisProcessor = new BatchProcessor(EventType.KinesisDataStreams);
+/** Kinesis batch (the rule output as record data). */
+export const kinesisHandler = eventHandler<KinesisStreamEvent, SQSBatchResponse>(
+  async (event, context) =>
+    processPartialResponse(
+      event,
+      async (r: KinesisStreamRecord) => ingest(Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
+      kinesisProcessor,
+      { context },
+    ),
+  { logger, metrics },
+);

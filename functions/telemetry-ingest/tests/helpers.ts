@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+
+export const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-4333-8444-555555555555';
+export const OTHER_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-4333-8444-555555555555';
+export const TELEMETRY_TABLE = 'cv-security-test-telemetry';
+export const COMMANDS_TABLE = 'cv-security-test-commands';
+export const REGION = 'eu-west-1';
+export const CREDENTIALS = { accessKeyId: 'AKIDTESTONLY', secretAccessKey: 'test-only' };
+
+/** Loads a sample event from events/telemetry-ingest/. */
+export function sampleEvent<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(
+    readFileSync(new URL(`../../../events/telemetry-ingest/${name}`, import.meta.url), 'utf8'),
+  ) as T;
+}
+
+/** Starts dynalite (in memory) on a loopback port and creates the two tables. */
+export async function startDynalite(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const ddb = new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: TELEMETRY_TABLE,
+      KeySchema: [
+        { AttributeName: 'thingName', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'thingName', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: COMMANDS_TABLE,
+      KeySchema: [{ AttributeName: 'commandId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'commandId', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  ddb.destroy();
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
+  };
+}
+
+export function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'cv-security-test-telemetryIngest',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:cv-security-test-telemetryIngest',
+    memoryLimitInMB: '512',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/cv-security-test-telemetryIngest',
+    logStreamName: '2026/11/25/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
