@@ -1,0 +1,64 @@
+import { arn, type Env, requireString } from '@cv/runtime';
+
+export type StepName =
+  | 'classify'
+  | 'quarantine'
+  | 'deactivateCertificate'
+  | 'revokeCertificate'
+  | 'rotateCertificate'
+  | 'fixPolicy'
+  | 'notify'
+  | 'openTicket'
+  | 'closeFinding';
+
+export interface StepConfig {
+  region: string;
+  partition: string;
+  accountId: string;
+  quarantineGroup?: string;
+  quarantinePolicy?: string;
+  pcaCaArn?: string;
+  registryTable?: string;
+  policyPrefix?: string;
+  roleAlias?: string;
+  alertTopicArn?: string;
+}
+
+const NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+
+/**
+ * One step's configuration. Every step needs `AWS_REGION` (set by Lambda) and `ACCOUNT_ID`; the others only what
+ * they use: quarantine `QUARANTINE_THING_GROUP` + `QUARANTINE_POLICY_NAME`, revokeCertificate `PCA_CA_ARN`,
+ * rotateCertificate `ECU_REGISTRY_TABLE`, fixPolicy `IOT_POLICY_PREFIX` + `IOT_ROLE_ALIAS`, notify `ALERT_TOPIC_ARN`.
+ */
+export function loadConfig(step: StepName, env: Env): StepConfig {
+  const region = requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/);
+  const base: StepConfig = {
+    region,
+    partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
+    accountId: requireString(env, 'ACCOUNT_ID', /^\d{12}$/),
+  };
+  switch (step) {
+    case 'quarantine':
+      return {
+        ...base,
+        quarantineGroup: requireString(env, 'QUARANTINE_THING_GROUP', NAME),
+        quarantinePolicy: requireString(env, 'QUARANTINE_POLICY_NAME', POLICY_NAME),
+      };
+    case 'revokeCertificate':
+      return { ...base, pcaCaArn: arn(env, 'PCA_CA_ARN', 'acm-pca') };
+    case 'rotateCertificate':
+      return { ...base, registryTable: requireString(env, 'ECU_REGISTRY_TABLE', /^[a-zA-Z0-9_.-]{3,255}$/) };
+    case 'fixPolicy':
+      return {
+        ...base,
+        policyPrefix: requireString(env, 'IOT_POLICY_PREFIX', /^[\w+=,.@-]{1,100}$/),
+        roleAlias: requireString(env, 'IOT_ROLE_ALIAS', /^[\w=,@-]{1,128}$/),
+      };
+    case 'notify':
+      return { ...base, alertTopicArn: arn(env, 'ALERT_TOPIC_ARN', 'sns') };
+    default:
+      return base;
+  }
+}

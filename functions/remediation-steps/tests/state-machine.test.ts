@@ -1,0 +1,556 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ThrottlingException, UnauthorizedException } from '@aws-sdk/client-iot';
+import { analyzeIotPolicy, renderQuarantinePolicy } from '@cv/policy';
+import aslValidator from 'asl-validator';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { type Definition, execute, readPath, writePath } from './asl-driver.js';
+import { CERT, eventNames, loadEvent, POLICY, THING } from './corpus.js';
+import { World } from './fake-aws.js';
+import { context, GROUP, opensslCertificate, QUARANTINE_POLICY, STEP_ENV } from './harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const cfnTags = [
+  { tag: '!GetAtt', resolve: (s: string) => ({ 'Fn::GetAtt': s.split('.') }) },
+  { tag: '!Sub', resolve: (s: string) => ({ 'Fn::Sub': s }) },
+  { tag: '!Ref', resolve: (s: string) => ({ Ref: s }) },
+];
+const load = (file: string) => parse(readFileSync(`${ROOT}${file}`, 'utf8'), { customTags: cfnTags });
+
+const stepFunctions = load('serverless/stepfunctions.yml') as {
+  stateMachines: {
+    remediation: { definition: Definition; events: Array<{ eventBridge: { event: unknown } }> };
+  };
+};
+const machine = stepFunctions.stateMachines.remediation;
+const functions = load('serverless/functions/remediation-steps.yml') as Record<string, { handler: string }>;
+const resources = load('serverless/resources/remediation.yml') as {
+  Resources: Record<string, { Properties: Record<string, unknown> }>;
+};
+
+/** The Lambda logical id serverless gives a function key: remediationNotify -> RemediationNotifyLambdaFunction. */
+const logicalId = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
+const exportOf = new Map(
+  Object.entries(functions).map(([key, fn]) => [
+    logicalId(key),
+    fn.handler.replace('functions/remediation-steps/src/handler.', ''),
+  ]),
+);
+
+type Handlers = Record<string, (event: unknown, ctx: ReturnType<typeof context>) => Promise<unknown>>;
+let h: Handlers;
+const saved = { ...process.env };
+beforeAll(async () => {
+  Object.assign(process.env, STEP_ENV);
+  h = (await import('../src/handler.js')) as unknown as Handlers;
+});
+afterAll(() => {
+  process.env = saved;
+});
+
+const ctx = context();
+function invoker(tasks: string[]) {
+  return async (resource: unknown, input: unknown) => {
+    const id = (resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const name = exportOf.get(id);
+    const fn = name === undefined ? undefined : h[name];
+    if (name === undefined || fn === undefined) throw new Error(`no handler for ${id}`);
+    tasks.push(name);
+    // Lambda passes JSON in and out.
+    return JSON.parse(JSON.stringify(await fn(JSON.parse(JSON.stringify(input)), ctx)));
+  };
+}
+
+const cert = opensslCertificate(THING);
+let world: World;
+beforeEach(() => {
+  world = new World();
+  world.certs.set(CERT, { status: 'ACTIVE', pem: cert.pem, serial: cert.serial, things: [THING] });
+  world.groups.set(THING, new Set(['fleet-eu']));
+  world.groupPolicies.set(GROUP, new Set([QUARANTINE_POLICY]));
+  world.registry.set('TCU-00042', { thingName: THING });
+  const broad = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['iot:Connect', 'iot:Publish', 'iot:Subscribe', 'iot:Receive'],
+        Resource: '*',
+      },
+    ],
+  });
+  world.policies.set(POLICY, {
+    defaultId: '3',
+    versions: ['1', '2', '3', '4', '5'].map((id, i) => ({ id, doc: broad, at: 1_700_000_000_000 + i })),
+  });
+});
+afterEach(() => world.dispose());
+
+async function walk(event: unknown) {
+  const tasks: string[] = [];
+  const execution = await execute(machine.definition, event, invoker(tasks));
+  return { ...execution, tasks };
+}
+
+describe('state machine definition', () => {
+  it('is valid Amazon States Language (asl-validator)', () => {
+    const definition = JSON.parse(
+      JSON.stringify(machine.definition, (key, value) =>
+        key === 'Resource'
+          ? `arn:aws:lambda:eu-west-1:123456789012:function:${value['Fn::GetAtt'][0]}`
+          : value,
+      ),
+    );
+
+    const result = aslValidator(definition, { checkArn: true, checkPaths: true });
+
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('every Task runs a function of remediation-steps.yml whose handler exports that step', () => {
+    const tasks = Object.values(machine.definition.States).filter((s) => s.Type === 'Task');
+
+    for (const task of tasks) {
+      const id = (task.Resource as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? '';
+      expect(typeof h[exportOf.get(id) ?? '']).toBe('function');
+    }
+    expect(new Set([...exportOf.values()])).toEqual(
+      new Set([
+        'classify',
+        'quarantine',
+        'deactivateCertificate',
+        'revokeCertificate',
+        'rotateCertificate',
+        'fixPolicy',
+        'notify',
+        'openTicket',
+        'closeFinding',
+      ]),
+    );
+  });
+
+  it('retries transient errors and catches everything else on every Task', () => {
+    for (const [name, state] of Object.entries(machine.definition.States)) {
+      if (state.Type !== 'Task') continue;
+      const retry = JSON.stringify(state.Retry);
+      expect(retry, name).toContain('TransientStepError');
+      expect(retry, name).toContain('Lambda.TooManyRequestsException');
+      expect(JSON.stringify(state.Catch), name).toContain('States.ALL');
+    }
+  });
+
+  it('the quarantine policy is @cv/policy renderQuarantinePolicy()', () => {
+    expect(resources.Resources.QuarantinePolicy?.Properties.PolicyDocument).toEqual(renderQuarantinePolicy());
+  });
+});
+
+const COMPROMISE_WRITES = [
+  'IoT.AddThingToThingGroup',
+  'IoT.UpdateCertificate',
+  'IoT.CreateJob',
+  'DynamoDB.UpdateItem',
+  'SNS.Publish',
+  'SSM.CreateOpsItem',
+  'SecurityHub.BatchUpdateFindings',
+];
+
+/** Every playbook row: the corpus event, the tasks the machine runs, the AWS calls in order, the final status. */
+const ROWS: Array<[string, string[], string[], string]> = [
+  [
+    'audit-iot-policy-overly-permissive',
+    ['classify', 'fixPolicy', 'notify', 'openTicket', 'closeFinding'],
+    [
+      'IoT.GetPolicy',
+      'IoT.ListPolicyVersions',
+      'IoT.DeletePolicyVersion',
+      'IoT.CreatePolicyVersion',
+      'SNS.Publish',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
+    'audit-device-certificate-shared',
+    [
+      'classify',
+      'quarantine',
+      'deactivateCertificate',
+      'rotateCertificate',
+      'notify',
+      'openTicket',
+      'closeFinding',
+    ],
+    [
+      'IoT.ListPrincipalThings',
+      'IoT.ListAttachedPolicies',
+      'IoT.ListThingGroupsForThing',
+      'IoT.AddThingToThingGroup',
+      'IoT.DescribeCertificate',
+      'IoT.UpdateCertificate',
+      'IoT.ListPrincipalThings',
+      'IoT.CreateJob',
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
+    'audit-conflicting-client-ids',
+    [
+      'classify',
+      'quarantine',
+      'deactivateCertificate',
+      'rotateCertificate',
+      'notify',
+      'openTicket',
+      'closeFinding',
+    ],
+    [
+      'IoT.ListAttachedPolicies',
+      'IoT.ListThingGroupsForThing',
+      'IoT.AddThingToThingGroup',
+      'IoT.ListThingPrincipals',
+      'IoT.DescribeCertificate',
+      'IoT.UpdateCertificate',
+      'IoT.CreateJob',
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
+    'audit-revoked-device-certificate-still-active',
+    ['classify', 'deactivateCertificate', 'notify', 'closeFinding'],
+    ['IoT.DescribeCertificate', 'IoT.UpdateCertificate', 'SNS.Publish', 'SecurityHub.BatchUpdateFindings'],
+    'RESOLVED',
+  ],
+  [
+    'audit-device-certificate-expiring',
+    ['classify', 'rotateCertificate', 'notify', 'closeFinding'],
+    [
+      'IoT.ListPrincipalThings',
+      'IoT.CreateJob',
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
+    'audit-device-certificate-key-quality',
+    ['classify', 'rotateCertificate', 'notify', 'closeFinding'],
+    [
+      'IoT.ListPrincipalThings',
+      'IoT.CreateJob',
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
+    'audit-ca-certificate-expiring',
+    ['classify', 'notify', 'openTicket', 'closeFinding'],
+    ['SNS.Publish', 'SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    'NOTIFIED',
+  ],
+  [
+    'audit-revoked-ca-certificate-still-active',
+    ['classify', 'notify', 'openTicket', 'closeFinding'],
+    ['SNS.Publish', 'SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    'NOTIFIED',
+  ],
+  [
+    'detect-authorization-failures',
+    ['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding'],
+    [
+      'IoT.ListAttachedPolicies',
+      'IoT.ListThingGroupsForThing',
+      'IoT.AddThingToThingGroup',
+      'IoT.ListThingPrincipals',
+      'IoT.DescribeCertificate',
+      'IoT.UpdateCertificate',
+      'SNS.Publish',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
+    'RESOLVED',
+  ],
+  [
+    'audit-unknown-check',
+    ['classify', 'openTicket', 'closeFinding'],
+    ['SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    'NOTIFIED',
+  ],
+];
+
+describe('state machine walk, per playbook row', () => {
+  it.each(ROWS)('%s', async (name, tasks, calls, status) => {
+    const event = loadEvent(name);
+    const findingId = (event.detail as { findings: Array<{ Id: string }> }).findings[0]?.Id ?? '';
+
+    const run = await walk(event);
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path.at(-1)).toBe('Remediated');
+    expect(run.tasks).toEqual(tasks);
+    expect(world.log).toEqual(calls);
+    expect(world.findings.get(findingId)?.status).toBe(status);
+  });
+
+  it('a second execution for the same finding changes nothing but re-alerting and re-closing', async () => {
+    const event = loadEvent('audit-device-certificate-shared');
+    await walk(event);
+    const afterFirst = [...world.writes];
+    const state = {
+      groups: structuredClone(world.groups),
+      cert: world.certs.get(CERT)?.status,
+      jobs: [...world.jobs.keys()],
+      tickets: world.opsItems.length,
+      registry: structuredClone(world.registry),
+    };
+
+    const second = await walk(event);
+
+    expect(afterFirst).toEqual(COMPROMISE_WRITES);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(world.writes.slice(afterFirst.length)).toEqual(['SNS.Publish', 'SecurityHub.BatchUpdateFindings']);
+    expect(world.groups).toEqual(state.groups);
+    expect(world.certs.get(CERT)?.status).toBe('INACTIVE');
+    expect([...world.jobs.keys()]).toEqual(state.jobs);
+    expect(world.opsItems).toHaveLength(state.tickets);
+    expect(world.registry).toEqual(state.registry);
+  });
+
+  it('leaves a least-privilege default version behind, and a second run keeps it', async () => {
+    const event = loadEvent('audit-iot-policy-overly-permissive');
+    await walk(event);
+    const policy = world.policies.get(POLICY);
+    const defaultDoc = policy?.versions.find((v) => v.id === policy.defaultId)?.doc ?? '';
+
+    await walk(event);
+
+    expect(analyzeIotPolicy(JSON.parse(defaultDoc))).toEqual([]);
+    expect(policy?.versions).toHaveLength(5);
+    expect(world.log.filter((c) => c === 'IoT.CreatePolicyVersion')).toHaveLength(1);
+  });
+});
+
+describe('state machine failure paths', () => {
+  it('retries a throttled step and carries on', async () => {
+    world.failNext.set('IoT.AddThingToThingGroup', [
+      new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }),
+      new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }),
+    ]);
+
+    const run = await walk(loadEvent('detect-authorization-failures'));
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(world.log.filter((c) => c === 'IoT.AddThingToThingGroup')).toHaveLength(3);
+    expect(world.groups.get(THING)?.has(GROUP)).toBe(true);
+  });
+
+  it('a failed step still alerts and closes the finding as NOTIFIED with what failed; later steps do not run', async () => {
+    world.failNext.set('IoT.AddThingToThingGroup', [
+      new UnauthorizedException({ message: 'not authorized', $metadata: {} }),
+    ]);
+    const event = loadEvent('audit-device-certificate-shared');
+    const findingId = (event.detail as { findings: Array<{ Id: string }> }).findings[0]?.Id ?? '';
+
+    const run = await walk(event);
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.Error).toBe('RemediationFailed');
+    expect(run.tasks).toEqual(['classify', 'quarantine', 'notify', 'closeFinding']);
+    expect(world.log).not.toContain('IoT.UpdateCertificate');
+    expect(world.log).not.toContain('IoT.CreateJob');
+    expect(JSON.parse(world.alerts[0]?.message ?? '{}')).toMatchObject({
+      outcome: 'failed',
+      failure: { error: 'UnauthorizedException', message: 'not authorized' },
+    });
+    expect(world.findings.get(findingId)).toMatchObject({ status: 'NOTIFIED' });
+    expect(world.findings.get(findingId)?.note).toContain('FAILED (UnauthorizedException: not authorized)');
+  });
+
+  it('a failure in the Private CA keeps the retry budget for transient errors only', async () => {
+    world.failNext.set('PCA.RevokeCertificate', [
+      Object.assign(new Error('denied'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ]);
+    const state = await h.classify?.(loadEvent('audit-device-certificate-shared'), ctx);
+    const input = {
+      ...(state as object),
+      remaining: ['revokeCertificate', 'notify'],
+      next: 'revokeCertificate',
+    };
+    const definition: Definition = { ...machine.definition, StartAt: 'NextAction' };
+
+    const run = await execute(definition, input, invoker([]));
+
+    expect(run.status).toBe('FAILED');
+    expect(world.log.filter((c) => c === 'PCA.RevokeCertificate')).toHaveLength(1);
+    expect(world.certs.get(CERT)?.status).toBe('ACTIVE');
+  });
+
+  it.each(['malformed-certificate-id', 'malformed-no-resources'])(
+    '%s: classify fails, the alert goes out, no finding is touched',
+    async (name) => {
+      const run = await walk(loadEvent(name));
+
+      expect(run.status).toBe('FAILED');
+      expect(run.tasks).toEqual(['classify', 'notify']);
+      expect(world.log).toEqual(['SNS.Publish']);
+      expect(JSON.parse(world.alerts[0]?.message ?? '{}')).toMatchObject({
+        outcome: 'unclassifiable-finding',
+        failure: { error: 'MalformedFindingError' },
+      });
+    },
+  );
+
+  it.each(['audit-suppressed', 'detect-archived', 'audit-check-summary'])(
+    '%s: skipped, no AWS call',
+    async (name) => {
+      const run = await walk(loadEvent(name));
+
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.path).toEqual(['Classify', 'IsSkipped', 'NothingToDo']);
+      expect(world.log).toEqual([]);
+    },
+  );
+});
+
+/** EventBridge content filtering, enough for our rule: exact values, prefix, suffix, arrays in the event, $or. */
+function matchesPattern(pattern: unknown, event: unknown): boolean {
+  if (pattern === null || typeof pattern !== 'object' || Array.isArray(pattern)) return false;
+  return Object.entries(pattern as Record<string, unknown>).every(([key, sub]) => {
+    if (key === '$or') return (sub as unknown[]).some((alt) => matchesPattern(alt, event));
+    const values = (event as Record<string, unknown> | null)?.[key];
+    if (Array.isArray(sub)) {
+      const candidates = Array.isArray(values) ? values : [values];
+      return candidates.some((v) => sub.some((m) => leafMatches(m, v)));
+    }
+    const nested = Array.isArray(values) ? values : [values];
+    return nested.some((v) => matchesPattern(sub, v));
+  });
+}
+
+function leafMatches(matcher: unknown, value: unknown): boolean {
+  if (matcher !== null && typeof matcher === 'object') {
+    const m = matcher as { prefix?: string; suffix?: string; 'Fn::Sub'?: string };
+    if (typeof value !== 'string') return false;
+    if (m.prefix !== undefined) return value.startsWith(m.prefix);
+    if (m.suffix !== undefined) return value.endsWith(m.suffix);
+    if (m['Fn::Sub'] !== undefined) {
+      const resolved = m['Fn::Sub']
+        .replace(/\$\{AWS::Partition\}/g, 'aws')
+        .replace(/\$\{AWS::Region\}/g, 'eu-west-1')
+        .replace(/\$\{AWS::AccountId\}/g, '123456789012');
+      return value === resolved;
+    }
+    return false;
+  }
+  return matcher === value;
+}
+
+describe('EventBridge rule', () => {
+  const pattern = machine.events[0]?.eventBridge.event;
+  const active = eventNames().filter((n) => !['audit-suppressed', 'detect-archived'].includes(n));
+
+  it.each(active)('starts the state machine for %s', (name) => {
+    expect(matchesPattern(pattern, loadEvent(name))).toBe(true);
+  });
+
+  it.each(['audit-suppressed', 'detect-archived'])('ignores %s', (name) => {
+    expect(matchesPattern(pattern, loadEvent(name))).toBe(false);
+  });
+
+  it('ignores our own update of a finding (status RESOLVED or NOTIFIED): no loop', () => {
+    const event = loadEvent('audit-device-certificate-shared');
+    const finding = (event.detail as { findings: Array<Record<string, unknown>> }).findings[0] ?? {};
+    finding.Workflow = { Status: 'RESOLVED' };
+
+    expect(matchesPattern(pattern, event)).toBe(false);
+  });
+
+  it('ignores findings of other products, and own-account findings without our GeneratorId', () => {
+    const other = loadEvent('audit-device-certificate-shared');
+    const f1 = (other.detail as { findings: Array<Record<string, unknown>> }).findings[0] ?? {};
+    f1.ProductArn = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
+    const own = loadEvent('detect-authorization-failures');
+    const f2 = (own.detail as { findings: Array<Record<string, unknown>> }).findings[0] ?? {};
+    f2.ProductArn = 'arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default';
+    f2.GeneratorId = 'someone-else';
+
+    expect(matchesPattern(pattern, other)).toBe(false);
+    expect(matchesPattern(pattern, own)).toBe(false);
+    f2.GeneratorId = 'cv-security/authz-detector';
+    expect(matchesPattern(pattern, own)).toBe(true);
+  });
+});
+
+describe('ASL driver', () => {
+  it('runs Pass, Map and Choice as the States Language says', async () => {
+    const definition: Definition = {
+      StartAt: 'Seed',
+      States: {
+        Seed: { Type: 'Pass', Result: [1, 2, 3], ResultPath: '$.items', Next: 'Each' },
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: {
+            StartAt: 'Double',
+            States: { Double: { Type: 'Task', Resource: 'double', End: true } },
+          },
+          ResultPath: '$.doubled',
+          Next: 'Big',
+        },
+        Big: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.doubled[2]', NumericGreaterThan: 5, Next: 'Yes' }],
+          Default: 'No',
+        },
+        Yes: { Type: 'Succeed' },
+        No: { Type: 'Fail', Error: 'Small' },
+      },
+    };
+
+    const run = await execute(definition, {}, async (_r, input) => Number(input) * 2);
+
+    expect(run).toMatchObject({ status: 'SUCCEEDED', output: { items: [1, 2, 3], doubled: [2, 4, 6] } });
+    expect(run.path).toEqual(['Seed', 'Each', 'Double', 'Double', 'Double', 'Big', 'Yes']);
+  });
+
+  it('fails a Choice on a missing path, as Step Functions does', async () => {
+    const definition: Definition = {
+      StartAt: 'C',
+      States: {
+        C: { Type: 'Choice', Choices: [{ Variable: '$.x', StringEquals: 'a', Next: 'S' }], Default: 'S' },
+        S: { Type: 'Succeed' },
+      },
+    };
+
+    const run = await execute(definition, {}, async () => null);
+
+    expect(run).toMatchObject({ status: 'FAILED', error: { Error: 'States.Runtime' } });
+  });
+
+  it('reads and writes JSONPaths', () => {
+    expect(readPath({ a: [{ b: 1 }] }, '$.a[0].b')).toBe(1);
+    expect(readPath({}, '$.a.b')).toBeUndefined();
+    expect(writePath({ a: 1 }, '$.e.f', 2)).toEqual({ a: 1, e: { f: 2 } });
+    expect(writePath({ a: 1 }, null, 2)).toEqual({ a: 1 });
+  });
+});
