@@ -4,8 +4,18 @@
  */
 export { AwsApiError, LocalCloudError, LocalCloudStartError } from './errors.js';
 export {
+  type AuthorizationFailure,
+  type IotRule,
+  MqttGateway,
+  type ParsedRule,
+  parseRuleSql,
+  topicMatches,
+} from './gateway.js';
+export { type IotRequestContext, isAllowed } from './iot-policy.js';
+export {
   type CertificateAuthority,
   createCertificateAuthority,
+  generateKeyPair,
   iotCertificateId,
   issueLeaf,
   pemOf,

@@ -42,7 +42,7 @@ export function pemOf(cert: x509.X509Certificate): string {
   return `${cert.toString('pem').trim()}\n`;
 }
 
-async function privatePem(key: CryptoKey): Promise<string> {
+export async function privatePem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return `-----BEGIN PRIVATE KEY-----\n${der
     .toString('base64')
@@ -113,6 +113,7 @@ export interface LeafOptions {
   readonly notAfter?: Date;
   readonly uris?: readonly string[];
   readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
   readonly ocspUrl?: string;
   readonly extendedKeyUsages?: readonly string[];
 }
@@ -137,6 +138,7 @@ export async function issueLeaf(
   const names: x509.JsonGeneralName[] = [
     ...(options.uris ?? []).map((value) => ({ type: 'url' as const, value })),
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   if (options.ocspUrl) {
@@ -155,6 +157,15 @@ export async function issueLeaf(
     signingAlgorithm: SIGN,
     extensions,
   });
+}
+
+/**
+ * A fresh EC P-256 key pair with its PKCS#8 PEM (for TLS servers and devices).
+ * @example const { keys, privateKeyPem } = await generateKeyPair();
+ */
+export async function generateKeyPair(): Promise<{ keys: CryptoKeyPair; privateKeyPem: string }> {
+  const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return { keys, privateKeyPem: await privatePem(keys.privateKey) };
 }
 
 export { x509 };
