@@ -25,7 +25,8 @@ import {
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in test/fleet.
+const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
 const STAGE = 'local';
@@ -54,6 +55,8 @@ export interface FleetOptions {
   readonly vehicles: number;
   readonly telemetryPerEcu: number;
   readonly commandsPerVehicle: number;
+  /** Pause between telemetry rounds (the demo streams over its duration). */
+  readonly telemetryIntervalMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -440,6 +443,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
 
     await stage(`telemetry: ${options.telemetryPerEcu} encrypted readings per ECU stored`, async () => {
       for (let n = 0; n < options.telemetryPerEcu; n++) {
+        if (n > 0 && options.telemetryIntervalMs)
+          await new Promise((r) => setTimeout(r, options.telemetryIntervalMs));
         await Promise.all(
           ecus.map((ecu, i) =>
             ecu.sendTelemetry({
