@@ -127,6 +127,14 @@ describe('packaged template: security posture (SPEC section 9)', () => {
     expect(lambdaRoles.map(([id]) => id).sort()).toEqual([...roles].sort());
   });
 
+  it('lets every traced function write X-Ray segments', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      if ((props(fn).TracingConfig as { Mode?: string } | undefined)?.Mode !== 'Active') continue;
+      const role = template.Resources?.[target(props(fn).Role) ?? ''];
+      expect(JSON.stringify(role?.Properties?.Policies), id).toContain('xray:PutTraceSegments');
+    }
+  });
+
   it('encrypts every table with a customer-managed key and keeps point-in-time recovery on', () => {
     const tables = ofType('AWS::DynamoDB::Table');
     expect(tables.length).toBeGreaterThanOrEqual(4);

@@ -1,3 +1,11 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: '@cv/remediation-steps', include: ['tests/**/*.test.ts'] } });
+// Project config files do not inherit the root vitest.config.ts `test` options: set them here.
+export default defineProject({
+  test: {
+    name: '@cv/remediation-steps',
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});

@@ -10,9 +10,10 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  * Runs on the compiled template just before it is saved, i.e. after
  * serverless-iam-roles-per-function has created the per-function roles.
  *
- * 1. Every Lambda log group the framework generates is encrypted with the DataAtRestKey
- *    CMK (log groups have no KmsKeyId setting in serverless.yml). The key policy lets
- *    CloudWatch Logs use the key for this service's /aws/lambda/ log groups only.
+ * 1. Every log group of the template without a key is encrypted with the DataAtRestKey
+ *    CMK (the framework's Lambda log groups have no KmsKeyId setting in serverless.yml).
+ *    The key policy lets CloudWatch Logs use the key only for log groups whose name
+ *    contains `<service>-<stage>-`, so other log groups must be named that way.
  * 2. Every role of a function with active tracing may write X-Ray segments
  *    (serverless-iam-roles-per-function builds roles without them; these two actions
  *    support no resource scoping).

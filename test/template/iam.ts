@@ -27,7 +27,18 @@ export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
   'kms:ListAliases',
   'kms:GenerateRandom',
   'cloudwatch:PutMetricData',
+  // CloudWatch Logs vended log delivery (e.g. Step Functions execution logging).
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
   'ssm:DescribeParameters',
+  // Systems Manager OpsCenter: no resource type (docs/policies.md, checked against the Service Authorization Reference).
+  'ssm:CreateOpsItem',
   'sts:GetCallerIdentity',
   'ec2:CreateNetworkInterface',
   'ec2:DescribeNetworkInterfaces',

@@ -4,7 +4,7 @@ export interface BrokerConfig {
   readonly registryTable: string;
   readonly pcaCaArn: string;
   readonly pcaTemplateArn: string;
-  readonly pcaSigningAlgorithm: string;
+  readonly pcaSigningAlgorithm: PcaSigningAlgorithm;
   readonly certValidityDays: number;
   readonly pcaMaxWaitSeconds: number;
   readonly retryAfterSeconds: number;
@@ -12,6 +12,15 @@ export interface BrokerConfig {
   readonly trustBundle: { readonly pem: string } | { readonly parameterName: string };
   readonly trustBundleTtlSeconds: number;
 }
+
+/** The Private CA signing algorithms the broker may be configured with (no SHA-1). */
+export type PcaSigningAlgorithm =
+  | 'SHA256WITHECDSA'
+  | 'SHA384WITHECDSA'
+  | 'SHA512WITHECDSA'
+  | 'SHA256WITHRSA'
+  | 'SHA384WITHRSA'
+  | 'SHA512WITHRSA';
 
 const SIGNING_ALGORITHMS =
   /^(SHA256WITHECDSA|SHA384WITHECDSA|SHA512WITHECDSA|SHA256WITHRSA|SHA384WITHRSA|SHA512WITHRSA)$/;
@@ -44,7 +53,12 @@ export function loadConfig(env: Env): BrokerConfig {
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
     pcaCaArn: arn(env, 'PCA_CA_ARN', 'acm-pca'),
     pcaTemplateArn: arn(env, 'PCA_TEMPLATE_ARN', 'acm-pca'),
-    pcaSigningAlgorithm: optionalString(env, 'PCA_SIGNING_ALGORITHM', 'SHA256WITHECDSA', SIGNING_ALGORITHMS),
+    pcaSigningAlgorithm: optionalString(
+      env,
+      'PCA_SIGNING_ALGORITHM',
+      'SHA256WITHECDSA',
+      SIGNING_ALGORITHMS,
+    ) as PcaSigningAlgorithm,
     certValidityDays: integer(env, 'CERT_VALIDITY_DAYS', { min: 1, max: 3650, fallback: 365 }),
     pcaMaxWaitSeconds: integer(env, 'PCA_MAX_WAIT_SECONDS', { min: 2, max: 25, fallback: 10 }),
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', { min: 1, max: 300, fallback: 5 }),

@@ -45,8 +45,9 @@ export function parseCertificateRequest(
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
-  } catch (cause) {
-    throw new MalformedRequestError('body', 'Request body is not valid JSON', { cause });
+  } catch {
+    // The SyntaxError quotes the body; it is not kept (and so never logged).
+    throw new MalformedRequestError('body', 'Request body is not valid JSON');
   }
   const parsed = certificateRequestSchema.safeParse(json);
   if (!parsed.success) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { IssueCertificateCommand, LimitExceededException } from '@aws-sdk/client-acm-pca';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CA_ARN, fakePca, fakeRegistry, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
 import {
   corruptCsrSignature,
@@ -571,5 +571,33 @@ describe('POST /certificates when AWS throttles', () => {
 
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: 'internal', message: 'Internal error' });
+  });
+});
+
+describe('logs', () => {
+  it('carry the decision and never a PEM, a CSR or a signature', async () => {
+    const lines: string[] = [];
+    let signature = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const csr = await freshCsr();
+      const body = signedBody(csr.pem);
+      signature = body.attestation.signature;
+      await post(body);
+      await post({ ...body, attestation: { ...body.attestation, signedAt: iso(-3_600_000) } });
+      await post({ csr: corruptCsrSignature(csr.pem) }, world.attestation.pem);
+    } finally {
+      spy.mockRestore();
+    }
+    const output = lines.join('');
+
+    expect(output).toContain('certificate issued');
+    expect(output).toContain('request rejected');
+    expect(output).not.toContain('-----BEGIN');
+    expect(output).not.toMatch(/MII[A-Za-z0-9+/]{20}/);
+    expect(output).not.toContain(signature);
   });
 });

@@ -5,6 +5,7 @@ import { generateKeyPair } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CLIENT_ID,
+  captureOutput,
   lambdaContext,
   loadEvent,
   loadHandler,
@@ -227,6 +228,22 @@ describe('command-authorizer', () => {
   it('a vehicle-access lookup failure -> Unauthorized (fail closed)', async () => {
     ddb.on(QueryCommand).rejects(new Error('ProvisionedThroughputExceededException'));
     await expect(invoke(`Bearer ${await tf.token()}`)).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it('logs the reason but never the token, for allowed and rejected requests', async () => {
+    const good = await tf.token();
+    const expired = await tf.token({ exp: tf.now - 5 });
+    const { handler, verifier } = await loadHandler({ LOG_LEVEL: 'DEBUG' });
+    verifier.cacheJwks(tf.jwks);
+    const output = await captureOutput(async () => {
+      await handler(withAuthorization(`Bearer ${good}`), lambdaContext());
+      await handler(withAuthorization(`Bearer ${expired}`), lambdaContext()).catch(() => undefined);
+    });
+    expect(output).toContain('request allowed');
+    expect(output).toContain('JwtExpiredError');
+    for (const token of [good, expired]) {
+      for (const part of token.split('.')) expect(output).not.toContain(part);
+    }
   });
 
   it('fails at cold start naming a missing variable', async () => {

@@ -85,9 +85,11 @@ export function lambdaContext(): Context {
   };
 }
 
-export async function loadHandler(): Promise<typeof import('../src/handler.js')> {
+export async function loadHandler(
+  overrides: Record<string, string> = {},
+): Promise<typeof import('../src/handler.js')> {
   vi.resetModules();
-  for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
+  for (const [k, v] of Object.entries({ ...ENV, ...overrides })) vi.stubEnv(k, v);
   return import('../src/handler.js');
 }
 
@@ -95,4 +97,24 @@ export async function loadHandler(): Promise<typeof import('../src/handler.js')>
 export function resourceMatches(resource: string, methodArn: string): boolean {
   const pattern = resource.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
   return new RegExp(`^${pattern.join('.*')}$`).test(methodArn);
+}
+
+/** Everything written to stdout/stderr while `fn` runs (log lines and EMF metrics). */
+export async function captureOutput(fn: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = [];
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const capture = (chunk: unknown): boolean => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  try {
+    await fn().catch(() => undefined);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  return chunks.join('');
 }

@@ -1,4 +1,8 @@
-import { arn, type Env, integer, optionalString, requireString } from '@cv/runtime';
+import { type Env, integer, optionalString, requireString } from '@cv/runtime';
+
+/** A KMS key id, key ARN, alias name or alias ARN (KMS accepts all four for Sign, GetPublicKey and Encrypt). */
+const KMS_KEY =
+  /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 export interface Config {
   stage: string;
@@ -24,8 +28,8 @@ export function loadConfig(env: Env): Config {
     commandsTable: requireString(env, 'COMMANDS_TABLE'),
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE'),
     registryVinIndex: optionalString(env, 'ECU_REGISTRY_VIN_INDEX', 'byVin'),
-    signingKeyId: arn(env, 'COMMAND_SIGNING_KEY_ID', 'kms'),
-    encryptionKeyId: arn(env, 'COMMAND_ENCRYPTION_KEY_ID', 'kms'),
+    signingKeyId: requireString(env, 'COMMAND_SIGNING_KEY_ID', KMS_KEY),
+    encryptionKeyId: requireString(env, 'COMMAND_ENCRYPTION_KEY_ID', KMS_KEY),
     ttlSeconds: integer(env, 'COMMAND_TTL_SECONDS', { min: 10, max: 900, fallback: 120 }),
     iotDataEndpoint: endpoint === '' ? undefined : endpoint,
     logLevel: optionalString(env, 'LOG_LEVEL', 'INFO'),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { buildCommandMessage, commandClaims } from '@cv/crypto/command';
+import { buildCommandMessage, CryptoError, commandClaims } from '@cv/crypto/command';
 import { badRequest, conflict, forbidden, notFound } from '@cv/runtime';
 import {
   COMMAND_ID,
@@ -17,6 +17,20 @@ export const ROW_RETENTION_SECONDS = 30 * 24 * 3600;
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 /** Lease of an in-progress idempotency record (longer than the function timeout). */
 export const IDEMPOTENCY_LEASE_SECONDS = 60;
+
+/** The command was published but its PENDING row could not be written (500; logged with the ids). */
+export class PendingRowError extends Error {
+  readonly commandId: string;
+  readonly thingName: string;
+  constructor(commandId: string, thingName: string, cause: unknown) {
+    super(`Command ${commandId} was published to ${thingName} but its PENDING row was not written`, {
+      cause,
+    });
+    this.name = 'PendingRowError';
+    this.commandId = commandId;
+    this.thingName = thingName;
+  }
+}
 
 export interface SendCommandInput {
   principal: Principal;
@@ -142,26 +156,33 @@ export async function sendCommand(
     // A retry with the same Idempotency-Key re-uses this command id, so an ECU that did
     // receive the first message rejects the second as a replay.
     if (idempotencyKey !== undefined) await deps.store.release(idempotencyKey).catch(() => undefined);
-    throw error;
+    // The crypto module wraps signer/encrypter failures; surface the underlying (e.g. KMS
+    // throttling) error so the HTTP layer can map it (503 + Retry-After, else 500).
+    throw error instanceof CryptoError && error.cause instanceof Error ? error.cause : error;
   }
 
   const expiresAt = new Date(claims.exp * 1000).toISOString();
   const response: SendResponse = { commandId, status: 'PENDING', expiresAt };
-  await deps.store.recordPending(
-    {
-      commandId,
-      vin,
-      thingName,
-      command: request.command,
-      args: request.args,
-      requestedBy: principal.sub,
-      status: 'PENDING',
-      createdAt: new Date(claims.iat * 1000).toISOString(),
-      expiresAt,
-      ttl: claims.exp + ROW_RETENTION_SECONDS,
-    },
-    idempotencyKey === undefined ? undefined : { key: idempotencyKey, response },
-  );
+  try {
+    await deps.store.recordPending(
+      {
+        commandId,
+        vin,
+        thingName,
+        command: request.command,
+        args: request.args,
+        requestedBy: principal.sub,
+        status: 'PENDING',
+        createdAt: new Date(claims.iat * 1000).toISOString(),
+        expiresAt,
+        ttl: claims.exp + ROW_RETENTION_SECONDS,
+      },
+      idempotencyKey === undefined ? undefined : { key: idempotencyKey, response },
+    );
+  } catch (cause) {
+    // Published but not recorded: say which command, for the audit trail (the log carries it).
+    throw new PendingRowError(commandId, thingName, cause);
+  }
   return { response, replayed: false };
 }
 

@@ -21,6 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  captureOutput,
   ENCRYPTION_KEY_ARN,
   ENV,
   lambdaContext,
@@ -132,7 +133,13 @@ describe('command-sender handler (POST)', () => {
       messageExpiry: 120,
     });
     const encrypt = kmsMock.commandCalls(EncryptCommand)[0]?.args[0].input;
-    expect(encrypt?.KeyId).toBe(ENCRYPTION_KEY_ARN);
+    expect(encrypt?.KeyId).toBe('alias/cv-security-dev-command-encryption');
+    expect(kmsMock.commandCalls(SignCommand)[0]?.args[0].input.KeyId).toBe(
+      'alias/cv-security-dev-command-signing',
+    );
+    expect(JSON.parse(new TextDecoder().decode(publish?.payload as Uint8Array)).keyId).toBe(
+      ENCRYPTION_KEY_ARN,
+    );
     expect(encrypt?.EncryptionContext).toEqual({ aud: THING, jti: body.commandId });
 
     const payload = new TextDecoder().decode(publish?.payload as Uint8Array);
@@ -271,6 +278,37 @@ describe('command-sender handler (POST)', () => {
     expect(updates).toEqual(['FAILED', 'FAILED']); // claim (condition value) and release
   });
 
+  it('a row write failure after publishing -> 500 and a log line naming the published command', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(new Error('TransactionCanceledException'));
+    const { handler } = await loadHandler({ LOG_LEVEL: 'ERROR' });
+    let res: Awaited<ReturnType<typeof handler>> | undefined;
+    const output = await captureOutput(async () => {
+      res = await handler(loadEvent('post-command'), lambdaContext());
+    });
+    expect(res?.statusCode).toBe(500);
+    expect(iotMock.commandCalls(PublishCommand)).toHaveLength(1);
+    const published = JSON.parse(
+      new TextDecoder().decode(iotMock.commandCalls(PublishCommand)[0]?.args[0].input.payload as Uint8Array),
+    ) as { commandId: string };
+    expect(output).toContain(`Command ${published.commandId} was published to ${THING}`);
+    expect(res?.body).not.toContain(published.commandId);
+  });
+
+  it('KMS Sign throttling that survives retries -> 503 with Retry-After, nothing published or stored', async () => {
+    kmsMock.on(SignCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $retryable: { throttling: true },
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const { handler } = await loadHandler();
+    const res = await handler(post({ command: 'door.lock' }), lambdaContext());
+    expect(res.statusCode).toBe(503);
+    expect(iotMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
   it('IoT throttling that survives retries -> 503 with Retry-After, no row', async () => {
     iotMock.on(PublishCommand).rejects(
       Object.assign(new Error('Rate exceeded'), {
@@ -291,6 +329,26 @@ describe('command-sender handler (POST)', () => {
     for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
     vi.stubEnv('COMMAND_SIGNING_KEY_ID', '');
     await expect(import('../src/handler.js')).rejects.toThrow(/COMMAND_SIGNING_KEY_ID/);
+  });
+});
+
+describe('command-sender logging', () => {
+  it('at DEBUG, logs carry neither the JWS, the ciphertext, the bearer token nor the command arguments', async () => {
+    const { handler } = await loadHandler({ LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false' });
+    const event = loadEvent('post-command');
+    const output = await captureOutput(async () => {
+      await handler(event, lambdaContext());
+      await handler(post({ command: 'trunk.open' }), lambdaContext());
+    });
+    const payload = new TextDecoder().decode(
+      iotMock.commandCalls(PublishCommand)[0]?.args[0].input.payload as Uint8Array,
+    );
+    const { ciphertext } = JSON.parse(payload) as { ciphertext: string };
+    expect(output).toContain('command accepted');
+    expect(output).not.toContain(ciphertext.slice(0, 40));
+    expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+    expect(output).not.toContain(String(event.headers.Authorization).slice(7));
+    expect(output).not.toContain('durationMin');
   });
 });
 

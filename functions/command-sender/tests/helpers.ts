@@ -27,8 +27,8 @@ export const ENV = {
   STAGE: 'dev',
   COMMANDS_TABLE: 'cv-security-dev-commands',
   ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
-  COMMAND_SIGNING_KEY_ID: SIGNING_KEY_ARN,
-  COMMAND_ENCRYPTION_KEY_ID: ENCRYPTION_KEY_ARN,
+  COMMAND_SIGNING_KEY_ID: 'alias/cv-security-dev-command-signing',
+  COMMAND_ENCRYPTION_KEY_ID: 'alias/cv-security-dev-command-encryption',
   COMMAND_TTL_SECONDS: '120',
   IOT_DATA_ENDPOINT: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
   LOG_LEVEL: 'SILENT',
@@ -133,8 +133,30 @@ export function lambdaContext(): Context {
 }
 
 /** A fresh container: module state (KMS public-key cache, clients) starts cold. */
-export async function loadHandler(): Promise<typeof import('../src/handler.js')> {
+export async function loadHandler(
+  overrides: Record<string, string> = {},
+): Promise<typeof import('../src/handler.js')> {
   vi.resetModules();
-  for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
+  for (const [k, v] of Object.entries({ ...ENV, ...overrides })) vi.stubEnv(k, v);
   return import('../src/handler.js');
+}
+
+/** Everything written to stdout/stderr while `fn` runs (log lines and EMF metrics). */
+export async function captureOutput(fn: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = [];
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const capture = (chunk: unknown): boolean => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  try {
+    await fn().catch(() => undefined);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  return chunks.join('');
 }

@@ -116,8 +116,10 @@ export async function registerCertificate(
   if (ocsp.status !== 'good') throw new OcspUnknownStatusError(event.certificateId);
 
   // 3. The identity: CN = <VIN>_<ecuId>, the SAN agrees, the registry agrees.
-  if (!match) return skip('malformed-identity', 'certificate CN is not <VIN>_<ecuId>');
-  const [thingName, vin, ecuId] = match as unknown as [string, string, string];
+  const [thingName, vin, ecuId] = match ?? [];
+  if (thingName === undefined || vin === undefined || ecuId === undefined) {
+    return skip('malformed-identity', 'certificate CN is not <VIN>_<ecuId>');
+  }
   if (!certificate.sanUris.includes(`urn:cv:vin:${vin}:ecu:${ecuId}`)) {
     return skip('identity-mismatch', 'certificate SAN URI does not match its CN');
   }

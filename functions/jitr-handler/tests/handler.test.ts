@@ -281,6 +281,31 @@ describe('revocation is checked first, fail closed', () => {
     expect(allCalls()).not.toContain('registry:UpdateItem');
   });
 
+  it('a certificate revoked after activation is set REVOKED when its event comes again', async () => {
+    const handler = await coldHandler();
+    const cert = pki.issue({
+      cn: `${VIN}_ECU-GW-0001`,
+      sanUri: `urn:cv:vin:${VIN}:ecu:ECU-GW-0001`,
+      ocspUrl: responder.url,
+    });
+    const certificateId = createHash('sha256').update(new X509Certificate(cert.pem).raw).digest('hex');
+    certificates.set(certificateId, {
+      pem: cert.pem,
+      status: 'PENDING_ACTIVATION',
+      caCertificateId: OPERATIONAL_CA_ID,
+    });
+    const event = { ...sampleEvent, certificateId };
+    await expect(handler(event, context)).resolves.toMatchObject({ outcome: 'activated' });
+
+    pki.revoke(cert.serial);
+    journal.entries.length = 0;
+    const again = await handler(event, context);
+
+    expect(again).toMatchObject({ outcome: 'revoked' });
+    expect(certificates.get(certificateId)?.status).toBe('REVOKED');
+    expect(mutations()).toEqual(['UpdateCertificate']);
+  });
+
   const failClosed: [string, () => Promise<{ event: Record<string, unknown>; certificateId: string }>][] = [
     [
       'responder down',
@@ -386,6 +411,76 @@ describe('certificates that must not be activated are left alone', () => {
     await expect(handler(event, context)).rejects.toThrow(/different attributes/);
     expect(certificates.get(certificateId)?.status).toBe('PENDING_ACTIVATION');
     expect(activations()).toHaveLength(0);
+  });
+});
+
+describe('convergence details', () => {
+  it('a thing that already exists with the same attributes (CreateThing says so) is accepted', async () => {
+    const handler = await coldHandler();
+    const { event } = register('ECU-GW-0001');
+    const { CreateThingCommand, ResourceAlreadyExistsException } = await import('@aws-sdk/client-iot');
+    iot.things.set(`${VIN}_ECU-GW-0001`, { vin: VIN, ecuId: 'ECU-GW-0001', role: 'gateway' });
+    iot.mock.on(CreateThingCommand as never).callsFake(async (input: Record<string, unknown>) => {
+      journal.entries.push({ service: 'iot', command: 'CreateThing', input });
+      throw new ResourceAlreadyExistsException({ message: 'exists', resourceId: 'x', $metadata: {} });
+    });
+
+    await expect(handler(event, context)).resolves.toMatchObject({ outcome: 'activated' });
+    expect(iotCalls()).toContain('DescribeThing');
+  });
+
+  it('an ECU blocked between the registry check and the registry update is not activated', async () => {
+    const handler = await coldHandler();
+    const { event, certificateId } = register('ECU-GW-0001');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { ConditionalCheckFailedException } = await import('@aws-sdk/client-dynamodb');
+    registry.mock.on(UpdateCommand as never).callsFake(async (input: Record<string, unknown>) => {
+      journal.entries.push({ service: 'registry', command: 'UpdateItem', input });
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    });
+
+    await expect(handler(event, context)).resolves.toMatchObject({
+      outcome: 'skipped',
+      reason: 'ecu-not-active',
+    });
+    expect(certificates.get(certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(activations()).toHaveLength(0);
+  });
+
+  it('a certificate without AIA is checked at OCSP_RESPONDER_URL', async () => {
+    process.env.OCSP_RESPONDER_URL = responder.url;
+    try {
+      const handler = await coldHandler();
+      const before = responder.requests();
+      const cert = pki.issue({ cn: `${VIN}_ECU-GW-0001`, sanUri: `urn:cv:vin:${VIN}:ecu:ECU-GW-0001` });
+      const certificateId = createHash('sha256').update(new X509Certificate(cert.pem).raw).digest('hex');
+      certificates.set(certificateId, {
+        pem: cert.pem,
+        status: 'PENDING_ACTIVATION',
+        caCertificateId: OPERATIONAL_CA_ID,
+      });
+
+      await expect(handler({ ...sampleEvent, certificateId }, context)).resolves.toMatchObject({
+        outcome: 'activated',
+      });
+      expect(responder.requests()).toBe(before + 1);
+    } finally {
+      delete process.env.OCSP_RESPONDER_URL;
+    }
+  });
+
+  it('a certificate without AIA and no OCSP_RESPONDER_URL fails closed', async () => {
+    const handler = await coldHandler();
+    const cert = pki.issue({ cn: `${VIN}_ECU-GW-0001`, sanUri: `urn:cv:vin:${VIN}:ecu:ECU-GW-0001` });
+    const certificateId = createHash('sha256').update(new X509Certificate(cert.pem).raw).digest('hex');
+    certificates.set(certificateId, {
+      pem: cert.pem,
+      status: 'PENDING_ACTIVATION',
+      caCertificateId: OPERATIONAL_CA_ID,
+    });
+
+    await expect(handler({ ...sampleEvent, certificateId }, context)).rejects.toThrow();
+    expect(mutations()).toEqual([]);
   });
 });
 

@@ -177,13 +177,12 @@ function targetsOf(finding: AsffFinding, fields: Record<string, string>): Target
     if (!pattern.test(value)) throw new MalformedFindingError(`${key} is malformed`);
     targets[key] = value;
   };
-  const clientIdIsThing =
-    fields.CheckName === 'CONFLICTING_CLIENT_IDS_CHECK' ||
-    finding.GeneratorId.startsWith(OWN_GENERATOR_PREFIX);
+  // In this system the MQTT client id is the thing name (SPEC section 2, pinned by the IoT policies), so for this
+  // check it names the thing. Elsewhere a client id is only claimed by the client and never chosen as a target.
+  const clientIdIsThing = fields.CheckName === 'CONFLICTING_CLIENT_IDS_CHECK';
   set('policyName', fields.PolicyName, POLICY_NAME);
   set('policyVersionId', fields.PolicyVersionId, /^\d{1,10}$/);
   set('thingName', fields.ThingName, THING_NAME);
-  // In this system the MQTT client id is the thing name (SPEC section 2, pinned by the IoT policies).
   if (clientIdIsThing) set('thingName', fields.ClientId, THING_NAME);
   set('certificateId', fields.DeviceCertificateId ?? fields.CertificateId, CERTIFICATE_ID);
   set('caCertificateId', fields.CaCertificateId, CERTIFICATE_ID);

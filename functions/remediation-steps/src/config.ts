@@ -28,16 +28,27 @@ const NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 /**
- * One step's configuration. Every step needs `AWS_REGION` (set by Lambda) and `ACCOUNT_ID`; the others only what
- * they use: quarantine `QUARANTINE_THING_GROUP` + `QUARANTINE_POLICY_NAME`, revokeCertificate `PCA_CA_ARN`,
+ * One step's configuration. Every step needs `AWS_REGION` (set by Lambda) and the account id (read from the
+ * invoked function's ARN, so no environment variable and nothing to resolve offline); the others only what they use: quarantine `QUARANTINE_THING_GROUP` + `QUARANTINE_POLICY_NAME`, revokeCertificate `PCA_CA_ARN`,
  * rotateCertificate `ECU_REGISTRY_TABLE`, fixPolicy `IOT_POLICY_PREFIX` + `IOT_ROLE_ALIAS`, notify `ALERT_TOPIC_ARN`.
  */
-export function loadConfig(step: StepName, env: Env): StepConfig {
+/**
+ * The account id: from the invoked Lambda function's ARN (`arn:aws:lambda:<region>:<account>:function:<name>`),
+ * else from `ACCOUNT_ID` (for `serverless invoke local`, whose context has no function ARN).
+ */
+export function accountIdOf(functionArn: string | undefined, env: Env): string {
+  const fromArn = typeof functionArn === 'string' ? functionArn.split(':')[4] : undefined;
+  return fromArn !== undefined && /^\d{12}$/.test(fromArn)
+    ? fromArn
+    : requireString(env, 'ACCOUNT_ID', /^\d{12}$/);
+}
+
+export function loadConfig(step: StepName, env: Env, accountId: string): StepConfig {
   const region = requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/);
   const base: StepConfig = {
     region,
     partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
-    accountId: requireString(env, 'ACCOUNT_ID', /^\d{12}$/),
+    accountId: requireString({ ACCOUNT_ID: accountId }, 'ACCOUNT_ID', /^\d{12}$/),
   };
   switch (step) {
     case 'quarantine':

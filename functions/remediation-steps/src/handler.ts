@@ -24,7 +24,7 @@ import { PrivateCaAdapter } from './adapters/pca.js';
 import { policyLibrary } from './adapters/policy-library.js';
 import { RegistryAdapter } from './adapters/registry.js';
 import { OpsCenterTickets } from './adapters/tickets.js';
-import { loadConfig, type StepName } from './config.js';
+import { accountIdOf, loadConfig, type StepName } from './config.js';
 import { InvalidStepInputError } from './errors.js';
 import type { RemediationState, StepResult } from './plan.js';
 import { advance, asStepError, failureOf, initialState, parseState, unclassifiedIds } from './state.js';
@@ -52,14 +52,23 @@ const securityHubClient = new SecurityHubClient(clientConfig);
 const clock = { now: () => new Date() };
 
 const configs = new Map<StepName, ReturnType<typeof loadConfig>>();
+let invokedArn: string | undefined;
 /** The step's configuration, validated once per container (throws ConfigError naming the variable). */
 function config(step: StepName) {
   let c = configs.get(step);
   if (c === undefined) {
-    c = loadConfig(step, env);
+    c = loadConfig(step, env, accountIdOf(invokedArn, env));
     configs.set(step, c);
   }
   return c;
+}
+
+/** Every handler records the function ARN first: the account id comes from it. */
+function on<E, R>(fn: (event: E) => Promise<R>) {
+  return eventHandler<E, R>(async (event, context) => {
+    invokedArn = context.invokedFunctionArn;
+    return fn(event);
+  }, obs);
 }
 
 function iot(step: StepName): IotAdapter {
@@ -78,7 +87,7 @@ function record(result: StepResult): StepResult {
 }
 
 /** classify: Security Hub event -> `{ plan, remaining, results }` (skipped findings: `skipped: true`). */
-export const classify = eventHandler<unknown, RemediationState>(async (event) => {
+export const classify = on<unknown, RemediationState>(async (event) => {
   const c = config('classify');
   const state = initialState(event, c.accountId);
   logger.info('finding classified', {
@@ -88,71 +97,61 @@ export const classify = eventHandler<unknown, RemediationState>(async (event) =>
     skipReason: state.skipReason,
   });
   return state;
-}, obs);
+});
 
-export const quarantine = eventHandler<unknown, RemediationState>(
-  (input) =>
-    advance('quarantine', input, async (state) => {
-      const c = config('quarantine');
-      return record(
-        await quarantineUseCase(state, {
-          iot: iot('quarantine'),
-          quarantineGroup: c.quarantineGroup ?? '',
-          quarantinePolicy: c.quarantinePolicy ?? '',
-        }),
-      );
-    }),
-  obs,
+export const quarantine = on<unknown, RemediationState>((input) =>
+  advance('quarantine', input, async (state) => {
+    const c = config('quarantine');
+    return record(
+      await quarantineUseCase(state, {
+        iot: iot('quarantine'),
+        quarantineGroup: c.quarantineGroup ?? '',
+        quarantinePolicy: c.quarantinePolicy ?? '',
+      }),
+    );
+  }),
 );
 
-export const deactivateCertificate = eventHandler<unknown, RemediationState>(
-  (input) =>
-    advance('deactivateCertificate', input, async (state) =>
-      record(await deactivateUseCase(state, { iot: iot('deactivateCertificate') })),
-    ),
-  obs,
+export const deactivateCertificate = on<unknown, RemediationState>((input) =>
+  advance('deactivateCertificate', input, async (state) =>
+    record(await deactivateUseCase(state, { iot: iot('deactivateCertificate') })),
+  ),
 );
 
-export const revokeCertificate = eventHandler<unknown, RemediationState>(
-  (input) =>
-    advance('revokeCertificate', input, async (state) => {
-      const c = config('revokeCertificate');
-      const pca = new PrivateCaAdapter(pcaClient, c.pcaCaArn ?? '');
-      return record(await revokeUseCase(state, { iot: iot('revokeCertificate'), pca }));
-    }),
-  obs,
+export const revokeCertificate = on<unknown, RemediationState>((input) =>
+  advance('revokeCertificate', input, async (state) => {
+    const c = config('revokeCertificate');
+    const pca = new PrivateCaAdapter(pcaClient, c.pcaCaArn ?? '');
+    return record(await revokeUseCase(state, { iot: iot('revokeCertificate'), pca }));
+  }),
 );
 
-export const rotateCertificate = eventHandler<unknown, RemediationState>(
-  (input) =>
-    advance('rotateCertificate', input, async (state) => {
-      const c = config('rotateCertificate');
-      const registry = new RegistryAdapter(dynamoClient, c.registryTable ?? '');
-      return record(await rotateUseCase(state, { iot: iot('rotateCertificate'), registry, clock }));
-    }),
-  obs,
+export const rotateCertificate = on<unknown, RemediationState>((input) =>
+  advance('rotateCertificate', input, async (state) => {
+    const c = config('rotateCertificate');
+    const registry = new RegistryAdapter(dynamoClient, c.registryTable ?? '');
+    return record(await rotateUseCase(state, { iot: iot('rotateCertificate'), registry, clock }));
+  }),
 );
 
-export const fixPolicy = eventHandler<unknown, RemediationState>(
-  (input) =>
-    advance('fixPolicy', input, async (state) => {
-      const c = config('fixPolicy');
-      const policies = policyLibrary(c.policyPrefix ?? '', {
-        region: c.region,
-        accountId: c.accountId,
-        roleAlias: c.roleAlias ?? '',
-        partition: c.partition,
-      });
-      return record(await fixPolicyUseCase(state, { iot: iot('fixPolicy'), policies }));
-    }),
-  obs,
+export const fixPolicy = on<unknown, RemediationState>((input) =>
+  advance('fixPolicy', input, async (state) => {
+    const c = config('fixPolicy');
+    const policies = policyLibrary(c.policyPrefix ?? '', {
+      region: c.region,
+      accountId: c.accountId,
+      roleAlias: c.roleAlias ?? '',
+      partition: c.partition,
+    });
+    return record(await fixPolicyUseCase(state, { iot: iot('fixPolicy'), policies }));
+  }),
 );
 
 /**
  * notify: on the normal path it is one of the plan's actions; on the Catch path (`$.error` present) it reports the
  * failure, and when classify itself failed (no plan) it reports the unclassifiable finding.
  */
-export const notify = eventHandler<unknown, unknown>(async (input) => {
+export const notify = on<unknown, unknown>(async (input) => {
   const c = config('notify');
   const deps = { alerts: new SnsAlerts(snsClient, c.alertTopicArn ?? '') };
   const failure = failureOf(input);
@@ -175,18 +174,16 @@ export const notify = eventHandler<unknown, unknown>(async (input) => {
   return advance('notify', input, async (state) =>
     record(await notifyUseCase({ plan: state.plan, results: state.results }, deps)),
   );
-}, obs);
+});
 
-export const openTicket = eventHandler<unknown, RemediationState>(
-  (input) =>
-    advance('openTicket', input, async (state) =>
-      record(await openTicketUseCase(state, { tickets: new OpsCenterTickets(ssmClient) })),
-    ),
-  obs,
+export const openTicket = on<unknown, RemediationState>((input) =>
+  advance('openTicket', input, async (state) =>
+    record(await openTicketUseCase(state, { tickets: new OpsCenterTickets(ssmClient) })),
+  ),
 );
 
 /** closeFinding: RESOLVED (or NOTIFIED) with a note; on the Catch path always NOTIFIED with what failed. */
-export const closeFinding = eventHandler<unknown, unknown>(async (input) => {
+export const closeFinding = on<unknown, unknown>(async (input) => {
   config('closeFinding');
   const state = parseState('closeFinding', input);
   const failure = failureOf(input);
@@ -199,4 +196,4 @@ export const closeFinding = eventHandler<unknown, unknown>(async (input) => {
   logger.info('finding closed', { findingId: state.plan.findingId, status: closed.status });
   metrics.addMetric(`Finding_${closed.status}`, MetricUnit.Count, 1);
   return { ...state, closed };
-}, obs);
+});

@@ -26,8 +26,8 @@ export interface IotPort {
   /** Names of the thing groups the thing is a member of. */
   thingGroupsOf(thingName: string): Promise<string[]>;
   addThingToGroup(thingName: string, groupName: string): Promise<void>;
-  /** Policy names attached to a thing group. */
-  policiesOfGroup(groupName: string): Promise<string[]>;
+  /** Whether the policy is attached to the thing group (read from the policy's targets). */
+  groupHasPolicy(policyName: string, groupName: string): Promise<boolean>;
   attachPolicyToGroup(policyName: string, groupName: string): Promise<void>;
   /** `undefined` when the certificate does not exist. */
   describeCertificate(certificateId: string): Promise<{ status: CertificateStatus; pem: string } | undefined>;

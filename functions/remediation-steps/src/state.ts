@@ -112,7 +112,12 @@ export function failureOf(input: unknown): Failure | undefined {
 }
 
 /** Identifiers of a finding classify could not turn into a plan, when they are plain strings. */
-export function unclassifiedIds(input: unknown): { findingId?: string; productArn?: string } {
+export function unclassifiedIds(input: unknown): {
+  findingId?: string;
+  productArn?: string;
+  eventId?: string;
+} {
+  const eventId = (input as { id?: unknown } | null)?.id;
   const finding = (input as { detail?: { findings?: unknown[] } } | null)?.detail?.findings?.[0] as
     | { Id?: unknown; ProductArn?: unknown }
     | undefined;
@@ -120,5 +125,9 @@ export function unclassifiedIds(input: unknown): { findingId?: string; productAr
     typeof v === 'string' ? v.replace(/[^\x20-\x7e]/g, '?').slice(0, 512) : undefined;
   const findingId = pick(finding?.Id);
   const productArn = pick(finding?.ProductArn);
-  return { ...(findingId ? { findingId } : {}), ...(productArn ? { productArn } : {}) };
+  return {
+    ...(findingId ? { findingId } : {}),
+    ...(productArn ? { productArn } : {}),
+    ...(typeof eventId === 'string' && /^[\w-]{1,64}$/.test(eventId) ? { eventId } : {}),
+  };
 }

@@ -30,6 +30,11 @@ const ROWS: Array<[string, string[], Record<string, string>]> = [
     { thingName: THING },
   ],
   ['audit-unknown-check', ['openTicket'], {}],
+  [
+    'own-authz-detector-finding',
+    ['quarantine', 'deactivateCertificate', 'notify', 'openTicket'],
+    { certificateId: CERT },
+  ],
 ];
 
 describe('classify', () => {
@@ -44,6 +49,13 @@ describe('classify', () => {
     const finding = (event.detail as { findings: Array<{ Id: string; ProductArn: string }> }).findings[0];
     expect(result.plan.findingId).toBe(finding?.Id);
     expect(result.plan.productArn).toBe(finding?.ProductArn);
+  });
+
+  it('never takes the client id an authz-detector finding reports as the target thing', () => {
+    const plan = classify(loadEvent('own-authz-detector-finding')).plan;
+
+    expect(plan.thingName).toBeUndefined();
+    expect(plan.check).toBe('cv-security/authz-detector');
   });
 
   it('names the audit check and the Detect metric', () => {

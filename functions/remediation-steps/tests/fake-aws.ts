@@ -19,9 +19,9 @@ import {
   DescribeCertificateCommand,
   GetPolicyCommand,
   IoTClient,
-  ListAttachedPoliciesCommand,
   ListPolicyVersionsCommand,
   ListPrincipalThingsCommand,
+  ListTargetsForPolicyCommand,
   ListThingGroupsForThingCommand,
   ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
@@ -130,8 +130,10 @@ export class World {
       this.groups.set(i.thingName, set);
       return {};
     });
-    this.fake(iot, 'IoT', ListAttachedPoliciesCommand, (i) => ({
-      policies: [...(this.groupPolicies.get(group(i.target)) ?? [])].map((policyName) => ({ policyName })),
+    this.fake(iot, 'IoT', ListTargetsForPolicyCommand, (i) => ({
+      targets: [...this.groupPolicies.entries()]
+        .filter(([, policies]) => policies.has(i.policyName))
+        .map(([g]) => `arn:aws:iot:eu-west-1:123456789012:thinggroup/${g}`),
     }));
     this.fake(iot, 'IoT', AttachPolicyCommand, (i) => {
       const set = this.groupPolicies.get(group(i.target)) ?? new Set<string>();

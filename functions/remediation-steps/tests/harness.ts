@@ -19,7 +19,6 @@ export const TABLE = 'cv-security-dev-ecu-registry';
 /** The environment every step function gets in serverless/functions/remediation-steps.yml. */
 export const STEP_ENV: Record<string, string> = {
   AWS_REGION: REGION,
-  ACCOUNT_ID: ACCOUNT,
   QUARANTINE_THING_GROUP: GROUP,
   QUARANTINE_POLICY_NAME: QUARANTINE_POLICY,
   PCA_CA_ARN: PCA,

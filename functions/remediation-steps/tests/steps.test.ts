@@ -13,9 +13,9 @@ import {
   DescribeCertificateCommand,
   GetPolicyCommand,
   IoTClient,
-  ListAttachedPoliciesCommand,
   ListPolicyVersionsCommand,
   ListPrincipalThingsCommand,
+  ListTargetsForPolicyCommand,
   ListThingGroupsForThingCommand,
   ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
@@ -83,7 +83,7 @@ const groupArn = `arn:aws:iot:${REGION}:${ACCOUNT}:thinggroup/${GROUP}`;
 
 describe('quarantine', () => {
   it('adds the thing to the quarantine group, overriding dynamic groups', async () => {
-    iot.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: QUARANTINE_POLICY }] });
+    iot.on(ListTargetsForPolicyCommand).resolves({ targets: [groupArn] });
     iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [{ groupName: 'fleet-eu' }] });
     iot.on(AddThingToThingGroupCommand).resolves({});
 
@@ -102,7 +102,7 @@ describe('quarantine', () => {
   });
 
   it('is a no-op when the thing is already in the group (second run)', async () => {
-    iot.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: QUARANTINE_POLICY }] });
+    iot.on(ListTargetsForPolicyCommand).resolves({ targets: [groupArn] });
     iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [{ groupName: GROUP }] });
     const input = stateAt('detect-authorization-failures', 'quarantine');
 
@@ -115,7 +115,7 @@ describe('quarantine', () => {
   });
 
   it('attaches the deny-all policy to the group when it is missing', async () => {
-    iot.on(ListAttachedPoliciesCommand).resolves({ policies: [] });
+    iot.on(ListTargetsForPolicyCommand).resolves({ targets: [] });
     iot.on(AttachPolicyCommand).resolves({});
     iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [{ groupName: GROUP }] });
 
@@ -129,7 +129,7 @@ describe('quarantine', () => {
 
   it('quarantines the things a shared certificate is attached to', async () => {
     iot.on(ListPrincipalThingsCommand).resolves({ things: [THING] });
-    iot.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: QUARANTINE_POLICY }] });
+    iot.on(ListTargetsForPolicyCommand).resolves({ targets: [groupArn] });
     iot.on(ListThingGroupsForThingCommand).resolves({ thingGroups: [] });
     iot.on(AddThingToThingGroupCommand).resolves({});
 
@@ -145,7 +145,7 @@ describe('quarantine', () => {
 
   it('turns throttling into a retryable TransientStepError and changes nothing', async () => {
     iot
-      .on(ListAttachedPoliciesCommand)
+      .on(ListTargetsForPolicyCommand)
       .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
 
     const attempt = run(h.quarantine, stateAt('detect-authorization-failures', 'quarantine'));
@@ -157,7 +157,7 @@ describe('quarantine', () => {
 
   it('lets a permanent error through (the Catch path handles it)', async () => {
     iot
-      .on(ListAttachedPoliciesCommand)
+      .on(ListTargetsForPolicyCommand)
       .rejects(new UnauthorizedException({ message: 'denied', $metadata: {} }));
 
     await expect(
@@ -491,6 +491,17 @@ describe('notify', () => {
       findingId: 'abc',
       productArn: 'arn:aws:securityhub:eu-west-1::product/aws/x',
     });
+  });
+
+  it('gives two unreadable findings two different dedupe keys', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-4' });
+    const caught = { error: { Error: 'MalformedFindingError', Cause: 'bad' } };
+
+    await h.notify({ id: 'c1e3a7f2-0000-4e61-8a0c-2f7b3d9e4a15', detail: {}, ...caught }, ctx);
+    await h.notify({ id: 'c1e3a7f2-1111-4e61-8a0c-2f7b3d9e4a15', detail: {}, ...caught }, ctx);
+
+    const keys = inputs(sns, PublishCommand).map((i) => i.MessageAttributes?.dedupeKey?.StringValue);
+    expect(new Set(keys).size).toBe(2);
   });
 });
 

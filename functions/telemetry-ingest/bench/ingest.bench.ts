@@ -1,11 +1,13 @@
 /**
- * Messages per second per core through the ingest use case (envelope + rule fields, context-pinned ESDK decrypt with
- * a cached data key, schema, conditional-write port) with zero-latency stubs for KMS and DynamoDB, beside bare
- * AES-256-GCM decrypt + JSON.parse of the same plaintext, in the same run.
+ * Messages per second per core through the ingest use case (envelope + rule fields, context-pinned decrypt with a
+ * cached data key, schema, conditional-write port) with zero-latency stubs for KMS and DynamoDB, beside bare
+ * AES-256-GCM decrypt + JSON.parse of the same plaintext, in the same run: with the in-process decryptor (production)
+ * and with the Encryption SDK reference decryptor.
  * Run: `pnpm bench --project @cv/telemetry-ingest`.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
+  createEsdkTelemetryDecryptor,
   createTelemetryDecryptor,
   createTelemetryEncryptor,
   createTelemetryMaterialsManager,
@@ -44,7 +46,7 @@ const { envelope } = await encryptor.encrypt({ thingName: THING, kind: 'telemetr
 const event = { ...envelope, thingName: THING, topicKind: 'telemetry' };
 
 const deps: IngestDeps = {
-  decryptor: createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring) }),
+  decryptor: createTelemetryDecryptor({ keyring }),
   telemetry: {
     async put() {
       return 'stored';
@@ -59,7 +61,12 @@ const deps: IngestDeps = {
   ttlDays: 30,
   maxPayloadBytes: 65_536,
 };
-await ingestMessage(event, deps); // warm the data-key cache
+const esdkDeps: IngestDeps = {
+  ...deps,
+  decryptor: createEsdkTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring) }),
+};
+await ingestMessage(event, deps); // warm the data-key caches
+await ingestMessage(event, esdkDeps);
 
 const key = randomBytes(32);
 const iv = randomBytes(12);
@@ -75,8 +82,13 @@ describe('telemetry-ingest per message (zero-latency KMS and DynamoDB stubs)', (
     JSON.parse(Buffer.concat([d.update(Buffer.from(bare.esdk, 'base64')), d.final()]).toString('utf8'));
   });
 
-  bench('ingestMessage: parse + ESDK decrypt (cached data key) + schema + store', async () => {
+  bench('ingestMessage: parse + in-process decrypt (cached data key) + schema + store', async () => {
     const outcome = await ingestMessage(event, deps);
+    if (outcome.result !== 'stored') throw new Error(`unexpected ${outcome.result}`);
+  });
+
+  bench('ingestMessage: parse + ESDK reference decrypt (cached data key) + schema + store', async () => {
+    const outcome = await ingestMessage(event, esdkDeps);
     if (outcome.result !== 'stored') throw new Error(`unexpected ${outcome.result}`);
   });
 });

@@ -2,11 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMS } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  createTelemetryDecryptor,
-  createTelemetryMaterialsManager,
-  telemetryKmsKeyring,
-} from '@cv/crypto/telemetry';
+import { createTelemetryDecryptor, telemetryKmsKeyring } from '@cv/crypto/telemetry';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import type {
   KinesisStreamEvent,
@@ -30,13 +26,11 @@ const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()), {
 
 // Module scope: one data-key cache per container, so KMS is called once per data key, not once per message.
 const decryptor = createTelemetryDecryptor({
-  materials: createTelemetryMaterialsManager(
-    telemetryKmsKeyring({ keyId: config.telemetryKeyId, client: kms }),
-    {
-      capacity: config.dataKeyCacheCapacity,
-      maxAgeMs: config.dataKeyCacheMaxAgeSeconds * 1000,
-    },
-  ),
+  keyring: telemetryKmsKeyring({ keyId: config.telemetryKeyId, client: kms }),
+  cache: {
+    capacity: config.dataKeyCacheCapacity,
+    maxAgeMs: config.dataKeyCacheMaxAgeSeconds * 1000,
+  },
   maxBodyBytes: config.maxPayloadBytes,
 });
 
@@ -89,6 +83,17 @@ async function ingest(message: unknown): Promise<void> {
   record(await ingestMessage(message, deps));
 }
 
+/** One batch record: a thrown (transient) error is logged with the record id and rethrown, so it is reported. */
+async function ingestRecord(recordId: string, message: string): Promise<void> {
+  try {
+    await ingest(message);
+  } catch (error) {
+    metrics.addMetric('MessagesRetried', MetricUnit.Count, 1);
+    logger.error('record failed, reported for retry', { recordId, error });
+    throw error;
+  }
+}
+
 /** IoT rule action: `SELECT *, topic(2) AS thingName, topic(3) AS topicKind FROM 'ecus/+/telemetry'` (and command-results). */
 export const handler = eventHandler<unknown, void>(async (event) => ingest(event), { logger, metrics });
 
@@ -96,7 +101,9 @@ const sqsProcessor = new BatchProcessor(EventType.SQS);
 /** SQS batch (the same rule output as message body); permanent rejections succeed, transient ones are reported. */
 export const batchHandler = eventHandler<SQSEvent, SQSBatchResponse>(
   async (event, context) =>
-    processPartialResponse(event, async (r: SQSRecord) => ingest(r.body), sqsProcessor, { context }),
+    processPartialResponse(event, (r: SQSRecord) => ingestRecord(r.messageId, r.body), sqsProcessor, {
+      context,
+    }),
   { logger, metrics },
 );
 
@@ -106,7 +113,8 @@ export const kinesisHandler = eventHandler<KinesisStreamEvent, SQSBatchResponse>
   async (event, context) =>
     processPartialResponse(
       event,
-      async (r: KinesisStreamRecord) => ingest(Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
+      (r: KinesisStreamRecord) =>
+        ingestRecord(r.kinesis.sequenceNumber, Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
       kinesisProcessor,
       { context },
     ),

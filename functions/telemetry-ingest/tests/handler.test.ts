@@ -3,7 +3,7 @@
  * handler module (module-scope caching materials manager), dynalite as DynamoDB on a loopback port.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, KMS, KMSClient } from '@aws-sdk/client-kms';
 import {
   DeleteCommand,
@@ -38,6 +38,7 @@ import { type FakeKms, installFakeKms } from './fake-kms.js';
 import {
   COMMANDS_TABLE,
   CREDENTIALS,
+  createCommandsTable,
   KEY_ARN,
   lambdaContext,
   OTHER_KEY_ARN,
@@ -45,6 +46,7 @@ import {
   sampleEvent,
   startDynalite,
   TELEMETRY_TABLE,
+  tableStatus,
 } from './helpers.js';
 
 const THING_A = '1HGCM82633A004352_gw-01';
@@ -183,12 +185,20 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const item of await allRows()) {
-    await doc.send(
-      new DeleteCommand({ TableName: TELEMETRY_TABLE, Key: { thingName: item.thingName, sk: item.sk } }),
+  const items = await allRows();
+  for (let i = 0; i < items.length; i += 25) {
+    await Promise.all(
+      items.slice(i, i + 25).map((item) =>
+        doc.send(
+          new DeleteCommand({
+            TableName: TELEMETRY_TABLE,
+            Key: { thingName: item.thingName, sk: item.sk },
+          }),
+        ),
+      ),
     );
   }
-});
+}, 60_000);
 
 afterAll(async () => {
   stdout.mockRestore();
@@ -439,6 +449,34 @@ describe('SQS batches', () => {
   });
 });
 
+describe('DynamoDB failures', () => {
+  it('reports a record whose command update fails, and applies it once when redelivered', async () => {
+    const ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: CREDENTIALS });
+    const commandId = randomUUID();
+    const reading1 = JSON.stringify(await ruleEvent({}));
+    const result = JSON.stringify(
+      await ruleEvent({ kind: 'command-result', data: { commandId, status: 'SUCCEEDED' } }),
+    );
+    const event = sqsEvent([reading1, result]);
+    await ddb.send(new DeleteTableCommand({ TableName: COMMANDS_TABLE })); // UpdateItem now fails (ResourceNotFound)
+    await tableStatus(ddb, COMMANDS_TABLE, 'GONE');
+
+    const first = await batchHandler(event, ctx);
+
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]?.messageId }] });
+    expect(await rows()).toHaveLength(2); // both rows stored; the result's update did not happen
+    await createCommandsTable(ddb);
+    await seedCommand(commandId, THING_A);
+    ddb.destroy();
+
+    const redelivered = await batchHandler(sqsEvent([result]), ctx);
+
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    expect(await rows()).toHaveLength(2);
+    expect((await command(commandId))?.status).toBe('SUCCEEDED');
+  });
+});
+
 describe('Kinesis batches', () => {
   it('stores good records and reports only the transient failure by sequence number', async () => {
     const good = await ruleEvent({});
@@ -483,7 +521,7 @@ describe('KMS calls', () => {
 
     expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(100);
     expect(await allRows()).toHaveLength(1000);
-  });
+  }, 120_000);
 });
 
 describe('logs', () => {

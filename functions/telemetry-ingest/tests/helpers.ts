@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 
@@ -38,6 +43,18 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  await tableStatus(ddb, TELEMETRY_TABLE, 'ACTIVE');
+  await createCommandsTable(ddb);
+  ddb.destroy();
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
+  };
+}
+
+/** The commands table (also re-created by the test that removes it to provoke DynamoDB errors). */
+export async function createCommandsTable(ddb: DynamoDBClient): Promise<void> {
   await ddb.send(
     new CreateTableCommand({
       TableName: COMMANDS_TABLE,
@@ -46,12 +63,30 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  ddb.destroy();
-  return {
-    endpoint,
-    close: () =>
-      new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
-  };
+  await tableStatus(ddb, COMMANDS_TABLE, 'ACTIVE');
+}
+
+/**
+ * Waits until a table is ACTIVE (or gone). dynalite, like DynamoDB, answers
+ * ResourceNotFound while a table is still CREATING, even with createTableMs 0,
+ * so a test that writes right after CreateTable races without this.
+ */
+export async function tableStatus(
+  ddb: DynamoDBClient,
+  table: string,
+  want: 'ACTIVE' | 'GONE',
+): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    try {
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: table }));
+      if (want === 'ACTIVE' && Table?.TableStatus === 'ACTIVE') return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      if (want === 'GONE') return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${table} never became ${want}`);
 }
 
 export function lambdaContext(): Context {

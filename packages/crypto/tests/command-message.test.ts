@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   JwsSignatureError,
   parseCommandEnvelope,
   type ReplayCache,
+  UnknownKeyError,
 } from '../src/command/index.js';
 import { ENCRYPTION_KEY_ARN, localKey, localKms, SIGNING_KEY_ARN, THING, VIN } from './command-helpers.js';
 
@@ -81,6 +82,76 @@ describe('buildCommandMessage + createCommandDecoder', () => {
     );
     expect(message.payload).not.toContain(message.jws.split('.')[1]);
     expect(s.replayCache.add).toHaveBeenCalledWith(claims.jti, claims.exp + 30);
+  });
+
+  it('puts the key ARN the encrypter reports into the envelope (configured alias otherwise)', async () => {
+    const s = setup();
+    const message = await buildCommandMessage({
+      claims: s.claims(),
+      signer: s.signer,
+      encrypt: async (p, c) => ({ ciphertext: await s.kms.encrypt(p, c), keyId: ENCRYPTION_KEY_ARN }),
+      encryptionKeyId: 'alias/cv-security-dev-command-encryption',
+    });
+    expect(message.envelope.keyId).toBe(ENCRYPTION_KEY_ARN);
+    await expect(s.decode(message.payload)).resolves.toBeDefined();
+  });
+
+  it.each(['ES384', 'PS256'] as const)('round-trips with a pinned %s key', async (alg) => {
+    const key = localKey(alg);
+    const kms = localKms();
+    const claims = setup().claims();
+    const message = await buildCommandMessage({
+      claims,
+      signer: { alg, keyId: SIGNING_KEY_ARN, sign: async (d) => key.signDigest(d) },
+      encrypt: kms.encrypt,
+      encryptionKeyId: ENCRYPTION_KEY_ARN,
+    });
+    const decode = createCommandDecoder({
+      thingName: THING,
+      keys: [{ keyId: SIGNING_KEY_ARN, publicKey: key.spki }],
+      decrypt: kms.decrypt,
+      replayCache: new InMemoryReplayCache({ now: () => T0 }),
+      now: () => T0,
+    });
+    expect((await decode(message.payload)).claims).toEqual(claims);
+  });
+
+  it('rejects a JWS carrying the unconverted DER signature', async () => {
+    const s = setup();
+    const c = s.claims();
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${b64({ alg: 'ES256', kid: SIGNING_KEY_ARN, typ: 'cv-command+jws' })}.${b64(c)}`;
+    const der = s.key.signDigest(createHash('sha256').update(input).digest());
+    const jws = `${input}.${Buffer.from(der).toString('base64url')}`;
+    await expect(s.decode(await wrapJws(s, jws, c.jti))).rejects.toThrow(JwsSignatureError);
+    expect(s.replayCache.add).not.toHaveBeenCalled();
+  });
+
+  it('accepts a second pinned key (signing-key rotation) and rejects a key id that is not pinned', async () => {
+    const s = setup();
+    const next = localKey('ES256');
+    const nextArn = `${SIGNING_KEY_ARN}-next`;
+    const decode = createCommandDecoder({
+      thingName: THING,
+      keys: [
+        { keyId: SIGNING_KEY_ARN, publicKey: s.key.spki },
+        { keyId: nextArn, publicKey: next.spki },
+      ],
+      decrypt: s.kms.decrypt,
+      replayCache: new InMemoryReplayCache({ now: () => T0 }),
+      now: () => T0,
+    });
+    const signed = (keyId: string, k: typeof next) =>
+      buildCommandMessage({
+        claims: s.claims(),
+        signer: { alg: 'ES256', keyId, sign: async (d) => k.signDigest(d) },
+        encrypt: s.kms.encrypt,
+        encryptionKeyId: ENCRYPTION_KEY_ARN,
+      });
+    await expect(decode((await signed(nextArn, next)).payload)).resolves.toBeDefined();
+    await expect(decode((await signed(`${SIGNING_KEY_ARN}-other`, next)).payload)).rejects.toThrow(
+      UnknownKeyError,
+    );
   });
 
   it('rejects a replay of an accepted command', async () => {

@@ -3,6 +3,7 @@ import {
   AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
+  type KeyringNode,
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
@@ -10,6 +11,7 @@ import { DecryptCommand, GenerateDataKeyCommand, KMS, KMSClient } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  createEsdkTelemetryDecryptor,
   createTelemetryDecryptor,
   createTelemetryEncryptor,
   createTelemetryMaterialsManager,
@@ -17,7 +19,9 @@ import {
   parseTelemetryEnvelope,
   serializeTelemetryEnvelope,
   TELEMETRY_SUITE,
+  type TelemetryCacheLimits,
   TelemetryDecryptError,
+  type TelemetryDecryptor,
   type TelemetryEnvelope,
   TelemetryKeyUnavailableError,
   telemetryKmsKeyring,
@@ -53,11 +57,32 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-describe('telemetry with a raw AES keyring', () => {
+type MakeDecryptor = (
+  keyring: KeyringNode,
+  opts?: { cache?: TelemetryCacheLimits; maxBodyBytes?: number },
+) => TelemetryDecryptor;
+
+/**
+ * Every test below runs on both decrypt paths: the in-process one (production) and the Encryption SDK's own decrypt
+ * (the independent reference), so they are shown to agree on results and on rejection reasons.
+ */
+const IMPLEMENTATIONS: ReadonlyArray<readonly [string, MakeDecryptor]> = [
+  ['in-process decrypt', (keyring, opts = {}) => createTelemetryDecryptor({ keyring, ...opts })],
+  [
+    'Encryption SDK decrypt (reference)',
+    (keyring, { cache, maxBodyBytes } = {}) =>
+      createEsdkTelemetryDecryptor({
+        materials: createTelemetryMaterialsManager(keyring, cache),
+        ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+      }),
+  ],
+];
+
+describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, makeDecryptor) => {
   const key = randomBytes(32);
   const keyring = aesKeyring(key);
   const encryptor = createTelemetryEncryptor({ materials: keyring });
-  const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring) });
+  const decryptor = makeDecryptor(keyring);
 
   it('round-trips a reading for the right thing and kind', async () => {
     const messageId = randomUUID();
@@ -227,7 +252,7 @@ describe('telemetry with a raw AES keyring', () => {
   });
 
   it('rejects a body over the cap', async () => {
-    const small = createTelemetryDecryptor({ materials: keyring, maxBodyBytes: 1024 });
+    const small = makeDecryptor(keyring, { maxBodyBytes: 1024 });
     const { envelope } = await encryptor.encrypt({
       thingName: THING_A,
       kind: 'telemetry',
@@ -268,187 +293,184 @@ describe('telemetry with a raw AES keyring', () => {
   });
 });
 
-describe('telemetry with a KMS keyring over a mocked KMS', () => {
-  const kms = new KMS({
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
-  });
-  const kmsMock = mockClient(KMSClient);
-
-  let fake: FakeKms;
-  beforeEach(() => {
-    kmsMock.reset();
-    fake = installFakeKms(kmsMock, [KEY_ARN, OTHER_KEY_ARN]);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  const keyring = (keyId = KEY_ARN) => telemetryKmsKeyring({ keyId, client: kms });
-  const vehicle = (keyId = KEY_ARN, limits = DEFAULT_ENCRYPT_CACHE_LIMITS) =>
-    createTelemetryEncryptor({ materials: createTelemetryMaterialsManager(keyring(keyId), limits) });
-
-  it('round-trips through KMS, binding the encryption context into the data key', async () => {
-    const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
-    const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring()) });
-
-    const out = await decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' });
-
-    expect(out.data).toEqual(reading);
-    const [generate] = kmsMock.commandCalls(GenerateDataKeyCommand);
-    const [decrypt] = kmsMock.commandCalls(DecryptCommand);
-    expect(generate?.args[0].input).toMatchObject({
-      KeyId: KEY_ARN,
-      EncryptionContext: { thing: THING_A, kind: 'telemetry' },
+describe.each(IMPLEMENTATIONS)(
+  'telemetry with a KMS keyring over a mocked KMS: %s',
+  (_impl, makeDecryptor) => {
+    const kms = new KMS({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
     });
-    expect(decrypt?.args[0].input).toMatchObject({
-      KeyId: KEY_ARN,
-      EncryptionContext: { thing: THING_A, kind: 'telemetry' },
-    });
-  });
+    const kmsMock = mockClient(KMSClient);
 
-  it('calls KMS Decrypt exactly once per data key: 1,000 messages from 100 ECUs make 100 calls', async () => {
-    const ecus = Array.from({ length: 100 }, (_, i) => `1HGCM82633A004352_ecu-${i}`);
-    const messages: Array<{ thing: string; envelope: TelemetryEnvelope }> = [];
-    for (const thing of ecus) {
-      const ecu = vehicle();
-      for (let m = 0; m < 10; m++) {
-        const { envelope } = await ecu.encrypt({
-          thingName: thing,
-          kind: 'telemetry',
-          data: { ...reading, m },
-        });
-        messages.push({ thing, envelope });
+    let fake: FakeKms;
+    beforeEach(() => {
+      kmsMock.reset();
+      fake = installFakeKms(kmsMock, [KEY_ARN, OTHER_KEY_ARN]);
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    const keyring = (keyId = KEY_ARN) => telemetryKmsKeyring({ keyId, client: kms });
+    const vehicle = (keyId = KEY_ARN, limits = DEFAULT_ENCRYPT_CACHE_LIMITS) =>
+      createTelemetryEncryptor({ materials: createTelemetryMaterialsManager(keyring(keyId), limits) });
+
+    it('round-trips through KMS, binding the encryption context into the data key', async () => {
+      const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
+      const decryptor = makeDecryptor(keyring());
+
+      const out = await decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' });
+
+      expect(out.data).toEqual(reading);
+      const [generate] = kmsMock.commandCalls(GenerateDataKeyCommand);
+      const [decrypt] = kmsMock.commandCalls(DecryptCommand);
+      expect(generate?.args[0].input).toMatchObject({
+        KeyId: KEY_ARN,
+        EncryptionContext: { thing: THING_A, kind: 'telemetry' },
+      });
+      expect(decrypt?.args[0].input).toMatchObject({
+        KeyId: KEY_ARN,
+        EncryptionContext: { thing: THING_A, kind: 'telemetry' },
+      });
+    });
+
+    it('calls KMS Decrypt exactly once per data key: 1,000 messages from 100 ECUs make 100 calls', async () => {
+      const ecus = Array.from({ length: 100 }, (_, i) => `1HGCM82633A004352_ecu-${i}`);
+      const messages: Array<{ thing: string; envelope: TelemetryEnvelope }> = [];
+      for (const thing of ecus) {
+        const ecu = vehicle();
+        for (let m = 0; m < 10; m++) {
+          const { envelope } = await ecu.encrypt({
+            thingName: thing,
+            kind: 'telemetry',
+            data: { ...reading, m },
+          });
+          messages.push({ thing, envelope });
+        }
       }
-    }
-    const decryptor = createTelemetryDecryptor({
-      materials: createTelemetryMaterialsManager(keyring(), { capacity: 1000, maxAgeMs: 300_000 }),
+      const decryptor = makeDecryptor(keyring(), { cache: { capacity: 1000, maxAgeMs: 300_000 } });
+
+      for (const { thing, envelope } of messages) {
+        await decryptor.decrypt(envelope, { thing, kind: 'telemetry' });
+      }
+
+      expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(100);
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(100);
+    }, 120_000);
+
+    it('never calls KMS for a message whose context names another thing', async () => {
+      const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
+      const decryptor = makeDecryptor(keyring());
+
+      const error = await rejection(decryptor.decrypt(envelope, { thing: THING_B, kind: 'telemetry' }));
+
+      expect((error as TelemetryDecryptError).reason).toBe('context-mismatch');
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(0);
     });
 
-    for (const { thing, envelope } of messages) {
-      await decryptor.decrypt(envelope, { thing, kind: 'telemetry' });
-    }
-
-    expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(100);
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(100);
-  });
-
-  it('never calls KMS for a message whose context names another thing', async () => {
-    const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
-    const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring()) });
-
-    const error = await rejection(decryptor.decrypt(envelope, { thing: THING_B, kind: 'telemetry' }));
-
-    expect((error as TelemetryDecryptError).reason).toBe('context-mismatch');
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(0);
-  });
-
-  it('rejects a data key under another KMS key as wrong-key without asking KMS', async () => {
-    const { envelope } = await vehicle(OTHER_KEY_ARN).encrypt({
-      thingName: THING_A,
-      kind: 'telemetry',
-      data: reading,
-    });
-    const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring()) });
-
-    const error = await rejection(decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' }));
-
-    expect((error as TelemetryDecryptError).reason).toBe('wrong-key');
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(0);
-  });
-
-  it('rejects a tampered encrypted data key (KMS InvalidCiphertextException) as tampered', async () => {
-    const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
-    const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring()) });
-    // Flip the last byte of the EDK's blob (the GCM tag of the fake KMS). The header layout of a v2 message:
-    // version, suite, message id(32), AAD length, AAD, EDK count, provider id, provider info, blob...
-    const bytes = Buffer.from(envelope.esdk, 'base64');
-    const blobEnd = bytes.indexOf(Buffer.from(KEY_ARN)) + KEY_ARN.length + 2 + 1 + 12 + 32 + 16; // len, idx, iv, key, tag
-    const tampered = withEsdk(envelope, (b) => {
-      const copy = Buffer.from(b);
-      copy[blobEnd - 1] = (copy[blobEnd - 1] ?? 0) ^ 0xff;
-      return copy;
-    });
-
-    const error = await rejection(decryptor.decrypt(tampered, { thing: THING_A, kind: 'telemetry' }));
-
-    expect(error).toBeInstanceOf(TelemetryDecryptError);
-    expect((error as TelemetryDecryptError).reason).toBe('tampered');
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
-  });
-
-  it('reports KMS throttling as a transient failure and succeeds once KMS answers', async () => {
-    const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
-    const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring()) });
-    fake.failNextDecrypts(1, 'ThrottlingException');
-
-    const error = await rejection(decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' }));
-    expect(error).toBeInstanceOf(TelemetryKeyUnavailableError);
-    expect(error).not.toBeInstanceOf(TelemetryDecryptError);
-
-    const out = await decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' });
-    expect(out.data).toEqual(reading);
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2);
-  });
-
-  it('treats KMS AccessDeniedException as a permanent wrong-key rejection', async () => {
-    const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
-    const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring()) });
-    fake.failNextDecrypts(1, 'AccessDeniedException');
-
-    const error = await rejection(decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' }));
-
-    expect(error).toBeInstanceOf(TelemetryDecryptError);
-    expect((error as TelemetryDecryptError).reason).toBe('wrong-key');
-  });
-
-  it('bounds the vehicle cache by messages per data key', async () => {
-    const ecu = vehicle(KEY_ARN, { capacity: 4, maxAgeMs: 3_600_000, maxMessagesEncrypted: 3 });
-
-    for (let m = 0; m < 10; m++) await ecu.encrypt({ thingName: THING_A, kind: 'telemetry', data: { m } });
-
-    expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(4);
-  });
-
-  it('bounds the cloud cache by entries: capacity 1 with two ECUs alternating calls KMS every time', async () => {
-    const a = vehicle();
-    const b = vehicle();
-    const decryptor = createTelemetryDecryptor({
-      materials: createTelemetryMaterialsManager(keyring(), { capacity: 1, maxAgeMs: 300_000 }),
-    });
-    const sent = [];
-    for (let m = 0; m < 3; m++) {
-      sent.push({
-        thing: THING_A,
-        envelope: (await a.encrypt({ thingName: THING_A, kind: 'telemetry', data: { m } })).envelope,
+    it('rejects a data key under another KMS key as wrong-key without asking KMS', async () => {
+      const { envelope } = await vehicle(OTHER_KEY_ARN).encrypt({
+        thingName: THING_A,
+        kind: 'telemetry',
+        data: reading,
       });
-      sent.push({
-        thing: THING_B,
-        envelope: (await b.encrypt({ thingName: THING_B, kind: 'telemetry', data: { m } })).envelope,
-      });
-    }
+      const decryptor = makeDecryptor(keyring());
 
-    for (const { thing, envelope } of sent) await decryptor.decrypt(envelope, { thing, kind: 'telemetry' });
+      const error = await rejection(decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' }));
 
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(6);
-  });
-
-  it('bounds the cloud cache by age', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(new Date('2026-11-25T10:00:00Z'));
-    const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
-    const decryptor = createTelemetryDecryptor({
-      materials: createTelemetryMaterialsManager(keyring(), { capacity: 10, maxAgeMs: 60_000 }),
+      expect((error as TelemetryDecryptError).reason).toBe('wrong-key');
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(0);
     });
-    const expected = { thing: THING_A, kind: 'telemetry' as const };
 
-    await decryptor.decrypt(envelope, expected);
-    vi.setSystemTime(new Date('2026-11-25T10:00:30Z'));
-    await decryptor.decrypt(envelope, expected);
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
-    vi.setSystemTime(new Date('2026-11-25T10:01:31Z'));
-    await decryptor.decrypt(envelope, expected);
+    it('rejects a tampered encrypted data key (KMS InvalidCiphertextException) as tampered', async () => {
+      const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
+      const decryptor = makeDecryptor(keyring());
+      // Flip the last byte of the EDK's blob (the GCM tag of the fake KMS). The header layout of a v2 message:
+      // version, suite, message id(32), AAD length, AAD, EDK count, provider id, provider info, blob...
+      const bytes = Buffer.from(envelope.esdk, 'base64');
+      const blobEnd = bytes.indexOf(Buffer.from(KEY_ARN)) + KEY_ARN.length + 2 + 1 + 12 + 32 + 16; // len, idx, iv, key, tag
+      const tampered = withEsdk(envelope, (b) => {
+        const copy = Buffer.from(b);
+        copy[blobEnd - 1] = (copy[blobEnd - 1] ?? 0) ^ 0xff;
+        return copy;
+      });
 
-    expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2);
-  });
-});
+      const error = await rejection(decryptor.decrypt(tampered, { thing: THING_A, kind: 'telemetry' }));
+
+      expect(error).toBeInstanceOf(TelemetryDecryptError);
+      expect((error as TelemetryDecryptError).reason).toBe('tampered');
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
+    });
+
+    it('reports KMS throttling as a transient failure and succeeds once KMS answers', async () => {
+      const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
+      const decryptor = makeDecryptor(keyring());
+      fake.failNextDecrypts(1, 'ThrottlingException');
+
+      const error = await rejection(decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' }));
+      expect(error).toBeInstanceOf(TelemetryKeyUnavailableError);
+      expect(error).not.toBeInstanceOf(TelemetryDecryptError);
+
+      const out = await decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' });
+      expect(out.data).toEqual(reading);
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2);
+    });
+
+    it('treats KMS AccessDeniedException as a permanent wrong-key rejection', async () => {
+      const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
+      const decryptor = makeDecryptor(keyring());
+      fake.failNextDecrypts(1, 'AccessDeniedException');
+
+      const error = await rejection(decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' }));
+
+      expect(error).toBeInstanceOf(TelemetryDecryptError);
+      expect((error as TelemetryDecryptError).reason).toBe('wrong-key');
+    });
+
+    it('bounds the vehicle cache by messages per data key', async () => {
+      const ecu = vehicle(KEY_ARN, { capacity: 4, maxAgeMs: 3_600_000, maxMessagesEncrypted: 3 });
+
+      for (let m = 0; m < 10; m++) await ecu.encrypt({ thingName: THING_A, kind: 'telemetry', data: { m } });
+
+      expect(kmsMock.commandCalls(GenerateDataKeyCommand)).toHaveLength(4);
+    });
+
+    it('bounds the cloud cache by entries: capacity 1 with two ECUs alternating calls KMS every time', async () => {
+      const a = vehicle();
+      const b = vehicle();
+      const decryptor = makeDecryptor(keyring(), { cache: { capacity: 1, maxAgeMs: 300_000 } });
+      const sent = [];
+      for (let m = 0; m < 3; m++) {
+        sent.push({
+          thing: THING_A,
+          envelope: (await a.encrypt({ thingName: THING_A, kind: 'telemetry', data: { m } })).envelope,
+        });
+        sent.push({
+          thing: THING_B,
+          envelope: (await b.encrypt({ thingName: THING_B, kind: 'telemetry', data: { m } })).envelope,
+        });
+      }
+
+      for (const { thing, envelope } of sent) await decryptor.decrypt(envelope, { thing, kind: 'telemetry' });
+
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(6);
+    });
+
+    it('bounds the cloud cache by age', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-25T10:00:00Z'));
+      const { envelope } = await vehicle().encrypt({ thingName: THING_A, kind: 'telemetry', data: reading });
+      const decryptor = makeDecryptor(keyring(), { cache: { capacity: 10, maxAgeMs: 60_000 } });
+      const expected = { thing: THING_A, kind: 'telemetry' as const };
+
+      await decryptor.decrypt(envelope, expected);
+      vi.setSystemTime(new Date('2026-11-25T10:00:30Z'));
+      await decryptor.decrypt(envelope, expected);
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(1);
+      vi.setSystemTime(new Date('2026-11-25T10:01:31Z'));
+      await decryptor.decrypt(envelope, expected);
+
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(2);
+    });
+  },
+);

@@ -102,6 +102,22 @@ describe('validateChain: the good path', () => {
     expect(reasonOf({ anchors: [root], intermediates: [stranger, root, intermediate], leaf })).toBe('ok');
   });
 
+  it('backtracks past an expired intermediate to its renewed twin (same name and key)', () => {
+    // Prepare
+    const { root, intermediate: renewed, leaf } = good();
+    const expired = createIntermediateCa(root, {
+      key: intKey,
+      pathLen: 0,
+      notBefore: new Date(NOW.getTime() - 10 * DAY),
+      notAfter: new Date(NOW.getTime() - DAY),
+    });
+    // Act
+    const result = ours({ anchors: [root], intermediates: [expired, renewed], leaf });
+    // Assess
+    expect(result.path[1]?.der.equals(renewed.der)).toBe(true);
+    expect(reasonOf({ anchors: [root], intermediates: [expired], leaf })).toBe('expired');
+  });
+
   it('stops at an intermediate placed in the trust store', () => {
     const { intermediate, leaf } = good();
     const result = ours({ anchors: [intermediate], intermediates: [], leaf });

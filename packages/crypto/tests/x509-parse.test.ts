@@ -93,6 +93,16 @@ describe('parseCertificate', () => {
     ]);
   });
 
+  it('reads bundles without newlines between blocks, with CRLF line endings, and dates after 2049', () => {
+    const a = root.pem.trimEnd();
+    const b = intermediate.pem.trimEnd();
+    expect(parseCertificates(a + b)).toHaveLength(2);
+    expect(parseCertificates(`${a}\n${b}`.replace(/\n/g, '\r\n'))).toHaveLength(2);
+    const late = createLeaf(root, { notAfter: new Date('2060-01-02T03:04:05Z') });
+    expect(parseCertificate(late.der).notAfter.toISOString()).toBe('2060-01-02T03:04:05.000Z');
+    expect(() => parseCertificates('x'.repeat(5 * 1024 * 1024))).toThrow(CertificateParseError);
+  });
+
   it('serial numbers with the high bit set drop the DER sign byte', () => {
     const cert = parseCertificate(createLeaf(root, { serial: 0x80_00_01n }).pem);
     expect(cert.serialNumber).toBe('800001');
@@ -115,6 +125,22 @@ describe('parseCertificate', () => {
     );
     expect(() => parseCertificate(der.seq(der.int(1)))).toThrow(CertificateParseError);
     expect(() => parseCertificates('no certificates here')).toThrow(CertificateParseError);
+  });
+
+  it('negative serials (non-conforming) read as node:crypto shows them', () => {
+    const cert = createLeaf(root, { serial: 0x0181n });
+    const negative = Buffer.from(cert.der.toString('hex').replace('02020181', '02028181'), 'hex');
+    expect(parseCertificate(negative).serialNumber).toBe('-7e7f');
+    expect(new X509Certificate(negative).serialNumber.toLowerCase()).toBe('-7e7f');
+  });
+
+  it('refuses names with invalid UTF-8, so two encodings never read as the same CN', () => {
+    const cert = createLeaf(root, { subject: 'ecu-aaaa' });
+    const bad = Buffer.from(
+      cert.der.toString('hex').replace(Buffer.from('ecu-aaaa').toString('hex'), `6563752d${'ff'.repeat(4)}`),
+      'hex',
+    );
+    expect(() => parseCertificate(bad)).toThrow(CertificateParseError);
   });
 
   it('rejects duplicate extensions', () => {

@@ -74,7 +74,10 @@ export function list(env: Env, name: string, opts: { pattern?: RegExp; fallback?
   return items;
 }
 
-/** An AWS ARN, optionally of one service. */
+/**
+ * An AWS ARN, optionally of one service.
+ * @example const caArn = arn(process.env, 'PCA_CA_ARN', 'acm-pca');
+ */
 export function arn(env: Env, name: string, service?: string): string {
   const pattern = new RegExp(`^arn:aws[a-z-]*:${service ?? '[a-z0-9-]+'}:[a-z0-9-]*:\\d{0,12}:.+$`);
   return requireString(env, name, pattern);

@@ -95,7 +95,25 @@ function decodeBody(event: HttpEvent, maxBodyBytes: number): string | undefined 
   return raw;
 }
 
-/** Normalises an API Gateway event (either payload version) into an {@link HttpRequest}. */
+/** The API Gateway request id, else a safe `x-correlation-id` / `x-request-id` header, else the Lambda request id. */
+function correlationIdOf(
+  event: HttpEvent,
+  headers: Readonly<Record<string, string>>,
+  context: Pick<Context, 'awsRequestId'>,
+): string {
+  return (
+    safeCorrelationId(event.requestContext?.requestId) ??
+    safeCorrelationId(headers['x-correlation-id']) ??
+    safeCorrelationId(headers['x-request-id']) ??
+    context.awsRequestId
+  );
+}
+
+/**
+ * Normalises an API Gateway event (either payload version) into an {@link HttpRequest};
+ * a body over `maxBodyBytes` is a 413. `httpHandler` calls it for you.
+ * @example const req = toHttpRequest(event, context, 16 * 1024); req.headers['idempotency-key'];
+ */
 export function toHttpRequest<E extends HttpEvent>(
   event: E,
   context: Pick<Context, 'awsRequestId'>,
@@ -106,11 +124,7 @@ export function toHttpRequest<E extends HttpEvent>(
   const v2 = isV2(event);
   const method = v2 ? event.requestContext.http.method : event.httpMethod;
   const path = v2 ? event.rawPath : event.path;
-  const correlationId =
-    safeCorrelationId(event.requestContext?.requestId) ??
-    safeCorrelationId(headers['x-correlation-id']) ??
-    safeCorrelationId(headers['x-request-id']) ??
-    context.awsRequestId;
+  const correlationId = correlationIdOf(event, headers, context);
   return {
     event,
     method,
@@ -195,11 +209,12 @@ export function httpHandler<E extends HttpEvent = HttpEvent>(
   const { logger, metrics } = opts;
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
   const inner: LambdaHandler<E, HttpResponse> = async (event, context) => {
-    let correlationHeader: Record<string, string> = {};
+    // Set before the body is checked, so a rejected request is logged with its id too.
+    const correlationId = correlationIdOf(event, lowerCaseKeys(compact(event.headers)), context);
+    logger.appendKeys({ correlation_id: correlationId });
+    const correlationHeader = { 'x-correlation-id': correlationId };
     try {
       const request = toHttpRequest(event, context, maxBodyBytes);
-      logger.appendKeys({ correlation_id: request.correlationId });
-      correlationHeader = { 'x-correlation-id': request.correlationId };
       const result = await fn(request, context);
       return {
         statusCode: result.statusCode,

@@ -108,6 +108,10 @@ describe('httpHandler', () => {
     const res = await handler(httpApiEvent(overrides), lambdaContext());
 
     expect(res.statusCode).toBe(413);
+    expect(res.headers).toMatchObject({ 'x-correlation-id': 'Ab1CdEfGhIjKlM=' });
+    expect(out.lines().find((l) => l.message === 'request rejected')).toMatchObject({
+      correlation_id: 'Ab1CdEfGhIjKlM=',
+    });
     expect(JSON.parse(res.body)).toEqual({
       error: 'payload_too_large',
       message: 'The request body is too large (at most 1024 bytes)',

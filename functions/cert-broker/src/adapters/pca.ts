@@ -2,6 +2,7 @@ import {
   type ACMPCAClient,
   GetCertificateCommand,
   IssueCertificateCommand,
+  type SigningAlgorithm,
   waitUntilCertificateIssued,
 } from '@aws-sdk/client-acm-pca';
 import { isThrottling, isTransient } from '../aws-errors.js';
@@ -13,7 +14,7 @@ export interface PcaOptions {
   /** An APIPassthrough template, so ApiPassthrough's subject and SAN are honoured. */
   readonly templateArn: string;
   /** Signing algorithm of the CA key, e.g. SHA256WITHECDSA. */
-  readonly signingAlgorithm: string;
+  readonly signingAlgorithm: SigningAlgorithm;
   /** Longest wait for the issued certificate, in seconds (the waiter's maxWaitTime). */
   readonly maxWaitSeconds: number;
   /** Retry-After sent to clients when PCA throttles, in seconds. */
@@ -37,7 +38,7 @@ export class PcaCertificateAuthority implements CertificateAuthority {
           CertificateAuthorityArn: this.options.caArn,
           TemplateArn: this.options.templateArn,
           Csr: Buffer.from(request.csrPem, 'utf8'),
-          SigningAlgorithm: this.options.signingAlgorithm as never,
+          SigningAlgorithm: this.options.signingAlgorithm,
           Validity: { Type: 'DAYS', Value: request.validityDays },
           IdempotencyToken: request.idempotencyToken,
           ApiPassthrough: {

@@ -18,6 +18,9 @@ import * as x509 from '@peculiar/x509';
 import { mockAws } from './mock.js';
 import type { Issued } from './pki.js';
 
+/** Real time even under fake timers: the fake CA signs like a real one would, on the wall clock. */
+const realNow = Date.now.bind(Date);
+
 export const CA_ARN =
   'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 export const TEMPLATE_ARN = 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1';
@@ -71,7 +74,7 @@ async function sign(
     .map((n) => n.UniformResourceIdentifier)
     .filter((u): u is string => typeof u === 'string');
   const days = input.Validity?.Value ?? 1;
-  const notBefore = new Date(Date.now() - 3_600_000);
+  const notBefore = new Date(realNow() - 3_600_000);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: `7a${serialHex}`,
     subject: `CN=${cn}`,

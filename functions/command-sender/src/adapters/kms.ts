@@ -69,6 +69,6 @@ export function kmsEncrypter(kms: KMSClient, keyId: string): CommandEncrypter {
       new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: { ...context } }),
     );
     if (out.CiphertextBlob === undefined) throw new Error('KMS Encrypt returned no ciphertext');
-    return out.CiphertextBlob;
+    return { ciphertext: out.CiphertextBlob, keyId: out.KeyId };
   };
 }

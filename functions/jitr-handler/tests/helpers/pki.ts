@@ -134,10 +134,11 @@ export class OperationalPki {
     state?: 'good' | 'revoked' | 'unknown';
   }): DeviceCertificate {
     const d = this.dir;
+    // First nibble 1-7: a positive INTEGER with no leading zero byte, so every tool prints the same hex.
     const serial = randomBytes(8)
       .toString('hex')
       .toUpperCase()
-      .replace(/^[89A-F]/, '1');
+      .replace(/^[089A-F]/, '1');
     const name = `dev-${serial}`;
     const ext = [
       '[dev]',
@@ -184,6 +185,77 @@ export class OperationalPki {
     }
     writeFileSync(join(d, 'index.txt'), this.index.length ? `${this.index.join('\n')}\n` : '');
     return { pem: readFileSync(join(d, `${name}.pem`), 'utf8'), serial, subject };
+  }
+
+  /**
+   * Signs a CSR like AWS Private CA with an APIPassthrough template: the subject and URI SAN
+   * are the given ones, not the CSR's; AIA points at the OCSP responder. Recorded as good.
+   */
+  signCsr(
+    csrPem: string,
+    options: { cn: string; sanUri: string; ocspUrl: string; days: number },
+  ): DeviceCertificate {
+    const d = this.dir;
+    // First nibble 1-7: a positive INTEGER with no leading zero byte, so every tool prints the same hex.
+    const serial = randomBytes(8)
+      .toString('hex')
+      .toUpperCase()
+      .replace(/^[089A-F]/, '1');
+    const name = `csr-${serial}`;
+    writeFileSync(join(d, `${name}.csr`), csrPem);
+    writeFileSync(
+      join(d, `${name}.cnf`),
+      [
+        '[dev]',
+        'basicConstraints=critical,CA:false',
+        'keyUsage=critical,digitalSignature',
+        'extendedKeyUsage=clientAuth',
+        'authorityKeyIdentifier=keyid',
+        `subjectAltName=URI:${options.sanUri}`,
+        `authorityInfoAccess=OCSP;URI:${options.ocspUrl}`,
+        '',
+      ].join('\n'),
+    );
+    const subject = `/CN=${options.cn}`;
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        `0x${serial}`,
+        '-subj',
+        subject,
+        '-days',
+        String(options.days),
+        '-sha256',
+        '-extfile',
+        `${name}.cnf`,
+        '-extensions',
+        'dev',
+        '-out',
+        `${name}.pem`,
+      ],
+      d,
+    );
+    this.index.push(`V\t301231000000Z\t\t${serial}\tunknown\t${subject}`);
+    writeFileSync(join(d, 'index.txt'), `${this.index.join('\n')}\n`);
+    return { pem: readFileSync(join(d, `${name}.pem`), 'utf8'), serial, subject };
+  }
+
+  /** Marks an issued certificate revoked in the responder's database. */
+  revoke(serial: string): void {
+    const i = this.index.findIndex((line) => line.split('\t')[3] === serial);
+    const line = this.index[i];
+    if (line === undefined) throw new Error(`unknown serial ${serial}`);
+    const subject = line.split('\t')[5] ?? '';
+    this.index[i] = `R\t301231000000Z\t261120000000Z,keyCompromise\t${serial}\tunknown\t${subject}`;
+    writeFileSync(join(this.dir, 'index.txt'), `${this.index.join('\n')}\n`);
   }
 
   cleanup(): void {

@@ -7,9 +7,9 @@ import {
   DescribeCertificateCommand,
   GetPolicyCommand,
   type IoTClient,
-  ListAttachedPoliciesCommand,
   ListPolicyVersionsCommand,
   ListPrincipalThingsCommand,
+  ListTargetsForPolicyCommand,
   ListThingGroupsForThingCommand,
   ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
@@ -97,18 +97,17 @@ export class IotAdapter implements IotPort {
     );
   }
 
-  async policiesOfGroup(groupName: string): Promise<string[]> {
-    const names: string[] = [];
+  async groupHasPolicy(policyName: string, groupName: string): Promise<boolean> {
+    // ListTargetsForPolicy is authorised on the policy (ListAttachedPolicies has no resource type in IAM).
+    const group = this.arn(`thinggroup/${groupName}`);
     let marker: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const out = await this.client.send(
-        new ListAttachedPoliciesCommand({ target: this.arn(`thinggroup/${groupName}`), marker }),
-      );
-      for (const p of out.policies ?? []) if (p.policyName) names.push(p.policyName);
+      const out = await this.client.send(new ListTargetsForPolicyCommand({ policyName, marker }));
+      if ((out.targets ?? []).includes(group)) return true;
       marker = out.nextMarker;
       if (!marker) break;
     }
-    return names;
+    return false;
   }
 
   async attachPolicyToGroup(policyName: string, groupName: string): Promise<void> {

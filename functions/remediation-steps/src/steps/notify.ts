@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Plan, StepResult } from '../plan.js';
 import type { AlertPort } from '../ports.js';
 import { findingDigest, result } from './common.js';
@@ -14,7 +15,7 @@ export interface NotifyInput {
   results: readonly StepResult[];
   failure?: Failure;
   /** Identifiers of a finding that could not be classified, when readable. */
-  unclassified?: { findingId?: string; productArn?: string };
+  unclassified?: { findingId?: string; productArn?: string; eventId?: string };
 }
 
 export interface NotifyDeps {
@@ -31,6 +32,9 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Step
   const outcome =
     plan === undefined ? 'unclassifiable-finding' : failure === undefined ? 'remediating' : 'failed';
   const findingId = plan?.findingId ?? input.unclassified?.findingId ?? 'unknown';
+  // What the alert is about, for de-duplication: never one key for two different unreadable findings.
+  const subjectKey =
+    plan?.findingId ?? input.unclassified?.findingId ?? input.unclassified?.eventId ?? randomUUID();
   const subject = ascii(
     plan === undefined
       ? '[cv-security] Unclassifiable security finding'
@@ -54,7 +58,7 @@ export async function notify(input: NotifyInput, deps: NotifyDeps): Promise<Step
     results: input.results.map(({ action, outcome: o, detail }) => ({ action, outcome: o, detail })),
     failure,
   };
-  const dedupeKey = `cv-${findingDigest(`${findingId}\n${outcome}`, 32)}`;
+  const dedupeKey = `cv-${findingDigest(`${subjectKey}\n${outcome}`, 32)}`;
   const published = await deps.alerts.publish({
     subject,
     message: JSON.stringify(message, null, 2),

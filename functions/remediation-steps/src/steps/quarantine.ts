@@ -10,7 +10,7 @@ export interface QuarantineDeps {
     | 'certificatesForThing'
     | 'thingGroupsOf'
     | 'addThingToGroup'
-    | 'policiesOfGroup'
+    | 'groupHasPolicy'
     | 'attachPolicyToGroup'
   >;
   quarantineGroup: string;
@@ -28,8 +28,7 @@ export async function quarantine(input: StepInput, deps: QuarantineDeps): Promis
     throw new MissingTargetError('quarantine', 'a thing name or a certificate id');
   }
   const { things } = await deviceTargets(plan, deps.iot, { things: true });
-  const policies = await deps.iot.policiesOfGroup(deps.quarantineGroup);
-  const attachedPolicy = !policies.includes(deps.quarantinePolicy);
+  const attachedPolicy = !(await deps.iot.groupHasPolicy(deps.quarantinePolicy, deps.quarantineGroup));
   if (attachedPolicy) await deps.iot.attachPolicyToGroup(deps.quarantinePolicy, deps.quarantineGroup);
 
   const added: string[] = [];

@@ -30,8 +30,15 @@ import {
 /** Upper bound on an MQTT command payload; anything larger is rejected before JSON parsing. */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
 
-/** Encrypts the JWS (KMS `Encrypt` with the context as encryption context). */
-export type CommandEncrypter = (plaintext: Uint8Array, context: EncryptionContext) => Promise<Uint8Array>;
+/**
+ * Encrypts the JWS (KMS `Encrypt` with the context as encryption context). May return the
+ * key ARN KMS reports (`EncryptResponse.KeyId`), which then goes into the envelope's `keyId`
+ * (useful when the caller configured an alias).
+ */
+export type CommandEncrypter = (
+  plaintext: Uint8Array,
+  context: EncryptionContext,
+) => Promise<Uint8Array | { ciphertext: Uint8Array; keyId?: string | undefined }>;
 /** Decrypts on the ECU (KMS `Decrypt` with the same encryption context, optionally pinning `keyId`). */
 export type CommandDecrypter = (
   ciphertext: Uint8Array,
@@ -96,7 +103,8 @@ export interface CommandMessage {
  * Sign-then-encrypt a command (SPEC §6): JWS by the injected signer, encrypted by the
  * injected encrypter under context `{ aud: thingName, jti: commandId }`, wrapped in the
  * `{ v: 1, kind: "command", ... }` envelope. `keyId` in the envelope is the encryption key
- * the ECU passes to KMS `Decrypt` (the signing key is the JWS `kid`).
+ * the ECU passes to KMS `Decrypt` (the signing key is the JWS `kid`): the key ARN the
+ * encrypter reports, else `encryptionKeyId`.
  *
  * @example
  * const { payload } = await buildCommandMessage({ claims, signer, encrypt, encryptionKeyId });
@@ -111,8 +119,14 @@ export async function buildCommandMessage(input: {
   const jws = await signCommandJws(claims, input.signer);
   const context: EncryptionContext = { aud: claims.aud, jti: claims.jti };
   let ciphertext: Uint8Array;
+  let keyId = input.encryptionKeyId;
   try {
-    ciphertext = await input.encrypt(new TextEncoder().encode(jws), context);
+    const out = await input.encrypt(new TextEncoder().encode(jws), context);
+    if (out instanceof Uint8Array) ciphertext = out;
+    else {
+      ciphertext = out.ciphertext;
+      keyId = out.keyId ?? keyId;
+    }
   } catch (cause) {
     throw new CryptoError('Encrypter failed', { cause });
   }
@@ -120,7 +134,7 @@ export async function buildCommandMessage(input: {
     v: 1,
     kind: 'command',
     commandId: claims.jti,
-    keyId: input.encryptionKeyId,
+    keyId,
     context,
     ciphertext: Buffer.from(ciphertext).toString('base64'),
   };

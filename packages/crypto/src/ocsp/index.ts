@@ -1,6 +1,20 @@
 /**
  * OCSP client (RFC 6960): request building, a bounded HTTP transport, a host allowlist, and
  * response parsing and verification (signer authority, CertID match, nonce, freshness).
+ *
+ * Choices where RFC 6960 leaves room:
+ * - Signer: the issuer itself, or a delegated responder certificate carried in the response that is
+ *   issued by the issuer (name and signature), lists id-kp-OCSPSigning, has digitalSignature when it
+ *   has keyUsage, and is valid now (within skew). The responder certificate's own revocation is not
+ *   checked (as with id-pkix-ocsp-nocheck). SHA-1 and MD5 response signatures are refused.
+ * - The answer is the SingleResponse(s) whose CertID (hash algorithm, issuer name and key hashes,
+ *   serial) equals this certificate's; when several match, the most severe status wins
+ *   (revoked over unknown over good). All matching ones must be fresh.
+ * - Nonces are off by default: many responders (AWS Private CA among them) serve pre-signed
+ *   responses without them. When one is sent, its exact echo is required.
+ * - Transport failures (`timeout`, `too-large`, `http-status`, `network`, `no-responder-url`) are
+ *   `OcspTransportError`; bad answers are `OcspResponseError`; both extend `OcspError`. Redirects are
+ *   never followed. Callers fail closed on any `OcspError` and on `unknown`.
  * @module
  */
 import type { Certificate } from '../x509/types.js';

@@ -1,27 +1,26 @@
+import { createDecipheriv, createSecretKey, hkdfSync, KeyObject, timingSafeEqual } from 'node:crypto';
 import {
-  buildClient,
-  CommitmentPolicy,
-  KeyringNode,
-  type NodeDecryptionMaterial,
+  EncryptedDataKey,
+  type KeyringNode,
+  NodeAlgorithmSuite,
   NodeDefaultCryptographicMaterialsManager,
-  type NodeMaterialsManager,
 } from '@aws-crypto/client-node';
-import { contextMatches, type TelemetryContext } from './context.js';
-import { TELEMETRY_SUITE } from './encrypt.js';
+import { classify, parseJsonBody } from './classify.js';
+import type { TelemetryContext } from './context.js';
+import { DataKeyCache } from './data-key-cache.js';
 import type { TelemetryEnvelope } from './envelope.js';
-import { TelemetryDecryptError, TelemetryError, TelemetryKeyUnavailableError } from './errors.js';
-
-/** KMS errors that mean "this data key will never decrypt here": the message is dropped, not retried. */
-const PERMANENT_KMS_ERRORS: Readonly<Record<string, 'tampered' | 'wrong-key'>> = {
-  InvalidCiphertextException: 'tampered',
-  IncorrectKeyException: 'wrong-key',
-  AccessDeniedException: 'wrong-key',
-  NotFoundException: 'wrong-key',
-  DisabledException: 'wrong-key',
-  KMSInvalidStateException: 'wrong-key',
-  InvalidKeyUsageException: 'wrong-key',
-  InvalidGrantTokenException: 'wrong-key',
-};
+import { TelemetryDecryptError, TelemetryError } from './errors.js';
+import { DEFAULT_DECRYPT_CACHE_LIMITS, type TelemetryCacheLimits } from './materials.js';
+import {
+  ESDK_COMMIT_KEY_SUITE_ID,
+  ESDK_COMMITMENT_LENGTH,
+  ESDK_CONTENT_TYPE_FRAMED,
+  ESDK_IV_LENGTH,
+  type EsdkFrame,
+  type EsdkHeaderV2,
+  readEsdkHeaderV2,
+  walkEsdkFrames,
+} from './message.js';
 
 /** Default cap on the plaintext body, in bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -42,125 +41,204 @@ export interface TelemetryDecryptor {
   decrypt(envelope: TelemetryEnvelope, expected: TelemetryContext): Promise<DecryptedTelemetry>;
 }
 
+const KEY_LABEL = Buffer.concat([
+  Buffer.from([ESDK_COMMIT_KEY_SUITE_ID >> 8, ESDK_COMMIT_KEY_SUITE_ID & 0xff]),
+  Buffer.from('DERIVEKEY', 'ascii'),
+]);
+const COMMIT_LABEL = Buffer.from('COMMITKEY', 'ascii');
+const HEADER_IV = Buffer.alloc(ESDK_IV_LENGTH);
+const EMPTY = Buffer.alloc(0);
+const FRAME_LABEL = Buffer.from('AWSKMSEncryptionClient Frame', 'ascii');
+const FINAL_FRAME_LABEL = Buffer.from('AWSKMSEncryptionClient Final Frame', 'ascii');
+const KIND = Buffer.from('kind', 'utf8');
+const THING = Buffer.from('thing', 'utf8');
+
 /**
- * Cloud side: decrypts telemetry envelopes. The encryption context and algorithm suite in the message header are
- * checked before any data key is requested (a message for another thing never reaches KMS), and again on the
- * decrypted result. Share one decryptor (and its caching materials manager) per process.
+ * Cloud side: decrypts telemetry envelopes in process, without the Encryption SDK's streaming pipeline, for exactly
+ * one message shape: message format version 2, suite ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (0x0478),
+ * one encrypted data key, framed content, encryption context exactly `{ kind, thing }`, and nothing after the final
+ * frame. In order: strict header read (`malformed`), suite and context checks (`malformed` / `context-mismatch`)
+ * before any key is requested, data key from the cache or else through the keyring's decrypt path (KMS errors
+ * classified as before), HKDF-SHA512 key derivation with a constant-time key-commitment check and the header tag
+ * (`tampered`), then every frame with AES-256-GCM (`tampered`, or `oversize` past `maxBodyBytes`), then JSON.
+ * Plaintext data keys are cached per (encrypted data key, serialized context) within `cache` bounds, so the keyring
+ * (KMS) is called once per data key. Share one decryptor per process.
  *
  * @example
- * const decryptor = createTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring) });
+ * const decryptor = createTelemetryDecryptor({ keyring: telemetryKmsKeyring({ keyId, client: kms }) });
  * const { data } = await decryptor.decrypt(parseTelemetryEnvelope(raw), { thing: thingName, kind: 'telemetry' });
  */
 export function createTelemetryDecryptor(opts: {
-  materials: NodeMaterialsManager | KeyringNode;
+  keyring: KeyringNode;
+  cache?: TelemetryCacheLimits;
   maxBodyBytes?: number;
 }): TelemetryDecryptor {
-  const { decrypt } = buildClient({
-    commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-    maxEncryptedDataKeys: 1,
+  const limits = opts.cache ?? DEFAULT_DECRYPT_CACHE_LIMITS;
+  const cache = new DataKeyCache({
+    capacity: limits.capacity,
+    maxAgeMs: limits.maxAgeMs,
+    ...(limits.maxMessagesDecrypted === undefined ? {} : { maxMessages: limits.maxMessagesDecrypted }),
   });
-  const inner: NodeMaterialsManager =
-    opts.materials instanceof KeyringNode
-      ? new NodeDefaultCryptographicMaterialsManager(opts.materials)
-      : opts.materials;
-  const maxBodySize = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const cmm = new NodeDefaultCryptographicMaterialsManager(opts.keyring);
+  const suite = new NodeAlgorithmSuite(ESDK_COMMIT_KEY_SUITE_ID);
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  /** The keyring's decrypt path (as the Encryption SDK's default materials manager calls it): one KMS call. */
+  async function fetchDataKey(header: EsdkHeaderV2, expected: TelemetryContext, messageId: string) {
+    const { providerId, providerInfo, ciphertext } = header.encryptedDataKey;
+    let edk: EncryptedDataKey;
+    try {
+      edk = new EncryptedDataKey({
+        providerId: providerId.toString('utf8'),
+        providerInfo: providerInfo.toString('utf8'),
+        rawInfo: new Uint8Array(providerInfo),
+        encryptedDataKey: new Uint8Array(ciphertext),
+      });
+    } catch {
+      throw new TelemetryDecryptError('malformed', 'encrypted data key malformed', { messageId });
+    }
+    let material: Awaited<ReturnType<typeof cmm.decryptMaterials>>;
+    try {
+      material = await cmm.decryptMaterials({
+        suite,
+        encryptionContext: { kind: expected.kind, thing: expected.thing },
+        encryptedDataKeys: [edk],
+      });
+    } catch (cause) {
+      throw classify(cause, true, messageId);
+    }
+    try {
+      // The SDK hands the data key over as a KeyObject where it can: export it once for the cache to wrap.
+      const dataKey: unknown = material.getUnencryptedDataKey();
+      const exported =
+        dataKey instanceof KeyObject ? dataKey.export() : dataKey instanceof Uint8Array ? dataKey : undefined;
+      if (exported?.byteLength !== 32) throw new TelemetryError('keyring returned no usable data key');
+      const owned = Buffer.alloc(32);
+      owned.set(exported);
+      if (dataKey instanceof KeyObject) exported.fill(0);
+      return owned;
+    } finally {
+      material.zeroUnencryptedDataKey();
+    }
+  }
 
   return {
     async decrypt(envelope, expected) {
       const messageId = envelope.messageId;
-      const ciphertext = Buffer.from(envelope.esdk, 'base64');
-      // Set by the pinning materials manager when the header is refused before any key is fetched.
-      let refused: TelemetryDecryptError | undefined;
-      let keyRequested = false;
-      const pinned = {
-        getEncryptionMaterials() {
-          throw new Error('decrypt only');
-        },
-        async decryptMaterials(request: Parameters<NodeMaterialsManager['decryptMaterials']>[0]) {
-          if (request.suite.id !== TELEMETRY_SUITE) {
-            refused = new TelemetryDecryptError('malformed', 'algorithm suite not allowed', { messageId });
-            throw refused;
-          }
-          if (!contextMatches(request.encryptionContext, expected)) {
-            refused = new TelemetryDecryptError('context-mismatch', 'encryption context does not match', {
-              messageId,
-            });
-            throw refused;
-          }
-          keyRequested = true;
-          return (await inner.decryptMaterials(request)) as NodeDecryptionMaterial;
-        },
-      } as unknown as NodeMaterialsManager;
-
-      let result: Awaited<ReturnType<typeof decrypt>>;
-      try {
-        result = await decrypt(pinned, ciphertext, { maxBodySize });
-      } catch (cause) {
-        if (refused) throw refused;
-        throw classify(cause, keyRequested, messageId);
+      const bytes = Buffer.from(envelope.esdk, 'base64');
+      const header = readEsdkHeaderV2(bytes, messageId);
+      // Exactly { kind, thing }, compared as bytes (invalid UTF-8 never matches), before any key is requested.
+      if (!contextIs(header.context, expected)) {
+        throw new TelemetryDecryptError('context-mismatch', 'encryption context does not match', {
+          messageId,
+        });
       }
-      const { plaintext, messageHeader } = result;
+      if (!KIND.equals(header.context[0]?.[0] ?? EMPTY)) {
+        // The same two pairs, not in the canonical (sorted) order no Encryption SDK writes.
+        throw new TelemetryDecryptError('malformed', 'encryption context not in canonical order', {
+          messageId,
+        });
+      }
+
+      const derivedKey = await cache.use(
+        header.keyAndContextBytes.toString('latin1'),
+        () => fetchDataKey(header, expected, messageId),
+        (dataKey) => deriveKey(dataKey, header, messageId),
+      );
+      // Authenticated header: its remaining fields are now the sender's choice, judged as such.
+      if (header.contentType !== ESDK_CONTENT_TYPE_FRAMED || header.frameLength === 0) {
+        throw new TelemetryDecryptError('malformed', 'content must be framed', { messageId });
+      }
+      const chunks: Buffer[] = [];
+      let plaintext: Buffer | undefined;
       try {
-        // Belt and braces: the header the SDK authenticated must carry exactly the expected context.
-        if (!contextMatches(messageHeader.encryptionContext, expected)) {
-          throw new TelemetryDecryptError('context-mismatch', 'encryption context does not match', {
-            messageId,
-          });
+        const problem = walkEsdkFrames(bytes, header, maxBodyBytes, (frame) => {
+          chunks.push(decryptFrame(derivedKey, header.messageId, frame, messageId));
+        });
+        if (problem === 'body exceeds the cap') {
+          throw new TelemetryDecryptError('oversize', 'body exceeds the cap', { messageId });
         }
-        if (messageHeader.suiteId !== TELEMETRY_SUITE) {
-          throw new TelemetryDecryptError('malformed', 'algorithm suite not allowed', { messageId });
-        }
-        let data: unknown;
-        try {
-          data = JSON.parse(plaintext.toString('utf8'));
-        } catch {
-          // No cause: the parser's message quotes the plaintext.
-          throw new TelemetryDecryptError('malformed', 'decrypted body is not JSON', { messageId });
-        }
-        return { envelope, context: { thing: expected.thing, kind: expected.kind }, data };
+        if (problem !== undefined) throw new TelemetryDecryptError('tampered', problem, { messageId });
+        plaintext = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        return {
+          envelope,
+          context: { thing: expected.thing, kind: expected.kind },
+          data: parseJsonBody(plaintext ?? EMPTY, messageId),
+        };
       } finally {
-        plaintext.fill(0);
+        plaintext?.fill(0);
+        for (const chunk of chunks) chunk.fill(0);
       }
     },
   };
 }
 
-/** Maps an Encryption SDK failure to a permanent rejection or a transient key failure. */
-function classify(cause: unknown, keyRequested: boolean, messageId: string): Error {
-  if (cause instanceof TelemetryDecryptError || cause instanceof TelemetryKeyUnavailableError) return cause;
-  const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  // Before materials were requested the SDK only parsed the header: the bytes are not an ESDK message we accept.
-  if (!keyRequested)
-    return new TelemetryDecryptError('malformed', 'not a valid Encryption SDK message', { messageId });
-  if (text.includes('KMS CMKs had an error')) {
-    for (const [name, reason] of Object.entries(PERMANENT_KMS_ERRORS)) {
-      if (text.includes(name))
-        return new TelemetryDecryptError(reason, `KMS refused the data key (${name})`, { messageId });
-    }
-    const name = /\b([A-Z][A-Za-z]+(?:Exception|Error))\b/.exec(text.slice(text.indexOf('Error #1')))?.[1];
-    return new TelemetryKeyUnavailableError(`KMS call failed (${name ?? 'unknown'})`, { messageId, cause });
+/** True when the pairs are exactly `kind` and `thing` with the expected values (byte comparison). */
+function contextIs(pairs: EsdkHeaderV2['context'], expected: TelemetryContext): boolean {
+  if (pairs.length !== 2) return false;
+  let kind = false;
+  let thing = false;
+  for (const [key, value] of pairs) {
+    if (key.equals(KIND)) kind = utf8Equals(value, expected.kind);
+    else if (key.equals(THING)) thing = utf8Equals(value, expected.thing);
   }
-  if (text.includes('maxBodySize exceeded')) {
-    return new TelemetryDecryptError('oversize', 'body exceeds the cap', { messageId });
-  }
-  if (/unencryptedDataKey has not been set|Unable to decrypt data key/i.test(text)) {
-    return new TelemetryDecryptError('wrong-key', 'no keyring could decrypt the data key', { messageId });
-  }
-  if (TAMPER_SIGNS.some((sign) => text.includes(sign))) {
-    return new TelemetryDecryptError('tampered', 'authentication failed', { messageId });
-  }
-  // Not a known permanent failure: let it be retried (retries are bounded by the event source and end in a DLQ).
-  return new TelemetryError('unexpected failure while decrypting', { cause });
+  return kind && thing;
 }
 
-/** Encryption SDK failures, after the data key was obtained, that mean the message bytes were altered. */
-const TAMPER_SIGNS = [
-  'Commitment does not match',
-  'unable to authenticate data',
-  'sequence out of order',
-  'Malformed sequenceNumber',
-  'Final frame length exceeds',
-  'Incomplete message',
-  'Context does not contain required public key',
-  'Overflow',
-];
+function utf8Equals(bytes: Buffer, text: string): boolean {
+  return bytes.length === Buffer.byteLength(text, 'utf8') && bytes.equals(Buffer.from(text, 'utf8'));
+}
+
+/**
+ * HKDF-SHA512 (salt = message id) as the Encryption SDK does for committing suites: the commitment is
+ * expand(32, "COMMITKEY"), compared in constant time with the header's suite data; the data encryption key is
+ * expand(32, suite id || "DERIVEKEY"). Then the header tag (AES-GCM, IV all zeros, AAD = header body).
+ */
+function deriveKey(dataKey: KeyObject, header: EsdkHeaderV2, messageId: string): KeyObject {
+  const commitment = new Uint8Array(
+    hkdfSync('sha512', dataKey, header.messageId, COMMIT_LABEL, ESDK_COMMITMENT_LENGTH),
+  );
+  if (!timingSafeEqual(commitment, header.commitment)) {
+    throw new TelemetryDecryptError('tampered', 'key commitment does not match', { messageId });
+  }
+  const derivedBytes = new Uint8Array(hkdfSync('sha512', dataKey, header.messageId, KEY_LABEL, 32));
+  let derivedKey: KeyObject;
+  try {
+    derivedKey = createSecretKey(derivedBytes);
+  } finally {
+    derivedBytes.fill(0);
+  }
+  try {
+    const auth = createDecipheriv('aes-256-gcm', derivedKey, HEADER_IV);
+    auth.setAAD(header.headerBody);
+    auth.setAuthTag(header.headerAuthTag);
+    auth.update(EMPTY);
+    auth.final();
+  } catch {
+    throw new TelemetryDecryptError('tampered', 'header authentication failed', { messageId });
+  }
+  return derivedKey;
+}
+
+/** One frame: body AAD = message id || content string || sequence number (uint32) || content length (uint64). */
+function decryptFrame(key: KeyObject, esdkMessageId: Buffer, frame: EsdkFrame, messageId: string): Buffer {
+  const label = frame.isFinal ? FINAL_FRAME_LABEL : FRAME_LABEL;
+  const aad = Buffer.allocUnsafe(esdkMessageId.length + label.length + 4 + 8);
+  esdkMessageId.copy(aad, 0);
+  label.copy(aad, esdkMessageId.length);
+  let at = esdkMessageId.length + label.length;
+  aad.writeUInt32BE(frame.sequenceNumber, at);
+  at += 4;
+  aad.writeUInt32BE(0, at); // content length < 2^32: high word
+  aad.writeUInt32BE(frame.ciphertext.length, at + 4);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, frame.iv);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(frame.tag);
+    const head = decipher.update(frame.ciphertext);
+    const tail = decipher.final();
+    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  } catch {
+    throw new TelemetryDecryptError('tampered', 'frame authentication failed', { messageId });
+  }
+}

@@ -20,6 +20,11 @@ export interface TelemetryCacheLimits {
   maxMessagesEncrypted?: number;
   /** Encrypt side: most plaintext bytes encrypted under one data key. */
   maxBytesEncrypted?: number;
+  /**
+   * Decrypt side (`createTelemetryDecryptor`): most messages decrypted with one cached data key before it is fetched
+   * again. Unbounded when absent, like the Encryption SDK's caching materials manager on decrypt.
+   */
+  maxMessagesDecrypted?: number;
 }
 
 /** Cloud defaults: 1,000 data keys for 5 minutes. */

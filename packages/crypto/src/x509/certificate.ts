@@ -44,6 +44,20 @@ export function createKey(spki: Buffer, kind: 'certificate' | 'csr'): KeyObject 
   }
 }
 
+/**
+ * Lowercase hex, even length, without the DER sign byte. Negative serials (non-conforming, but they
+ * exist) read as `-` and the magnitude, as node:crypto shows them.
+ */
+function serialText(bytes: Buffer): string {
+  if (((bytes[0] ?? 0) & 0x80) !== 0) {
+    const magnitude = (1n << BigInt(bytes.length * 8)) - BigInt(`0x${bytes.toString('hex')}`);
+    const hex = magnitude.toString(16);
+    return `-${hex.length % 2 === 1 ? `0${hex}` : hex}`;
+  }
+  const hex = bytes.toString('hex');
+  return hex.length > 2 && hex.startsWith('00') ? hex.slice(2) : hex;
+}
+
 class CertificateImpl implements Certificate {
   readonly der: Buffer;
   readonly version: number;
@@ -103,9 +117,7 @@ class CertificateImpl implements Certificate {
     }
     this.version = version;
     this.serialNumberBytes = readIntegerBytes(fields[i++], 'serialNumber');
-    let serialHex = this.serialNumberBytes.toString('hex');
-    if (serialHex.length > 2 && serialHex.startsWith('00')) serialHex = serialHex.slice(2);
-    this.serialNumber = serialHex;
+    this.serialNumber = serialText(this.serialNumberBytes);
     const innerAlg = expect(fields[i++], TAG.SEQUENCE, 'tbsCertificate.signature');
     this.algorithmsMatch = raw(innerAlg).equals(raw(this.signatureAlgorithm));
     const issuerNode = expect(fields[i++], TAG.SEQUENCE, 'issuer');

@@ -30,6 +30,13 @@ const MAX_SIGNATURE_CHECKS = 32;
 interface Build {
   checks: number;
   worst: { reason: ChainFailureReason; depth: number; cert: Certificate } | undefined;
+  /** Runs the RFC 5280 rules on a complete, signature-checked path; returns the failure, if any. */
+  check: (
+    path: readonly InternalCertificate[],
+    anchor: InternalCertificate,
+  ) => ChainValidationError | undefined;
+  /** The first complete path's failure: reported when no path passes. */
+  pathError: ChainValidationError | undefined;
 }
 
 const RANK: Partial<Record<ChainFailureReason, number>> = {
@@ -107,7 +114,13 @@ function build(
       note(state, 'chain-too-long', depth, current);
       return undefined;
     }
-    if (signs(state, anchor, current, depth)) return { path, anchor };
+    if (signs(state, anchor, current, depth)) {
+      // A path that breaks a rule is remembered and the search goes on (e.g. an expired
+      // intermediate next to its renewed twin).
+      const error = state.check(path, anchor);
+      if (error === undefined) return { path, anchor };
+      state.pathError ??= error;
+    }
   }
   const candidates = pool
     .filter((c) => c.subjectDer.equals(current.issuerDer) && !path.some((p) => p.der.equals(c.der)))
@@ -130,42 +143,35 @@ function fail(reason: ChainFailureReason, message: string, depth: number, cert: 
   throw new ChainValidationError(reason, message, { depth, subject: cert.subject });
 }
 
-export function validateChainImpl(options: ChainValidationOptions): ValidatedChain {
-  const now = (options.now ?? new Date()).getTime();
-  const skewMs = (options.clockSkewSeconds ?? 300) * 1000;
-  const leafKeyUsage: readonly KeyUsageFlag[] = options.leafKeyUsage ?? ['digitalSignature'];
-  const maxPathLength = options.maxPathLength ?? 8;
-  const leaf = internal(options.leaf);
-  const pool = (options.intermediates ?? []).slice(0, 16).map(internal);
-
-  // 1. Path building: name chaining, each link's signature, an anchor matched by key.
-  const state: Build = { checks: 0, worst: undefined };
-  const built = build(state, [leaf], pool, options.trust, maxPathLength);
-  if (built === undefined) {
-    const worst = state.worst ?? { reason: 'untrusted' as const, depth: 0, cert: leaf };
-    const messages: Record<string, string> = {
-      untrusted: 'no path to a trusted anchor',
-      'bad-signature': 'a certificate signature does not verify',
-      'unsupported-algorithm': 'a certificate uses an unsupported signature algorithm',
-      'chain-too-long': 'the chain is too long',
-    };
-    fail(worst.reason, messages[worst.reason] ?? 'chain rejected', worst.depth, worst.cert);
-  }
-  const { path, anchor } = built;
+function checkPath(
+  path: readonly InternalCertificate[],
+  anchor: InternalCertificate,
+  rules: {
+    now: number;
+    skewMs: number;
+    leafKeyUsage: readonly KeyUsageFlag[];
+    leafExtKeyUsage: string | undefined;
+  },
+): void {
+  const { now, skewMs } = rules;
+  const leaf = path[0] as InternalCertificate;
   const all: InternalCertificate[] = [...path, anchor];
 
-  // 2. Per certificate: validity (with skew) and unknown critical extensions. Anchor included.
+  // Per certificate: validity (with skew) and unknown critical extensions. Anchor included.
   all.forEach((cert, depth) => {
-    if (now + skewMs < cert.notBefore.getTime())
+    if (now + skewMs < cert.notBefore.getTime()) {
       fail('not-yet-valid', `certificate not valid before ${cert.notBefore.toISOString()}`, depth, cert);
-    if (now - skewMs > cert.notAfter.getTime())
+    }
+    if (now - skewMs > cert.notAfter.getTime()) {
       fail('expired', `certificate expired at ${cert.notAfter.toISOString()}`, depth, cert);
+    }
     const unknown = cert.extensions.find((e) => e.critical && !UNDERSTOOD.has(e.oid));
-    if (unknown !== undefined)
+    if (unknown !== undefined) {
       fail('unknown-critical-extension', `unknown critical extension ${unknown.oid}`, depth, cert);
+    }
   });
 
-  // 3. Issuers: CA, keyCertSign, path length.
+  // Issuers: CA, keyCertSign, path length.
   for (let depth = 1; depth < all.length; depth++) {
     const cert = all[depth] as InternalCertificate;
     const isAnchor = depth === all.length - 1;
@@ -179,22 +185,62 @@ export function validateChainImpl(options: ChainValidationOptions): ValidatedCha
       // Intermediate CAs below this one, not counting the leaf or self-issued certificates.
       let below = 0;
       for (let j = 1; j < depth; j++) if (!(all[j] as InternalCertificate).selfIssued) below++;
-      if (below > pathLen)
+      if (below > pathLen) {
         fail('path-length', `pathLenConstraint ${pathLen} exceeded (${below} CA below)`, depth, cert);
+      }
     }
   }
 
-  // 4. Leaf: not a CA, required keyUsage bits, optional EKU.
+  // Leaf: not a CA, required keyUsage bits, optional EKU.
   if (leaf.basicConstraints?.ca === true) fail('leaf-is-ca', 'the end-entity certificate is a CA', 0, leaf);
-  if (leafKeyUsage.length > 0) {
+  if (rules.leafKeyUsage.length > 0) {
     const ku = leaf.keyUsage;
-    const missing = leafKeyUsage.filter((flag) => ku === undefined || !ku.has(flag));
+    const missing = rules.leafKeyUsage.filter((flag) => ku === undefined || !ku.has(flag));
     if (missing.length > 0) fail('key-usage', `leaf keyUsage lacks ${missing.join(', ')}`, 0, leaf);
   }
-  if (options.leafExtKeyUsage !== undefined && leaf.extKeyUsage !== undefined) {
-    if (!leaf.extKeyUsage.includes(options.leafExtKeyUsage) && !leaf.extKeyUsage.includes(OIDS.ekuAny)) {
-      fail('ext-key-usage', `leaf extKeyUsage lacks ${options.leafExtKeyUsage}`, 0, leaf);
+  const eku = rules.leafExtKeyUsage;
+  if (eku !== undefined && leaf.extKeyUsage !== undefined) {
+    if (!leaf.extKeyUsage.includes(eku) && !leaf.extKeyUsage.includes(OIDS.ekuAny)) {
+      fail('ext-key-usage', `leaf extKeyUsage lacks ${eku}`, 0, leaf);
     }
   }
-  return { path, anchor };
+}
+
+export function validateChainImpl(options: ChainValidationOptions): ValidatedChain {
+  const rules = {
+    now: (options.now ?? new Date()).getTime(),
+    skewMs: (options.clockSkewSeconds ?? 300) * 1000,
+    leafKeyUsage: options.leafKeyUsage ?? (['digitalSignature'] as const),
+    leafExtKeyUsage: options.leafExtKeyUsage,
+  };
+  const maxPathLength = options.maxPathLength ?? 8;
+  const leaf = internal(options.leaf);
+  const pool = (options.intermediates ?? []).slice(0, 16).map(internal);
+
+  // Path building: name chaining, each link's signature, an anchor matched by key; then the rules.
+  const state: Build = {
+    checks: 0,
+    worst: undefined,
+    pathError: undefined,
+    check: (path, anchor) => {
+      try {
+        checkPath(path, anchor, rules);
+        return undefined;
+      } catch (error) {
+        if (error instanceof ChainValidationError) return error;
+        throw error;
+      }
+    },
+  };
+  const built = build(state, [leaf], pool, options.trust, maxPathLength);
+  if (built !== undefined) return { path: built.path, anchor: built.anchor };
+  if (state.pathError !== undefined) throw state.pathError;
+  const worst = state.worst ?? { reason: 'untrusted' as const, depth: 0, cert: leaf };
+  const messages: Record<string, string> = {
+    untrusted: 'no path to a trusted anchor',
+    'bad-signature': 'a certificate signature does not verify',
+    'unsupported-algorithm': 'a certificate uses an unsupported signature algorithm',
+    'chain-too-long': 'the chain is too long',
+  };
+  fail(worst.reason, messages[worst.reason] ?? 'chain rejected', worst.depth, worst.cert);
 }

@@ -92,9 +92,9 @@ export function parseCsrImpl(input: string | Uint8Array): CertificationRequest {
   try {
     return new CsrImpl(Buffer.from(der));
   } catch (error) {
-    if (error instanceof CertificateParseError) throw error;
-    const detail = error instanceof DerError ? `: ${error.message}` : '';
-    throw new CertificateParseError('csr', `malformed CSR${detail}`, { cause: error });
+    if (error instanceof DerError)
+      throw new CertificateParseError('csr', `malformed CSR: ${error.message}`, { cause: error });
+    throw error;
   }
 }
 

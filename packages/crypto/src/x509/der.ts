@@ -237,12 +237,18 @@ export function readTime(node: DerNode | undefined, what = 'Time'): Date {
   return date;
 }
 
-/** A directory string (UTF8, Printable, IA5, T61, BMP, Universal) as text. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** A directory string (UTF8, Printable, IA5, T61, BMP, Universal) as text. Invalid UTF-8 is refused. */
 export function readString(node: DerNode, what = 'string'): string {
   const c = content(node);
   switch (node.tag) {
     case TAG.UTF8_STRING:
-      return c.toString('utf8');
+      try {
+        return UTF8.decode(c);
+      } catch {
+        throw new DerError(`${what}: invalid UTF-8`);
+      }
     case TAG.PRINTABLE_STRING:
     case TAG.IA5_STRING:
     case TAG.T61_STRING:

@@ -151,6 +151,19 @@ export function loadTrustStore(pem: string): TrustStore {
  * `leafKeyUsage`; no unknown critical extension; the anchor matched by its key, not by its name.
  * Returns the path, or throws `ChainValidationError` with a `reason`.
  *
+ * Choices where RFC 5280 leaves room (stricter than `openssl verify` in places):
+ * - Names chain byte-exactly (DER of issuer = DER of subject); AKI/SKI only order candidates.
+ * - The anchor's own signature is not checked (it is trusted by configuration), but its validity,
+ *   basicConstraints cA (so v1 roots are refused), keyCertSign (when it has keyUsage) and pathLen are.
+ * - Intermediates must carry keyUsage with keyCertSign (RFC 5280 says CAs MUST include keyUsage).
+ * - Critical extensions understood: basicConstraints, keyUsage, extKeyUsage, subjectAltName, SKI, AKI,
+ *   AIA, CRL distribution points. Anything else critical (nameConstraints, certificatePolicies, ...)
+ *   is refused, because it is not enforced here.
+ * - Signatures: ECDSA, RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-256/384/512, Ed25519; SHA-1 and MD5 are
+ *   refused (`unsupported-algorithm`); the key type must match the algorithm.
+ * - At most 16 intermediates are considered and 32 signature checks made, bounding hostile input.
+ * - Revocation is not checked here (use `@cv/crypto/ocsp`).
+ *
  * @example
  * const { path, anchor } = validateChain({ leaf, intermediates, trust, now: new Date() });
  */

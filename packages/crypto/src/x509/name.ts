@@ -24,14 +24,11 @@ export function describeName(node: DerNode): NameInfo {
       const [typeNode, valueNode, ...extra] = seq(atv, 'AttributeTypeAndValue');
       if (valueNode === undefined || extra.length > 0) throw new DerError('bad AttributeTypeAndValue');
       const oid = readOid(typeNode, 'attribute type');
-      let rendered1: string;
-      try {
-        const value = readString(valueNode, 'attribute value');
-        if (oid === '2.5.4.3' && commonName === undefined) commonName = value;
-        rendered1 = escapeValue(value);
-      } catch {
-        rendered1 = `#${valueNode.buf.subarray(valueNode.start, valueNode.end).toString('hex')}`;
-      }
+      // Like OpenSSL, only string types are accepted as attribute values; invalid UTF-8 is refused,
+      // so two different encodings never read as the same name.
+      const value = readString(valueNode, 'attribute value');
+      if (oid === '2.5.4.3' && commonName === undefined) commonName = value;
+      const rendered1 = escapeValue(value);
       rendered.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${rendered1}`);
     }
     parts.unshift(rendered.join('+'));

@@ -4,7 +4,11 @@ import { CertificateParseError } from './errors.js';
 const B64_BODY = /^[A-Za-z0-9+/=\s]*$/;
 
 /** Every block with one of `labels`, in order (other blocks are skipped). */
+/** Largest PEM text we read (a trust bundle of a few hundred certificates). */
+export const MAX_PEM_CHARS = 4 * 1024 * 1024;
+
 export function pemBlocks(text: string, labels: readonly string[]): Buffer[] {
+  if (text.length > MAX_PEM_CHARS) throw new CertificateParseError('pem', 'PEM text too large');
   const out: Buffer[] = [];
   let pos = 0;
   for (;;) {

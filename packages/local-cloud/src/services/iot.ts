@@ -694,6 +694,24 @@ export class IotService extends EventEmitter<{
         this.attachments.get(String(body.target ?? ''))?.delete(p(params, 'policyName'));
         return { body: {} };
       }),
+      r('POST', '/policy-targets/{policyName}', 'ListTargetsForPolicy', (_req, params) => {
+        const name = p(params, 'policyName');
+        this.policy(name);
+        const targets = [...this.attachments.entries()]
+          .filter(([, set]) => set.has(name))
+          .map(([target]) => target);
+        return { body: { targets } };
+      }),
+      r('GET', '/thing-groups/{thingGroupName}/things', 'ListThingsInThingGroup', (_req, params) => {
+        const g = this.thingGroups.get(p(params, 'thingGroupName'));
+        if (!g) throw new AwsApiError('ResourceNotFoundException', 'Thing group not found', 404);
+        return { body: { things: [...g.things] } };
+      }),
+      r('PUT', '/thing-groups/removeThingFromThingGroup', 'RemoveThingFromThingGroup', (req) => {
+        const body = jsonBody(req) as { thingGroupName?: string; thingName?: string };
+        this.thingGroups.get(String(body.thingGroupName ?? ''))?.things.delete(String(body.thingName ?? ''));
+        return { body: {} };
+      }),
       r('POST', '/attached-policies/{target}', 'ListAttachedPolicies', (_req, params) => {
         const names = [...(this.attachments.get(p(params, 'target')) ?? [])];
         return {

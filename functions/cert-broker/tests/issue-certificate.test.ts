@@ -1,0 +1,135 @@
+/** The use case with in-memory fakes: paths the handler tests do not reach. */
+import 'reflect-metadata';
+import { describe, expect, it } from 'vitest';
+import { IssuanceNotAllowedError } from '../src/errors.js';
+import {
+  type IssueCertificateDeps,
+  IssuedCertificateMismatchError,
+  idempotencyTokenFor,
+  issueCertificate,
+} from '../src/issue-certificate.js';
+import type {
+  CertificateAuthority,
+  EcuRecord,
+  EcuRegistry,
+  IssuedCertificateRecord,
+  IssueRequest,
+} from '../src/ports.js';
+import { issueCert, pemToDer } from './helpers/pki.js';
+import { activeEcu, buildWorld, ECU_ID, freshCsr, THING_NAME } from './helpers/world.js';
+
+class MemoryRegistry implements EcuRegistry {
+  readonly recorded: IssuedCertificateRecord[] = [];
+  constructor(
+    private row: EcuRecord | undefined,
+    private readonly flipToBlockedBeforeRecord = false,
+  ) {}
+  async get(): Promise<EcuRecord | undefined> {
+    return this.row;
+  }
+  async recordIssued(_ecuId: string, _vin: string, record: IssuedCertificateRecord): Promise<boolean> {
+    if (this.flipToBlockedBeforeRecord && this.row) this.row = { ...this.row, status: 'BLOCKED' };
+    if (this.row?.status !== 'ACTIVE') return false;
+    this.recorded.push(record);
+    return true;
+  }
+}
+
+/** A CA that signs whatever subject it is configured to (e.g. a template that ignores API passthrough). */
+class MemoryCa implements CertificateAuthority {
+  readonly requests: IssueRequest[] = [];
+  constructor(
+    private readonly sign: (request: IssueRequest) => Promise<string>,
+    private readonly chain: string,
+  ) {}
+  async issue(request: IssueRequest) {
+    this.requests.push(request);
+    return { certificatePem: await this.sign(request), certificateChainPem: this.chain };
+  }
+}
+
+async function setup(
+  opts: { subject?: (r: IssueRequest) => string; san?: boolean; otherKey?: boolean; flip?: boolean } = {},
+) {
+  const world = await buildWorld();
+  const csr = await freshCsr('CN=from-the-csr');
+  const other = await freshCsr();
+  const registry = new MemoryRegistry({ ...activeEcu }, opts.flip);
+  const ca = new MemoryCa(
+    async (request) =>
+      (
+        await issueCert({
+          subject: opts.subject ? opts.subject(request) : `CN=${request.subjectCommonName}`,
+          keys: opts.otherKey ? other.keys : csr.keys,
+          issuer: world.opIssuing,
+          sanUris: opts.san === false ? [] : [request.subjectAlternativeNameUri],
+        })
+      ).pem,
+    world.opChainPem,
+  );
+  const deps: IssueCertificateDeps = {
+    registry,
+    ca,
+    trustBundle: { get: async () => world.trustBundlePem },
+    validityDays: 30,
+    now: () => new Date(),
+  };
+  return { world, csr, registry, ca, deps };
+}
+
+describe('issueCertificate (in-memory fakes)', () => {
+  it('issues with the configured validity and records the serial', async () => {
+    const { world, csr, registry, ca, deps } = await setup();
+
+    const result = await issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps);
+
+    expect(result.thingName).toBe(THING_NAME);
+    expect(ca.requests[0]?.validityDays).toBe(30);
+    expect(registry.recorded).toEqual([
+      expect.objectContaining({ thingName: THING_NAME, certificateSerial: result.serialNumber }),
+    ]);
+  });
+
+  it.each([
+    ['a CA template that copies the CSR subject', { subject: () => 'CN=from-the-csr' }],
+    ['a certificate without the identity SAN', { san: false }],
+    ['a certificate for another key', { otherKey: true }],
+  ])('refuses to return %s, and records nothing', async (_name, opts) => {
+    const { world, csr, registry, deps } = await setup(opts);
+
+    await expect(
+      issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps),
+    ).rejects.toThrow(IssuedCertificateMismatchError);
+    expect(registry.recorded).toEqual([]);
+  });
+
+  it('an ECU blocked during issuance is not recorded and the caller gets 403 semantics', async () => {
+    const { world, csr, registry, deps } = await setup({ flip: true });
+
+    await expect(
+      issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps),
+    ).rejects.toThrow(IssuanceNotAllowedError);
+    expect(registry.recorded).toEqual([]);
+  });
+
+  it('an attestation CN that is not an ECU id is refused before the registry and the CA', async () => {
+    const { world, csr, ca, deps } = await setup();
+    const odd = await issueCert({ subject: 'CN=ECU 0001/../admin', issuer: world.mfrInt1 });
+
+    await expect(issueCertificate({ csrPem: csr.pem, clientCertPem: odd.pem }, deps)).rejects.toMatchObject({
+      reason: 'identity',
+    });
+    expect(ca.requests).toEqual([]);
+  });
+
+  it('idempotency token: 32 hex characters, stable per (CSR, thing), different across things', async () => {
+    const { csr } = await setup();
+    const der = pemToDer(csr.pem);
+
+    const token = idempotencyTokenFor(der, THING_NAME);
+
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    expect(idempotencyTokenFor(der, THING_NAME)).toBe(token);
+    expect(idempotencyTokenFor(der, `${THING_NAME.slice(0, 18)}${ECU_ID}X`)).not.toBe(token);
+  });
+});

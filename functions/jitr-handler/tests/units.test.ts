@@ -1,0 +1,215 @@
+import { ConfigError } from '@cv/runtime';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CaCertificates, RolePolicies } from '../src/caches.js';
+import { loadConfig } from '../src/config.js';
+import { parseJitrEvent } from '../src/event.js';
+import type { IotControlPlane } from '../src/ports.js';
+import { isRetryableAwsError, withRetry } from '../src/retry.js';
+
+const HEX64 = 'f'.repeat(64);
+
+describe('parseJitrEvent', () => {
+  it('accepts the AWS event and tolerates fields AWS may add', () => {
+    const event = {
+      certificateId: HEX64,
+      caCertificateId: 'a'.repeat(64),
+      timestamp: 1795685400123,
+      certificateStatus: 'PENDING_ACTIVATION',
+      awsAccountId: '123456789012',
+      certificateRegistrationTimestamp: null,
+      newField: true,
+    };
+    expect(parseJitrEvent(event)).toMatchObject({ certificateId: HEX64 });
+  });
+
+  it('property: anything that parses carries two 64-hex ids; everything else throws', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ certificateId: fc.string(), caCertificateId: fc.string() }),
+          fc.record({ certificateId: fc.stringMatching(/^[0-9a-f]{64}$/), caCertificateId: fc.string() }),
+        ),
+        (value) => {
+          let parsed: ReturnType<typeof parseJitrEvent> | undefined;
+          try {
+            parsed = parseJitrEvent(value);
+          } catch {
+            return;
+          }
+          expect(parsed.certificateId).toMatch(/^[0-9a-f]{64}$/);
+          expect(parsed.caCertificateId).toMatch(/^[0-9a-f]{64}$/);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  const base = {
+    ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    OPERATIONAL_CA_CERTIFICATE_ID: HEX64,
+    OCSP_ALLOWED_HOSTS: 'ocsp.acm-pca.eu-west-1.amazonaws.com, OCSP.example.com',
+    IOT_POLICY_PREFIX: 'cv-security-dev',
+    IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCOUNT_ID: '123456789012',
+  };
+  const variableOf = (env: Record<string, string | undefined>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.variable;
+      throw error;
+    }
+    return undefined;
+  };
+
+  it('parses the hosts list (lower-cased) and defaults', () => {
+    const config = loadConfig(base);
+    expect(config.ocspAllowedHosts).toEqual(['ocsp.acm-pca.eu-west-1.amazonaws.com', 'ocsp.example.com']);
+    expect(config.ocspResponderUrl).toBeUndefined();
+    expect(config.ocspHashAlgorithm).toBe('sha1');
+  });
+
+  it.each([
+    ['OPERATIONAL_CA_CERTIFICATE_ID', { OPERATIONAL_CA_CERTIFICATE_ID: 'abc' }],
+    ['OCSP_ALLOWED_HOSTS', { OCSP_ALLOWED_HOSTS: undefined }],
+    ['OCSP_ALLOWED_HOSTS', { OCSP_ALLOWED_HOSTS: 'http://ocsp.example.com' }],
+    ['OCSP_RESPONDER_URL', { OCSP_RESPONDER_URL: 'ftp://ocsp.example.com' }],
+    ['OCSP_RESPONDER_URL', { OCSP_RESPONDER_URL: 'not a url' }],
+    ['IOT_POLICY_PREFIX', { IOT_POLICY_PREFIX: undefined }],
+    ['IOT_ROLE_ALIAS', { IOT_ROLE_ALIAS: undefined }],
+    ['AWS_ACCOUNT_ID', { AWS_ACCOUNT_ID: '1234' }],
+    ['OCSP_HASH_ALGORITHM', { OCSP_HASH_ALGORITHM: 'md5' }],
+  ])('names %s when it is missing or malformed', (variable, override) => {
+    expect(variableOf({ ...base, ...override })).toBe(variable);
+  });
+});
+
+function fakeIot(existing: Set<string>) {
+  const calls: string[] = [];
+  const iot = {
+    policyExists: async (name: string) => {
+      calls.push(`GetPolicy ${name}`);
+      return existing.has(name);
+    },
+    createPolicy: async (name: string, document: string) => {
+      calls.push(`CreatePolicy ${name}`);
+      expect(JSON.parse(document)).toHaveProperty('Statement');
+      existing.add(name);
+    },
+    describeCaCertificate: async (id: string) => {
+      calls.push(`DescribeCACertificate ${id}`);
+      return `PEM-${id}`;
+    },
+  } as unknown as IotControlPlane;
+  return { iot, calls };
+}
+
+describe('RolePolicies', () => {
+  it('creates a role policy once per account and looks it up once per container and role', async () => {
+    const { iot, calls } = fakeIot(new Set(['cv-security-dev-ecu-body']));
+    const policies = new RolePolicies(iot, {
+      prefix: 'cv-security-dev',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      roleAlias: 'cv-security-dev-ecu',
+    });
+
+    for (let i = 0; i < 3; i += 1) {
+      await policies.ensure('gateway');
+      await policies.ensure('body');
+    }
+
+    expect(calls).toEqual([
+      'GetPolicy cv-security-dev-ecu-gateway',
+      'CreatePolicy cv-security-dev-ecu-gateway',
+      'GetPolicy cv-security-dev-ecu-body',
+    ]);
+    expect(policies.size).toBe(2);
+  });
+});
+
+describe('CaCertificates', () => {
+  it('caches the CA PEM for the TTL and stays bounded', async () => {
+    const { iot, calls } = fakeIot(new Set());
+    let now = 0;
+    const cas = new CaCertificates(iot, { ttlMs: 1_000, maxEntries: 2, now: () => now });
+
+    await cas.pem('a');
+    await cas.pem('a');
+    now = 1_500;
+    await cas.pem('a');
+    await cas.pem('b');
+    await cas.pem('c');
+    await cas.pem('a');
+
+    expect(calls).toEqual([
+      'DescribeCACertificate a',
+      'DescribeCACertificate a',
+      'DescribeCACertificate b',
+      'DescribeCACertificate c',
+      'DescribeCACertificate a',
+    ]);
+  });
+});
+
+describe('withRetry', () => {
+  const throttling = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+  it('retries throttling with capped, jittered backoff and gives up after the attempts', async () => {
+    const sleeps: number[] = [];
+    let calls = 0;
+
+    await expect(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw throttling;
+        },
+        {
+          attempts: 4,
+          baseDelayMs: 100,
+          maxDelayMs: 250,
+          sleep: async (ms) => void sleeps.push(ms),
+          random: () => 0.999,
+        },
+      ),
+    ).rejects.toBe(throttling);
+    expect(calls).toBe(4);
+    expect(sleeps).toEqual([99, 199, 249]);
+  });
+
+  it('does not retry errors that are not transient', async () => {
+    let calls = 0;
+    const denied = Object.assign(new Error('denied'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 403 },
+    });
+
+    await expect(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw denied;
+        },
+        { attempts: 4, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => undefined },
+      ),
+    ).rejects.toBe(denied);
+    expect(calls).toBe(1);
+  });
+
+  it.each([
+    [{ name: 'ThrottlingException' }, true],
+    [{ name: 'ServiceUnavailableException' }, true],
+    [{ name: 'X', $metadata: { httpStatusCode: 503 } }, true],
+    [{ name: 'X', $metadata: { httpStatusCode: 429 } }, true],
+    [{ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }, false],
+    ['ThrottlingException', false],
+  ])('classifies %j as retryable=%s', (error, expected) => {
+    expect(isRetryableAwsError(error)).toBe(expected);
+  });
+});
