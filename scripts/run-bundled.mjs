@@ -27,7 +27,9 @@ export async function runBundled(entry, args) {
       sourcemap: true,
       // dynalite loads its storage backend dynamically; aedes and mqtt stay plain packages.
       external: ['dynalite', 'aedes', 'mqtt'],
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
       logLevel: 'warning',
     });
   } catch (error) {

@@ -56,11 +56,18 @@ class CvPackaging {
     try {
       state = JSON.parse(require('node:fs').readFileSync(path, 'utf8'));
     } catch {
-      throw new Error('stage local: start the local cloud first (pnpm run local-cloud), .local-cloud/state.json is missing');
+      throw new Error(
+        'stage local: start the local cloud first (pnpm run local-cloud), .local-cloud/state.json is missing',
+      );
     }
     const resolve = (name, value) => {
       if (value === null || typeof value !== 'object') return value;
-      const key = value.Ref !== undefined ? `Ref:${value.Ref}` : value['Fn::GetAtt'] ? `GetAtt:${[].concat(value['Fn::GetAtt']).join('.')}` : undefined;
+      const key =
+        value.Ref !== undefined
+          ? `Ref:${value.Ref}`
+          : value['Fn::GetAtt']
+            ? `GetAtt:${[].concat(value['Fn::GetAtt']).join('.')}`
+            : undefined;
       if (key && state.resolve[key] !== undefined) return state.resolve[key];
       throw new Error(`stage local: no local value for ${name} (${JSON.stringify(value)})`);
     };

@@ -21,16 +21,31 @@ const events = (fn: string) =>
     .map((f) => JSON.parse(readFileSync(join(root, 'events', fn, f), 'utf8')) as Record<string, unknown>);
 
 // The sample events' trust anchors and identities.
-cloud.ssm.putParameter('/cv-security/local/attestation-trust-bundle', readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8'));
+cloud.ssm.putParameter(
+  '/cv-security/local/attestation-trust-bundle',
+  readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8'),
+);
 const registry: Record<string, { S: string }>[] = [];
 for (const event of events('cert-broker')) {
   const body = JSON.parse(String(event.body ?? '{}')) as { attestation?: { certificate?: string } };
   const pem = body.attestation?.certificate;
   if (!pem) continue;
   const cn = new x509.X509Certificate(pem).subjectName.getField('CN')[0];
-  if (cn) registry.push({ ecuId: { S: cn }, vin: { S: '1HGCM82633A004352' }, role: { S: 'telematics' }, status: { S: 'ACTIVE' } });
+  if (cn)
+    registry.push({
+      ecuId: { S: cn },
+      vin: { S: '1HGCM82633A004352' },
+      role: { S: 'telematics' },
+      status: { S: 'ACTIVE' },
+    });
 }
-registry.push({ ecuId: { S: 'gw-01' }, vin: { S: '1HGCM82633A004352' }, role: { S: 'gateway' }, status: { S: 'ACTIVE' }, thingName: { S: '1HGCM82633A004352_gw-01' } });
+registry.push({
+  ecuId: { S: 'gw-01' },
+  vin: { S: '1HGCM82633A004352' },
+  role: { S: 'gateway' },
+  status: { S: 'ACTIVE' },
+  thingName: { S: '1HGCM82633A004352_gw-01' },
+});
 const ddb = new DynamoDBClient(cloud.clientConfig());
 await ddb.send(
   new BatchWriteItemCommand({
@@ -40,7 +55,12 @@ await ddb.send(
 
 // Remediation samples: their thing, certificate (seeded under the sample's id) and policy.
 const { keys } = await generateKeyPair();
-const sampleCert = pemOf(await issueLeaf(cloud.pca.issuing, { subject: 'CN=WVWZZZ1JZXW000001_TCU-00042', publicKey: keys.publicKey }));
+const sampleCert = pemOf(
+  await issueLeaf(cloud.pca.issuing, {
+    subject: 'CN=WVWZZZ1JZXW000001_TCU-00042',
+    publicKey: keys.publicKey,
+  }),
+);
 const certificateId = '3f9c2b7e8a1d4c6f0b5e9a2d7c4f1e8b6a3d0c9f2e5b8a1d4c7f0e3b6a9d2c5f';
 const cert = cloud.iot.registerCertificate(sampleCert, cloud.operationalCaCertificateId, 'ACTIVE');
 cloud.iot.certificates.delete(cert.certificateId);
