@@ -289,6 +289,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     await stage(
       `enrolment: ${options.vehicles * ROLES.length} ECUs attested and issued operational certificates`,
       async () => {
+        const pending: Promise<unknown>[] = [];
         for (const [v, vin] of vehicles.entries()) {
           for (const role of ROLES) {
             const ecuId = `${role.toUpperCase()}-${String(v + 1).padStart(5, '0')}`;
@@ -307,9 +308,16 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
               commandIssuer: `cv-security:${STAGE}`,
               execute: (c) => `${c.claims.cmd} executed`,
             });
-            await ecu.enrol(enrolTransport);
             ecus.push(ecu);
+            // ECUs enrol concurrently, as a fleet does (PCA issuance is asynchronous: about 1 s each).
+            pending.push(ecu.enrol(enrolTransport));
           }
+        }
+        const failed = (await Promise.allSettled(pending)).filter((r) => r.status === 'rejected');
+        if (failed.length > 0) {
+          throw new Error(
+            `${failed.length} enrolments failed: ${String((failed[0] as PromiseRejectedResult).reason)}`,
+          );
         }
       },
     );
@@ -483,10 +491,11 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       async () => {
         if (!rogue) throw new Error('no ECU');
         const victim = ecus[0]?.thingName ?? 'other';
-        for (let i = 0; i < 5; i++)
-          await rogue
-            .publishRaw(`ecus/${victim}/commands`, '{"probe":true}')
-            .then(() => rogue.connectWithRetry(gateway?.url ?? '', gateway?.serverCaPem ?? '', 3));
+        // It tries to listen to another vehicle's commands: each SUBSCRIBE is refused by the policy.
+        for (let i = 0; i < 5; i++) {
+          const granted = await rogue.subscribeRaw(`ecus/${victim}/commands`);
+          if (granted !== 128) throw new Error('the gateway granted a subscription outside the thing');
+        }
         const failuresSeen = gateway?.failuresByThing.get(rogue.thingName) ?? 0;
         if (failuresSeen < 5) throw new Error(`only ${failuresSeen} authorization failures recorded`);
         // Device Defender Detect (aws:num-authorization-failures >= 5) -> Security Hub -> EventBridge -> state machine.

@@ -248,6 +248,19 @@ export class EcuSimulator {
     );
   }
 
+  /** Subscribes to any topic filter (used to make an ECU misbehave); resolves with the granted QoS (128 = refused). */
+  async subscribeRaw(filter: string): Promise<number> {
+    const client = this.client;
+    if (!client) throw new EcuSimError('not connected');
+    try {
+      const granted = await withTimeout(client.subscribeAsync(filter, { qos: 1 }), 5000, 'subscribe');
+      return granted[0]?.qos ?? 128;
+    } catch {
+      // mqtt.js rejects a SUBACK whose return code is 0x80 (failure).
+      return 128;
+    }
+  }
+
   get connected(): boolean {
     return this.client?.connected ?? false;
   }
