@@ -4,16 +4,24 @@
  * attested enrolment (cert-broker), just-in-time registration (jitr-handler, OCSP included),
  * commands from an app user with real JWTs (command-authorizer, command-sender), encrypted
  * telemetry and command results (telemetry-ingest), and remediation of a misbehaving ECU
- * (remediation-steps, driven like the state machine). Used by `npm start` and the e2e test.
+ * (authz-detector on the gateway's IoT v2 log records, then remediation-steps driven like the state machine). Used by `npm start` and the e2e test.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchWriteItemCommand, DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { gzipSync } from 'node:zlib';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
 import { EcuSimulator } from '@cv/ecu-sim';
 import {
+  type AuthorizationFailure,
   createCertificateAuthority,
   createTables,
   generateKeyPair,
@@ -48,6 +56,7 @@ const SCOPE = 'cv-security/commands';
 const TRUST_PARAM = `/cv-security/${STAGE}/attestation-trust-bundle`;
 const ALERT_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:cv-security-${STAGE}-alerts`;
 const QUARANTINE = `cv-security-${STAGE}-quarantine`;
+const AUTHZ_TABLE = `cv-security-${STAGE}-authz-failures`;
 const ROLES = ['gateway', 'telematics', 'adas'] as const;
 const keyArn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
 
@@ -109,6 +118,11 @@ export function functionEnv(cloud: LocalCloud): Record<string, string> {
     QUARANTINE_THING_GROUP: QUARANTINE,
     QUARANTINE_POLICY_NAME: QUARANTINE,
     ALERT_TOPIC_ARN: ALERT_TOPIC,
+    AUTHZ_FAILURES_TABLE: AUTHZ_TABLE,
+    // The demo's ECU misbehaves five times; the deployed threshold is 20 (serverless/functions/authz-detector.yml).
+    AUTHZ_FAILURE_THRESHOLD: '5',
+    AUTHZ_WINDOW_SECONDS: '300',
+    AUTHZ_BUCKET_SECONDS: '60',
   };
 }
 
@@ -170,7 +184,22 @@ export async function startSeededCloud(port = 0): Promise<{
     snsTopics: [ALERT_TOPIC],
     ssmParameters: { [TRUST_PARAM]: manufacturer.certificatePem },
   });
-  await createTables(new DynamoDBClient(cloud.clientConfig()), TABLES);
+  const ddb = new DynamoDBClient(cloud.clientConfig());
+  await createTables(ddb, TABLES);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: AUTHZ_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'principal', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'principal', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
   cloud.iot.createThingGroup(QUARANTINE);
   cloud.iot.createPolicy(
     QUARANTINE,
@@ -227,9 +256,11 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     const sender = await import('../../functions/command-sender/src/handler.js');
     const telemetry = await import('../../functions/telemetry-ingest/src/handler.js');
     const remediation = await import('../../functions/remediation-steps/src/handler.js');
+    const authzDetector = await import('../../functions/authz-detector/src/handler.js');
     const ctx = {
       functionName: 'local',
       awsRequestId: randomUUID(),
+      invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cv-security-${STAGE}-local`,
       getRemainingTimeInMillis: () => 10_000,
     } as never;
     const call = async (fn: unknown, event: unknown): Promise<unknown> =>
@@ -242,6 +273,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       { name: 'command-results', sql: sql.results, invoke: (e) => call(telemetry.handler, e) },
     ]);
     const ruleErrors: string[] = [];
+    const authzFailures: AuthorizationFailure[] = [];
+    gateway.on('authorizationFailure', (f) => authzFailures.push(f));
     gateway.on('ruleError', (rule, error) =>
       ruleErrors.push(`${rule}: ${error instanceof Error ? error.message : String(error)}`),
     );
@@ -487,7 +520,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
 
     const rogue = ecus[ecus.length - 1];
     await stage(
-      'remediation: a misbehaving ECU is detected, quarantined, its certificate deactivated, alert and ticket',
+      'remediation: a misbehaving ECU is detected (authz-detector), quarantined, its certificate deactivated, alert and ticket',
       async () => {
         if (!rogue) throw new Error('no ECU');
         const victim = ecus[0]?.thingName ?? 'other';
@@ -498,25 +531,61 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
         }
         const failuresSeen = gateway?.failuresByThing.get(rogue.thingName) ?? 0;
         if (failuresSeen < 5) throw new Error(`only ${failuresSeen} authorization failures recorded`);
-        // Device Defender Detect (aws:num-authorization-failures >= 5) -> Security Hub -> EventBridge -> state machine.
-        const template = JSON.parse(
-          readFileSync(join(root, 'events/remediation-steps/detect-authorization-failures.json'), 'utf8'),
-        ) as {
-          detail: { findings: Record<string, unknown>[] };
+        // AWS IoT v2 logs of the failures -> CloudWatch Logs subscription -> authz-detector, which
+        // imports a Security Hub finding over its threshold -> EventBridge rule -> state machine.
+        const eventTypes: Record<string, string> = {
+          'iot:Connect': 'Connect',
+          'iot:Publish': 'Publish-In',
+          'iot:Subscribe': 'Subscribe',
         };
-        const finding = JSON.parse(
-          JSON.stringify(template.detail.findings[0]).replaceAll(
-            'WVWZZZ1JZXW000001_TCU-00042',
-            rogue.thingName,
-          ),
-        ) as Record<string, unknown>;
-        finding.Id = randomUUID().replace(/-/g, '');
-        finding.CreatedAt = finding.UpdatedAt = new Date().toISOString();
+        const logEvents = authzFailures
+          .filter((f) => f.clientId === rogue.thingName && eventTypes[f.action])
+          .map((f, i) => ({
+            id: String(Date.now() * 1000 + i),
+            timestamp: Date.now(),
+            message: JSON.stringify({
+              timestamp: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+              logLevel: 'ERROR',
+              traceId: randomUUID(),
+              accountId: ACCOUNT,
+              status: 'Failure',
+              eventType: eventTypes[f.action],
+              protocol: 'MQTT',
+              clientId: f.clientId,
+              principalId: f.certificateId,
+              sourceIp: '127.0.0.1',
+              sourcePort: 50000 + i,
+              reason: 'AUTHORIZATION_FAILURE',
+              details: 'Authorization Failure',
+            }),
+          }));
+        const logs = {
+          messageType: 'DATA_MESSAGE',
+          owner: ACCOUNT,
+          logGroup: 'AWSIotLogsV2',
+          logStream: randomUUID(),
+          subscriptionFilters: [`cv-security-${STAGE}-authz-failures`],
+          logEvents,
+        };
         const imported = new Promise<Record<string, unknown>[]>((resolve) =>
           cloud.securityHub.once('imported', resolve),
         );
-        cloud.securityHub.importFindings([finding]);
-        const [stored] = await imported;
+        await call(authzDetector.handler, {
+          awslogs: { data: gzipSync(Buffer.from(JSON.stringify(logs))).toString('base64') },
+        });
+        const template = JSON.parse(
+          readFileSync(join(root, 'events/remediation-steps/detect-authorization-failures.json'), 'utf8'),
+        ) as Record<string, unknown>;
+        const finding = { Id: '', ProductArn: '' };
+        const [stored] = await Promise.race([
+          imported,
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error('authz-detector imported no finding')), 5000),
+          ),
+        ]);
+        if (!stored) throw new Error('authz-detector imported no finding');
+        finding.Id = String(stored.Id);
+        finding.ProductArn = String(stored.ProductArn);
         const event = {
           ...template,
           id: randomUUID(),
