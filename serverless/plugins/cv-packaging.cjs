@@ -28,13 +28,57 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  *    so that this hook runs after the bundle is built.
  */
 class CvPackaging {
-  constructor(serverless) {
+  constructor(serverless, options) {
     this.serverless = serverless;
+    this.options = options ?? {};
     this.hooks = {
       'package:createDeploymentArtifacts': () => this.allowNoFunctions(),
       'before:aws:package:finalize:saveServiceState': () => this.finalizeTemplate(),
       'before:invoke:local:invoke': () => this.shimEsmHandler(),
+      // Before invoke local's own loadEnvVars (core plugins' hooks on an event run first).
+      initialize: () => this.localStageEnvironment(),
     };
+  }
+
+  /**
+   * Stage `local` (`serverless invoke local --stage local`): the functions' environment holds
+   * CloudFormation references (!Ref table, !GetAtt key ARN, CA id) that only exist after a
+   * deployment. They are resolved from .local-cloud/state.json, written by `pnpm run local-cloud`,
+   * and the SDK is pointed at the local cloud (AWS_ENDPOINT_URL and dummy credentials).
+   */
+  localStageEnvironment() {
+    const commands = this.serverless.processedInput?.commands ?? [];
+    if (commands.join(' ') !== 'invoke local') return;
+    const options = this.options;
+    if ((options.stage ?? this.serverless.service.provider.stage) !== 'local') return;
+    const path = require('node:path').join(this.serverless.serviceDir, '.local-cloud/state.json');
+    let state;
+    try {
+      state = JSON.parse(require('node:fs').readFileSync(path, 'utf8'));
+    } catch {
+      throw new Error(
+        'stage local: start the local cloud first (pnpm run local-cloud), .local-cloud/state.json is missing',
+      );
+    }
+    const resolve = (name, value) => {
+      if (value === null || typeof value !== 'object') return value;
+      const key =
+        value.Ref !== undefined
+          ? `Ref:${value.Ref}`
+          : value['Fn::GetAtt']
+            ? `GetAtt:${[].concat(value['Fn::GetAtt']).join('.')}`
+            : undefined;
+      if (key && state.resolve[key] !== undefined) return state.resolve[key];
+      throw new Error(`stage local: no local value for ${name} (${JSON.stringify(value)})`);
+    };
+    const fix = (env) => {
+      if (!env) return;
+      for (const [name, value] of Object.entries(env)) env[name] = resolve(name, value);
+    };
+    fix(this.serverless.service.provider.environment);
+    const fn = this.serverless.service.getFunction(options.function);
+    fn.environment = { ...(fn.environment ?? {}), ...state.env };
+    fix(fn.environment);
   }
 
   allowNoFunctions() {

@@ -1,0 +1,280 @@
+/**
+ * @cv/ecu-sim: a reference ECU. It holds an attestation key and birth certificate from its
+ * manufacturer, makes a fresh operational key and CSR, proves possession of the attestation key
+ * to the cert broker (SPEC 4), connects to the MQTT gateway with its operational certificate,
+ * decrypts and verifies commands with @cv/crypto/command, and sends telemetry and command
+ * results encrypted with @cv/crypto/telemetry. Takes its collaborators as arguments.
+ */
+import 'reflect-metadata';
+import { createHash, createPrivateKey, sign, webcrypto } from 'node:crypto';
+import { DecryptCommand, type KMS } from '@aws-sdk/client-kms';
+import {
+  createCommandDecoder,
+  InMemoryReplayCache,
+  type PinnedKey,
+  type VerifiedCommand,
+} from '@cv/crypto/command';
+import {
+  createTelemetryEncryptor,
+  createTelemetryMaterialsManager,
+  DEFAULT_ENCRYPT_CACHE_LIMITS,
+  type TelemetryEncryptor,
+  telemetryKmsKeyring,
+} from '@cv/crypto/telemetry';
+import * as x509 from '@peculiar/x509';
+import mqtt from 'mqtt';
+import { EcuSimError, EnrolmentError } from './errors.js';
+
+export { EcuSimError, EnrolmentError } from './errors.js';
+
+x509.cryptoProvider.set(webcrypto as never);
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+
+export interface AttestationIdentity {
+  /** PEM of the birth certificate (CN = ecuId), issued by the manufacturer CA. */
+  readonly certificatePem: string;
+  /** PKCS#8 PEM of the attestation key (in a real ECU it never leaves the secure element). */
+  readonly privateKeyPem: string;
+}
+
+/** What the ECU sends to the broker; the transport is the caller's (HTTP, or an in-process handler). */
+export type EnrolTransport = (body: string) => Promise<{ statusCode: number; body: string }>;
+
+export interface EcuOptions {
+  readonly vin: string;
+  readonly ecuId: string;
+  readonly attestation: AttestationIdentity;
+  /** KMS client, the aggregated `KMS` the Encryption SDK keyring needs (credential-provider credentials in production). */
+  readonly kms: KMS;
+  /** Telemetry key id (ARN) for the Encryption SDK keyring. */
+  readonly telemetryKeyId: string;
+  /** Pinned command-signing public keys (SPKI DER by key ARN). */
+  readonly commandKeys: readonly PinnedKey[];
+  /** Expected `iss` of commands, e.g. `cv-security:local`. */
+  readonly commandIssuer: string;
+  /** Executes a verified command; returns the result detail. */
+  readonly execute?: (command: VerifiedCommand) => Promise<string> | string;
+}
+
+async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trim()}\n-----END PRIVATE KEY-----\n`;
+}
+
+const b64url = (b: Buffer) => b.toString('base64url');
+
+/**
+ * The attestation proof of SPEC 4: ECDSA P-256 / SHA-256 (DER) over
+ * `cv-cert-broker/v1\n<signedAt>\n<base64url(SHA-256(CSR DER))>`.
+ * @example const proof = attestationProof(csrPem, attestationKeyPem, new Date());
+ */
+export function attestationProof(
+  csrPem: string,
+  attestationKeyPem: string,
+  at: Date,
+): { signedAt: string; signature: string } {
+  const der = Buffer.from(csrPem.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64');
+  const signedAt = `${at.toISOString().slice(0, 19)}Z`;
+  const message = `cv-cert-broker/v1\n${signedAt}\n${b64url(createHash('sha256').update(der).digest())}`;
+  const signature = sign('sha256', Buffer.from(message, 'utf8'), {
+    key: createPrivateKey(attestationKeyPem),
+    dsaEncoding: 'der',
+  });
+  return { signedAt, signature: signature.toString('base64') };
+}
+
+export interface Enrolment {
+  readonly thingName: string;
+  readonly certificatePem: string;
+  readonly certificateChainPem: string;
+  readonly serialNumber: string;
+  readonly notAfter: string;
+}
+
+export class EcuSimulator {
+  readonly thingName: string;
+  readonly executed: VerifiedCommand[] = [];
+  readonly rejectedCommands: string[] = [];
+  readonly resultErrors: string[] = [];
+  telemetrySent = 0;
+  private keys: CryptoKeyPair | undefined;
+  private operationalKeyPem = '';
+  enrolment: Enrolment | undefined;
+  private client: mqtt.MqttClient | undefined;
+  private readonly encryptor: TelemetryEncryptor;
+  private readonly decode: (payload: string | Uint8Array) => Promise<VerifiedCommand>;
+
+  constructor(private readonly options: EcuOptions) {
+    this.thingName = `${options.vin}_${options.ecuId}`;
+    const keyring = telemetryKmsKeyring({ keyId: options.telemetryKeyId, client: options.kms });
+    this.encryptor = createTelemetryEncryptor({
+      materials: createTelemetryMaterialsManager(keyring, DEFAULT_ENCRYPT_CACHE_LIMITS),
+    });
+    this.decode = createCommandDecoder({
+      thingName: this.thingName,
+      keys: options.commandKeys,
+      replayCache: new InMemoryReplayCache(),
+      issuer: options.commandIssuer,
+      decrypt: async (ciphertext, context, keyId) => {
+        const out = await options.kms.send(
+          new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: { ...context }, KeyId: keyId }),
+        );
+        if (!out.Plaintext) throw new EcuSimError('KMS returned no plaintext');
+        return out.Plaintext;
+      },
+    });
+  }
+
+  /** A fresh operational key pair and a CSR (its subject is not trusted by the broker anyway). */
+  async createCsr(): Promise<string> {
+    this.keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
+    this.operationalKeyPem = await pkcs8Pem(this.keys.privateKey);
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: `CN=${this.thingName}`,
+      keys: this.keys as never,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    });
+    return csr.toString('pem');
+  }
+
+  /** Enrols at the cert broker with an attestation signature; keeps the operational certificate. */
+  async enrol(transport: EnrolTransport, now = new Date()): Promise<Enrolment> {
+    const csr = await this.createCsr();
+    const proof = attestationProof(csr, this.options.attestation.privateKeyPem, now);
+    const response = await transport(
+      JSON.stringify({
+        csr,
+        attestation: { certificate: this.options.attestation.certificatePem, ...proof },
+      }),
+    );
+    if (response.statusCode !== 201) {
+      let code = 'unknown';
+      try {
+        code = String((JSON.parse(response.body) as { error?: string }).error ?? 'unknown');
+      } catch {
+        // keep unknown
+      }
+      throw new EnrolmentError(response.statusCode, code);
+    }
+    this.enrolment = JSON.parse(response.body) as Enrolment;
+    return this.enrolment;
+  }
+
+  /** One MQTT connection attempt; resolves true when the gateway accepted it. */
+  async connect(url: string, serverCaPem: string): Promise<boolean> {
+    const enrolment = this.enrolment;
+    if (!enrolment) throw new EcuSimError('not enrolled');
+    const client = mqtt.connect(url, {
+      clientId: this.thingName,
+      key: this.operationalKeyPem,
+      cert: `${enrolment.certificatePem.trim()}\n${enrolment.certificateChainPem.trim()}\n`,
+      ca: serverCaPem,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      client.once('connect', () => resolve(true));
+      client.once('error', () => resolve(false));
+      client.once('close', () => resolve(false));
+    });
+    if (!ok) {
+      client.end(true);
+      return false;
+    }
+    this.client = client;
+    client.on('message', (_topic, payload) => {
+      void this.onCommand(payload);
+    });
+    await client.subscribeAsync(`ecus/${this.thingName}/commands`, { qos: 1 });
+    return true;
+  }
+
+  /** Connects, retrying while just-in-time registration activates the certificate. */
+  async connectWithRetry(url: string, serverCaPem: string, attempts = 20, delayMs = 100): Promise<boolean> {
+    for (let i = 0; i < attempts; i++) {
+      if (await this.connect(url, serverCaPem)) return true;
+      await new Promise((r) => setTimeout(r, delayMs * Math.min(i + 1, 5)));
+    }
+    return false;
+  }
+
+  private async onCommand(payload: Buffer): Promise<void> {
+    let command: VerifiedCommand;
+    try {
+      command = await this.decode(payload);
+    } catch (error) {
+      this.rejectedCommands.push(error instanceof Error ? error.name : 'Error');
+      return;
+    }
+    this.executed.push(command);
+    try {
+      const detail = (await this.options.execute?.(command)) ?? 'done';
+      await this.sendEncrypted('command-result', {
+        commandId: command.claims.jti,
+        status: 'SUCCEEDED',
+        detail,
+      });
+    } catch (error) {
+      this.resultErrors.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** Sends one encrypted telemetry reading. */
+  async sendTelemetry(data: Record<string, unknown>): Promise<void> {
+    await this.sendEncrypted('telemetry', data);
+    this.telemetrySent += 1;
+  }
+
+  private async sendEncrypted(kind: 'telemetry' | 'command-result', data: unknown): Promise<void> {
+    const client = this.client;
+    if (!client) throw new EcuSimError('not connected');
+    const { payload } = await this.encryptor.encrypt({ thingName: this.thingName, kind, data });
+    const topic = `ecus/${this.thingName}/${kind === 'telemetry' ? 'telemetry' : 'command-results'}`;
+    await withTimeout(client.publishAsync(topic, payload, { qos: 1 }), 5000, `publish to ${topic}`);
+  }
+
+  /** Publishes raw bytes anywhere (used to make an ECU misbehave). */
+  async publishRaw(topic: string, payload: string): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    await withTimeout(client.publishAsync(topic, payload, { qos: 1 }), 2000, 'publish').catch(
+      () => undefined,
+    );
+  }
+
+  /** Subscribes to any topic filter (used to make an ECU misbehave); resolves with the granted QoS (128 = refused). */
+  async subscribeRaw(filter: string): Promise<number> {
+    const client = this.client;
+    if (!client) throw new EcuSimError('not connected');
+    try {
+      const granted = await withTimeout(client.subscribeAsync(filter, { qos: 1 }), 5000, 'subscribe');
+      return granted[0]?.qos ?? 128;
+    } catch {
+      // mqtt.js rejects a SUBACK whose return code is 0x80 (failure).
+      return 128;
+    }
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.client?.endAsync(true);
+    this.client = undefined;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EcuSimError(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

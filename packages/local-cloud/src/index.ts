@@ -1,0 +1,34 @@
+/**
+ * @cv/local-cloud: development and tests only. The AWS APIs the functions use, served on
+ * loopback for the standard AWS SDK v3 (`AWS_ENDPOINT_URL`), and the MQTT gateway.
+ */
+export { AwsApiError, LocalCloudError, LocalCloudStartError } from './errors.js';
+export {
+  type AuthorizationFailure,
+  type IotRule,
+  MqttGateway,
+  type ParsedRule,
+  parseRuleSql,
+  topicMatches,
+} from './gateway.js';
+export { type IotRequestContext, isAllowed } from './iot-policy.js';
+export {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  generateKeyPair,
+  iotCertificateId,
+  issueLeaf,
+  pemOf,
+  randomSerial,
+  x509,
+} from './pki.js';
+export {
+  DEFAULT_PCA_ARN,
+  type ExtraRoute,
+  LocalCloud,
+  type LocalCloudOptions,
+  signingService,
+} from './server.js';
+export type { IotCertificate, IotService, JitrEvent, PublishProperties } from './services/iot.js';
+export type { KmsKeySeed } from './services/kms.js';
+export { createTables, type TableNames, tableDefinitions } from './tables.js';

@@ -1,0 +1,76 @@
+/** The four tables of SPEC section 3, created in the local DynamoDB. */
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+
+export interface TableNames {
+  readonly ecuRegistry: string;
+  readonly vehicleAccess: string;
+  readonly commands: string;
+  readonly telemetry: string;
+}
+
+export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
+  const s = (n: string) => ({ AttributeName: n, AttributeType: 'S' as const });
+  return [
+    {
+      TableName: names.ecuRegistry,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [s('ecuId'), s('vin')],
+      KeySchema: [{ AttributeName: 'ecuId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byVin',
+          KeySchema: [
+            { AttributeName: 'vin', KeyType: 'HASH' },
+            { AttributeName: 'ecuId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+    {
+      TableName: names.vehicleAccess,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [s('userSub'), s('vin')],
+      KeySchema: [
+        { AttributeName: 'userSub', KeyType: 'HASH' },
+        { AttributeName: 'vin', KeyType: 'RANGE' },
+      ],
+    },
+    {
+      TableName: names.commands,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [s('commandId')],
+      KeySchema: [{ AttributeName: 'commandId', KeyType: 'HASH' }],
+    },
+    {
+      TableName: names.telemetry,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [s('thingName'), s('sk')],
+      KeySchema: [
+        { AttributeName: 'thingName', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    },
+  ];
+}
+
+/**
+ * Creates the tables (existing ones are left alone).
+ * @example await createTables(client, { ecuRegistry: 'reg', vehicleAccess: 'acc', commands: 'cmd', telemetry: 'tel' });
+ */
+export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
+  for (const def of tableDefinitions(names)) {
+    try {
+      await client.send(new CreateTableCommand(def));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+}
+
+export { DynamoDBClient };

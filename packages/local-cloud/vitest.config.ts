@@ -1,0 +1,3 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({ test: { name: '@cv/local-cloud', include: ['tests/**/*.test.ts'] } });

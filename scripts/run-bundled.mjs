@@ -1,0 +1,45 @@
+// Bundles a TypeScript entry of the workspace (functions and packages included) with esbuild into
+// a cache folder and runs it with Node, passing the arguments through. Used by `npm start`
+// (test/fleet/run.ts) and `pnpm run local-cloud` (test/fleet/serve.ts).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+export async function runBundled(entry, args) {
+  // Inside packages/local-cloud/node_modules so the external packages below resolve from there.
+  const outdir = join(root, 'packages/local-cloud/node_modules/.cache/cv-demo');
+  mkdirSync(outdir, { recursive: true });
+  try {
+    await build({
+      entryPoints: [join(root, entry)],
+      outdir,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node24',
+      outExtension: { '.js': '.mjs' },
+      mainFields: ['module', 'main'],
+      sourcemap: true,
+      // dynalite loads its storage backend dynamically; aedes and mqtt stay plain packages.
+      external: ['dynalite', 'aedes', 'mqtt'],
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+      logLevel: 'warning',
+    });
+  } catch (error) {
+    console.error(`bundling ${entry} failed: ${error.message}`);
+    return 1;
+  }
+  const out = join(outdir, basename(entry).replace(/\.ts$/, '.mjs'));
+  const run = spawnSync(process.execPath, ['--enable-source-maps', out, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, CV_ROOT: root, AWS_EC2_METADATA_DISABLED: 'true' },
+  });
+  return run.status ?? 1;
+}

@@ -1,0 +1,108 @@
+/**
+ * `pnpm run local-cloud`: the local cloud for `serverless invoke local --stage local`, on
+ * 127.0.0.1:4566 (--port N), seeded with what the sample events under events/ reference
+ * (registry rows, the trust bundle, things, a certificate, a policy, the quarantine group), and
+ * the MQTT gateway with the project's rules. Writes .local-cloud/state.json, which the
+ * serverless plugin reads to resolve the functions' CloudFormation references for stage local.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
+import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
+
+const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
+const { values } = parseArgs({ options: { port: { type: 'string', default: '4566' } } });
+const { cloud } = await startSeededCloud(Number(values.port));
+const events = (fn: string) =>
+  readdirSync(join(root, 'events', fn))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(root, 'events', fn, f), 'utf8')) as Record<string, unknown>);
+
+// The sample events' trust anchors and identities.
+cloud.ssm.putParameter(
+  '/cv-security/local/attestation-trust-bundle',
+  readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8'),
+);
+const registry: Record<string, { S: string }>[] = [];
+for (const event of events('cert-broker')) {
+  const body = JSON.parse(String(event.body ?? '{}')) as { attestation?: { certificate?: string } };
+  const pem = body.attestation?.certificate;
+  if (!pem) continue;
+  const cn = new x509.X509Certificate(pem).subjectName.getField('CN')[0];
+  if (cn)
+    registry.push({
+      ecuId: { S: cn },
+      vin: { S: '1HGCM82633A004352' },
+      role: { S: 'telematics' },
+      status: { S: 'ACTIVE' },
+    });
+}
+registry.push({
+  ecuId: { S: 'gw-01' },
+  vin: { S: '1HGCM82633A004352' },
+  role: { S: 'gateway' },
+  status: { S: 'ACTIVE' },
+  thingName: { S: '1HGCM82633A004352_gw-01' },
+});
+const ddb = new DynamoDBClient(cloud.clientConfig());
+await ddb.send(
+  new BatchWriteItemCommand({
+    RequestItems: { 'cv-security-local-ecu-registry': registry.map((Item) => ({ PutRequest: { Item } })) },
+  }),
+);
+
+// Remediation samples: their thing, certificate (seeded under the sample's id) and policy.
+const { keys } = await generateKeyPair();
+const sampleCert = pemOf(
+  await issueLeaf(cloud.pca.issuing, {
+    subject: 'CN=WVWZZZ1JZXW000001_TCU-00042',
+    publicKey: keys.publicKey,
+  }),
+);
+const certificateId = '3f9c2b7e8a1d4c6f0b5e9a2d7c4f1e8b6a3d0c9f2e5b8a1d4c7f0e3b6a9d2c5f';
+const cert = cloud.iot.registerCertificate(sampleCert, cloud.operationalCaCertificateId, 'ACTIVE');
+cloud.iot.certificates.delete(cert.certificateId);
+const seeded = { ...cert, certificateId, certificateArn: cloud.iot.arn('cert', certificateId) };
+cloud.iot.certificates.set(certificateId, seeded);
+cloud.iot.things.set('WVWZZZ1JZXW000001_TCU-00042', {
+  thingName: 'WVWZZZ1JZXW000001_TCU-00042',
+  thingArn: cloud.iot.arn('thing', 'WVWZZZ1JZXW000001_TCU-00042'),
+  thingId: '00000000-0000-4000-8000-000000000042',
+  attributes: { vin: 'WVWZZZ1JZXW000001', ecuId: 'TCU-00042', role: 'telematics' },
+  version: 1,
+});
+cloud.iot.attachThingPrincipal('WVWZZZ1JZXW000001_TCU-00042', seeded.certificateArn, 'EXCLUSIVE_THING');
+cloud.iot.createPolicy(
+  'cv-security-dev-ecu-telematics',
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
+);
+
+const env = functionEnv(cloud);
+const state = {
+  endpoint: cloud.endpoint,
+  env: cloud.sdkEnv(),
+  resolve: {
+    'Ref:AWS::AccountId': cloud.account,
+    'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,
+    'Ref:VehicleAccessTable': env.VEHICLE_ACCESS_TABLE,
+    'Ref:CommandsTable': env.COMMANDS_TABLE,
+    'Ref:TelemetryTable': env.TELEMETRY_TABLE,
+    'Ref:AlertTopic': env.ALERT_TOPIC_ARN,
+    'GetAtt:CommandSigningKey.Arn': env.COMMAND_SIGNING_KEY_ID,
+    'GetAtt:CommandEncryptionKey.Arn': env.COMMAND_ENCRYPTION_KEY_ID,
+    'GetAtt:TelemetryKey.Arn': env.TELEMETRY_KEY_ID,
+    'GetAtt:DataAtRestKey.Arn': `arn:aws:kms:${cloud.region}:${cloud.account}:key/${LOCAL_KEYS.dataAtRest}`,
+    'GetAtt:OperationalCaCertificate.Id': cloud.operationalCaCertificateId,
+  },
+};
+mkdirSync(join(root, '.local-cloud'), { recursive: true });
+writeFileSync(join(root, '.local-cloud/state.json'), `${JSON.stringify(state, null, 2)}\n`);
+console.log(`local cloud on ${cloud.endpoint} (state in .local-cloud/state.json); Ctrl-C to stop`);
+const stop = async () => {
+  await cloud.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
