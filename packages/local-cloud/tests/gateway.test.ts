@@ -17,19 +17,23 @@ let gateway: MqttGateway;
 const jitrEvents: Record<string, unknown>[] = [];
 const telemetryEvents: Record<string, unknown>[] = [];
 
+// The IoT policy variable, written once (not a JS template placeholder).
+// biome-ignore lint/suspicious/noTemplateCurlyInString: AWS IoT policy variable
+const THING = '${iot:Connection.Thing.ThingName}';
+
 const POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [
     {
       Effect: 'Allow',
       Action: 'iot:Connect',
-      Resource: 'arn:aws:iot:eu-west-1:123456789012:client/${iot:Connection.Thing.ThingName}',
+      Resource: `arn:aws:iot:eu-west-1:123456789012:client/${THING}`,
       Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
     },
     {
       Effect: 'Allow',
       Action: 'iot:Publish',
-      Resource: 'arn:aws:iot:eu-west-1:123456789012:topic/ecus/${iot:Connection.Thing.ThingName}/telemetry',
+      Resource: `arn:aws:iot:eu-west-1:123456789012:topic/ecus/${THING}/telemetry`,
     },
   ],
 });
