@@ -51,7 +51,10 @@ class CvPackaging {
     if (commands.join(' ') !== 'invoke local') return;
     const options = this.options;
     if ((options.stage ?? this.serverless.service.provider.stage) !== 'local') return;
-    const path = require('node:path').join(this.serverless.serviceDir, '.local-cloud/state.json');
+    // CV_LOCAL_CLOUD_STATE: another state file (`local-cloud --state`, test/invoke-local.test.ts).
+    const path =
+      process.env.CV_LOCAL_CLOUD_STATE ??
+      require('node:path').join(this.serverless.serviceDir, '.local-cloud/state.json');
     let state;
     try {
       state = JSON.parse(require('node:fs').readFileSync(path, 'utf8'));

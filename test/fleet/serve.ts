@@ -6,14 +6,21 @@
  * serverless plugin reads to resolve the functions' CloudFormation references for stage local.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
-const { values } = parseArgs({ options: { port: { type: 'string', default: '4566' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '4566' },
+    // Where to write the state (test/invoke-local.test.ts keeps its own; the plugin reads
+    // CV_LOCAL_CLOUD_STATE when set).
+    state: { type: 'string', default: join(root, '.local-cloud/state.json') },
+  },
+});
 const { cloud } = await startSeededCloud(Number(values.port));
 const events = (fn: string) =>
   readdirSync(join(root, 'events', fn))
@@ -82,7 +89,9 @@ cloud.iot.createPolicy(
 const env = functionEnv(cloud);
 const state = {
   endpoint: cloud.endpoint,
-  env: cloud.sdkEnv(),
+  // The account a deployed function reads from its invoked ARN (authz-detector and the
+  // remediation steps); `invoke local`'s context carries no ARN, so they read ACCOUNT_ID.
+  env: { ...cloud.sdkEnv(), ACCOUNT_ID: cloud.account },
   resolve: {
     'Ref:AWS::AccountId': cloud.account,
     'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,
@@ -95,11 +104,13 @@ const state = {
     'GetAtt:TelemetryKey.Arn': env.TELEMETRY_KEY_ID,
     'GetAtt:DataAtRestKey.Arn': `arn:aws:kms:${cloud.region}:${cloud.account}:key/${LOCAL_KEYS.dataAtRest}`,
     'GetAtt:OperationalCaCertificate.Id': cloud.operationalCaCertificateId,
+    // The name serverless/resources/ecu-credentials.yml gives the role alias.
+    'Ref:EcuRoleAlias': 'cv-security-local-ecu',
   },
 };
-mkdirSync(join(root, '.local-cloud'), { recursive: true });
-writeFileSync(join(root, '.local-cloud/state.json'), `${JSON.stringify(state, null, 2)}\n`);
-console.log(`local cloud on ${cloud.endpoint} (state in .local-cloud/state.json); Ctrl-C to stop`);
+mkdirSync(dirname(values.state), { recursive: true });
+writeFileSync(values.state, `${JSON.stringify(state, null, 2)}\n`);
+console.log(`local cloud on ${cloud.endpoint} (state in ${relative(root, values.state)}); Ctrl-C to stop`);
 const stop = async () => {
   await cloud.stop();
   process.exit(0);
