@@ -1,7 +1,7 @@
 // Bundles a TypeScript entry of the workspace (functions and packages included) with esbuild into
 // a cache folder and runs it with Node, passing the arguments through. Used by `npm start`
 // (test/fleet/run.ts) and `pnpm run local-cloud` (test/fleet/serve.ts).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,9 +37,16 @@ export async function runBundled(entry, args) {
     return 1;
   }
   const out = join(outdir, basename(entry).replace(/\.ts$/, '.mjs'));
-  const run = spawnSync(process.execPath, ['--enable-source-maps', out, ...args], {
+  const child = spawn(process.execPath, ['--enable-source-maps', out, ...args], {
     stdio: 'inherit',
     env: { ...process.env, CV_ROOT: root, AWS_EC2_METADATA_DISABLED: 'true' },
   });
-  return run.status ?? 1;
+  // Pass termination signals on, so stopping this process (not only its process group) stops the
+  // bundled program too.
+  const forward = (signal) => child.kill(signal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
+  return await new Promise((resolve) => {
+    child.on('error', () => resolve(1));
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
 }
