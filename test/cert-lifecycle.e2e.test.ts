@@ -2,7 +2,8 @@
  * End to end, AWS faked, crypto real: an attested ECU enrols with cert-broker, connects
  * with the certificate (AWS IoT registers it PENDING_ACTIVATION and emits the JITR event),
  * jitr-handler checks it by OCSP against `openssl ocsp` and activates it. Then the ECU
- * re-enrols and its first certificate, revoked at the CA, is never activated again.
+ * re-enrols: the new certificate is activated and the first one is retired (INACTIVE,
+ * detached from the thing and the role policy); revoked at the CA, it is never activated again.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import {
@@ -30,6 +31,7 @@ import {
 } from '../functions/cert-broker/tests/helpers/world.js';
 import {
   ACCOUNT,
+  certificateArn,
   type FakeCertificate,
   fakeIot,
   type Journal,
@@ -190,6 +192,7 @@ describe('enrolment then just-in-time registration', () => {
       outcome: 'activated',
       thingName: THING_NAME,
       policyName: 'cv-security-dev-ecu-telematics',
+      retiredCertificateIds: [],
     });
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
     expect(iot.things.get(THING_NAME)).toEqual({ vin: VIN, ecuId: ECU_ID, role: 'telematics' });
@@ -202,17 +205,39 @@ describe('enrolment then just-in-time registration', () => {
     first = { certificatePem, serialNumber, certificateId };
   });
 
-  it('re-enrolment: the new certificate activates; the old one, revoked at the CA, is revoked in IoT on its next event', async () => {
+  it('re-enrolment: the new certificate activates, then the old one is set INACTIVE and detached; it is never activated again', async () => {
     const second = await enrol();
     const { certificateId, event } = connect(second.certificatePem);
-    await expect(jitr(event, jitrContext)).resolves.toMatchObject({ outcome: 'activated' });
+    journal.entries.length = 0;
+    await expect(jitr(event, jitrContext)).resolves.toMatchObject({
+      outcome: 'activated',
+      retiredCertificateIds: [first.certificateId],
+    });
 
+    const updates = journal.entries
+      .filter((e) => e.command === 'UpdateCertificate')
+      .map((e) => [e.input.certificateId, e.input.newStatus]);
+    expect(updates).toEqual([
+      [certificateId, 'ACTIVE'],
+      [first.certificateId, 'INACTIVE'],
+    ]);
+    expect(certificates.get(first.certificateId)?.status).toBe('INACTIVE');
+    expect(iot.principalThings.get(certificateArn(first.certificateId)) ?? []).toEqual([]);
+    expect([...(iot.policyTargets.get('cv-security-dev-ecu-telematics') ?? [])]).toEqual([
+      certificateArn(certificateId),
+    ]);
+    expect(iot.principalThings.get(certificateArn(certificateId))).toEqual([
+      { thing: THING_NAME, type: 'EXCLUSIVE_THING' },
+    ]);
+
+    // The old key tries again, its certificate meanwhile revoked at the CA: it stays INACTIVE.
     pki.revoke(first.serialNumber.toUpperCase());
     const old = connect(first.certificatePem);
     const outcome = await jitr(old.event, jitrContext);
 
-    expect(outcome).toMatchObject({ outcome: 'revoked' });
-    expect(certificates.get(first.certificateId)?.status).toBe('REVOKED');
+    expect(outcome).toMatchObject({ outcome: 'skipped', reason: 'status' });
+    expect(certificates.get(first.certificateId)?.status).toBe('INACTIVE');
+    expect(iot.principalThings.get(certificateArn(first.certificateId)) ?? []).toEqual([]);
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
     expect(registry.get(ECU_ID)).toMatchObject({ certificateSerial: second.serialNumber, certificateId });
     expect(issueRequests).toHaveLength(2);

@@ -370,6 +370,40 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       },
     );
 
+    await stage(
+      're-enrolment: an ECU rotates its certificate; the new one is activated, the old one retired (INACTIVE, detached)',
+      async () => {
+        const ecu = ecus[ecus.length - 1];
+        if (!ecu) throw new Error('no ECU');
+        const principals = () => [...(cloud.iot.thingPrincipals.get(ecu.thingName)?.keys() ?? [])];
+        const [oldArn, ...others] = principals();
+        if (oldArn === undefined || others.length > 0) {
+          throw new Error(`${ecu.thingName} has ${principals().length} principals before re-enrolment`);
+        }
+        const old = [...cloud.iot.certificates.values()].find((c) => c.certificateArn === oldArn);
+        await ecu.disconnect();
+        await ecu.enrol(enrolTransport);
+        if (!(await ecu.connectWithRetry(gateway?.url ?? '', gateway?.serverCaPem ?? ''))) {
+          throw new Error(`${ecu.thingName} could not connect with its new certificate`);
+        }
+        // Retirement follows activation in the same invocation: wait for it to finish.
+        const retired = async () =>
+          old?.status === 'INACTIVE' &&
+          !principals().includes(oldArn) &&
+          (cloud.iot.attachments.get(oldArn)?.size ?? 0) === 0;
+        await waitFor(retired, 5_000);
+        if (!(await retired())) {
+          throw new Error(
+            `old certificate ${old?.status ?? 'missing'}, thing principals ${principals().length}, policies ${
+              cloud.iot.attachments.get(oldArn)?.size ?? 0
+            } (${ruleErrors.join('; ') || 'no rule error'})`,
+          );
+        }
+        if (principals().length !== 1)
+          throw new Error(`${principals().length} principals after re-enrolment`);
+      },
+    );
+
     // The app user: a real access token from a local issuer whose JWKS the authorizer trusts.
     const { privateKey, publicKey } = await joseKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'local-1', alg: 'RS256', use: 'sig' };

@@ -62,6 +62,11 @@ const iot: IotControlPlane = {
   createPolicy: noop,
   attachPolicy: noop,
   attachThingPrincipalExclusive: noop,
+  // First enrolment: the thing holds only the certificate being registered.
+  listThingPrincipals: async () => [],
+  certificateStatus: async () => 'ACTIVE',
+  detachPolicy: noop,
+  detachThingPrincipal: noop,
 };
 const registry: EcuRegistry = {
   get: async (ecuId): Promise<EcuRecord> => ({ ecuId, vin: VIN, role: 'gateway', status: 'ACTIVE' }),

@@ -35,3 +35,33 @@ export class CertificateDescriptionError extends JitrError {
     this.certificateId = certificateId;
   }
 }
+
+/**
+ * The new certificate is ACTIVE but a previous certificate of the thing could not be retired
+ * (set INACTIVE and detached). Thrown so the invocation is retried; the retry converges.
+ */
+export class CertificateRetirementError extends JitrError {
+  readonly thingName: string;
+  readonly certificateId: string;
+  /** The certificate being retired; `undefined` when listing the thing's principals failed. */
+  readonly retiringCertificateId: string | undefined;
+  constructor(
+    thingName: string,
+    certificateId: string,
+    retiringCertificateId: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `Certificate ${certificateId} is ACTIVE but ${
+        retiringCertificateId === undefined
+          ? 'the principals'
+          : `previous certificate ${retiringCertificateId}`
+      } of ${thingName} could not be ${retiringCertificateId === undefined ? 'listed' : 'retired'}`,
+      { cause },
+    );
+    this.name = 'CertificateRetirementError';
+    this.thingName = thingName;
+    this.certificateId = certificateId;
+    this.retiringCertificateId = retiringCertificateId;
+  }
+}

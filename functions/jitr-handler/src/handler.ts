@@ -69,6 +69,9 @@ export const handler = eventHandler<unknown, RegistrationOutcome>(
       MetricUnit.Count,
       1,
     );
+    if (outcome.outcome === 'activated' && outcome.retiredCertificateIds.length > 0) {
+      metrics.addMetric('CertificatesRetired', MetricUnit.Count, outcome.retiredCertificateIds.length);
+    }
     return outcome;
   },
   { logger, metrics },

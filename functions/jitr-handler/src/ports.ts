@@ -27,7 +27,7 @@ export interface IotControlPlane {
   describeCertificate(certificateId: string): Promise<CertificateDescription>;
   /** The CA certificate's PEM. */
   describeCaCertificate(caCertificateId: string): Promise<string>;
-  setCertificateStatus(certificateId: string, status: 'ACTIVE' | 'REVOKED'): Promise<void>;
+  setCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void>;
   /** Creates the thing, or accepts an existing one with the same attributes; throws on a conflict. */
   ensureThing(thingName: string, attributes: ThingAttributes): Promise<'created' | 'existed'>;
   /** True when the policy exists. */
@@ -37,6 +37,17 @@ export interface IotControlPlane {
   attachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Attaches the certificate to the thing as its exclusive principal. */
   attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void>;
+  /** Every principal (ARN or id) attached to the thing, all pages; `[]` when the thing does not exist. */
+  listThingPrincipals(thingName: string): Promise<string[]>;
+  /**
+   * Describes another certificate of the thing; `undefined` when it no longer exists.
+   * Unlike `describeCertificate`, tolerates a missing PEM (only the status is needed).
+   */
+  certificateStatus(certificateId: string): Promise<string | undefined>;
+  /** Detaches the policy from the certificate; already detached (or gone) is fine. */
+  detachPolicy(policyName: string, certificateArn: string): Promise<void>;
+  /** Detaches the principal from the thing; already detached (or gone) is fine. */
+  detachThingPrincipal(thingName: string, principal: string): Promise<void>;
 }
 
 export interface EcuRecord {

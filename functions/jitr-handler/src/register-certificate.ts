@@ -2,7 +2,7 @@ import { checkOcsp, type OcspHashAlgorithm, type OcspTransport } from '@cv/crypt
 import { parseCertificate } from '@cv/crypto/x509';
 import { ECU_ROLES, type EcuRole } from '@cv/policy';
 import type { CaCertificates, RolePolicies } from './caches.js';
-import { CertificateDescriptionError, OcspUnknownStatusError } from './errors.js';
+import { CertificateDescriptionError, CertificateRetirementError, OcspUnknownStatusError } from './errors.js';
 import type { EcuRegistry, IotControlPlane } from './ports.js';
 
 /** The JITR event, already parsed at the edge. */
@@ -43,13 +43,22 @@ export type SkipReason =
   | 'serial-mismatch';
 
 export type RegistrationOutcome =
-  | { readonly outcome: 'activated'; readonly thingName: string; readonly policyName: string }
+  | {
+      readonly outcome: 'activated';
+      readonly thingName: string;
+      readonly policyName: string;
+      /** Previous certificates of the thing retired by this invocation (INACTIVE or left so, detached). */
+      readonly retiredCertificateIds: readonly string[];
+    }
   | { readonly outcome: 'revoked'; readonly thingName: string | undefined }
   | { readonly outcome: 'skipped'; readonly reason: SkipReason; readonly detail: string };
 
 const THING_NAME = /^([A-HJ-NPR-Z0-9]{17})_([A-Za-z0-9-]{1,40})$/;
 /** Statuses a registration may (still) move to ACTIVE; anything else an operator set and we never touch. */
 const REGISTRABLE = new Set(['PENDING_ACTIVATION', 'ACTIVE']);
+/** Statuses of a previous certificate that still (or could still) let its key connect: set INACTIVE. */
+const DEACTIVATE = new Set(['ACTIVE', 'PENDING_ACTIVATION']);
+const CERTIFICATE_ARN = /^arn:[\w-]+:iot:[\w-]+:\d{12}:cert\/([0-9a-f]{64})$/;
 
 function isRole(role: string): role is EcuRole {
   return (ECU_ROLES as readonly string[]).includes(role);
@@ -57,7 +66,9 @@ function isRole(role: string): role is EcuRole {
 
 /**
  * Just-in-time registration of an operational certificate (SPEC 5): OCSP first, then the
- * thing, the role policy and the exclusive attachment, the registry, and only then `ACTIVE`.
+ * thing, the role policy and the exclusive attachment, the registry, and only then `ACTIVE`;
+ * after that, every other certificate of the thing is set `INACTIVE` and detached (a failure
+ * there throws so the invocation is retried; the new certificate stays `ACTIVE`).
  * Idempotent: the repeated event converges. Transient failures, an unknown or unverifiable
  * OCSP answer throw (the certificate stays `PENDING_ACTIVATION` and the event is retried);
  * a certificate that must never be activated is left untouched and reported as skipped.
@@ -148,5 +159,62 @@ export async function registerCertificate(
   // 5. Only now may the device connect.
   await deps.iot.setCertificateStatus(event.certificateId, 'ACTIVE');
   deps.log('certificate activated', { certificateId: event.certificateId, thingName, policyName });
-  return { outcome: 'activated', thingName, policyName };
+
+  // 6. Retire every other certificate of the thing (re-enrolment): a stolen old key stops working.
+  const retiredCertificateIds = await retirePreviousCertificates(
+    thingName,
+    event.certificateId,
+    policyName,
+    deps,
+  );
+  return { outcome: 'activated', thingName, policyName, retiredCertificateIds };
+}
+
+/**
+ * Sets every certificate attached to the thing other than `currentCertificateId` INACTIVE
+ * (unless it already is INACTIVE, REVOKED or otherwise unusable), detaches the role policy
+ * from it and detaches it from the thing, in that order. The thing's principals are the
+ * to-do list and the detachment is the last step, so an invocation that fails midway leaves
+ * the rest for the retry and a repeated event finds nothing more to do. Non-certificate
+ * principals are logged and left alone.
+ */
+async function retirePreviousCertificates(
+  thingName: string,
+  currentCertificateId: string,
+  policyName: string,
+  deps: RegisterCertificateDeps,
+): Promise<string[]> {
+  const retired: string[] = [];
+  let principals: string[];
+  try {
+    principals = await deps.iot.listThingPrincipals(thingName);
+  } catch (error) {
+    throw new CertificateRetirementError(thingName, currentCertificateId, undefined, error);
+  }
+  for (const principal of principals) {
+    const certificateId = CERTIFICATE_ARN.exec(principal)?.[1];
+    if (certificateId === undefined) {
+      deps.log('non-certificate principal on thing left attached', { thingName, principal });
+      continue;
+    }
+    if (certificateId === currentCertificateId) continue;
+    try {
+      const status = await deps.iot.certificateStatus(certificateId);
+      if (status !== undefined && DEACTIVATE.has(status)) {
+        await deps.iot.setCertificateStatus(certificateId, 'INACTIVE');
+      }
+      if (status !== undefined) await deps.iot.detachPolicy(policyName, principal);
+      await deps.iot.detachThingPrincipal(thingName, principal);
+      deps.log('previous certificate retired', {
+        thingName,
+        certificateId: currentCertificateId,
+        retiredCertificateId: certificateId,
+        previousStatus: status ?? 'deleted',
+      });
+      retired.push(certificateId);
+    } catch (error) {
+      throw new CertificateRetirementError(thingName, currentCertificateId, certificateId, error);
+    }
+  }
+  return retired;
 }

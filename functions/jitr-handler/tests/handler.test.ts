@@ -116,6 +116,8 @@ const MUTATIONS = [
   'AttachPolicy',
   'AttachThingPrincipal',
   'UpdateCertificate',
+  'DetachPolicy',
+  'DetachThingPrincipal',
 ];
 const mutations = () => iotCalls().filter((c) => MUTATIONS.includes(c));
 
@@ -158,7 +160,7 @@ beforeEach(() => {
 });
 
 describe('a good certificate is registered, then activated', () => {
-  it('runs the steps in order and activates last (cold container: 8 IoT calls, policy created once)', async () => {
+  it('runs the steps in order and activates last (cold container: 9 IoT calls, policy created once)', async () => {
     const handler = await coldHandler();
     const { event, certificateId, serialNumber } = register('ECU-GW-0001');
     row('ECU-GW-0001').certificateSerial = serialNumber;
@@ -169,6 +171,7 @@ describe('a good certificate is registered, then activated', () => {
       outcome: 'activated',
       thingName: `${VIN}_ECU-GW-0001`,
       policyName: `${PREFIX}-ecu-gateway`,
+      retiredCertificateIds: [],
     });
     expect(allCalls()).toEqual([
       'iot:DescribeCertificate',
@@ -181,6 +184,7 @@ describe('a good certificate is registered, then activated', () => {
       'iot:AttachThingPrincipal',
       'registry:UpdateItem',
       'iot:UpdateCertificate',
+      'iot:ListThingPrincipals', // first enrolment: only this certificate, nothing to retire
     ]);
     expect(responder.requests()).toBeGreaterThan(0);
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
@@ -220,7 +224,7 @@ describe('a good certificate is registered, then activated', () => {
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
   });
 
-  it('counts IoT control-plane calls: cold 8 (7 once the policy exists), warm 5', async () => {
+  it('counts IoT control-plane calls on first enrolment: cold 9 (8 once the policy exists), warm 6', async () => {
     const cold = await coldHandler();
     await cold(register('ECU-GW-0001').event, context);
     const coldFirstInAccount = iotCalls().length;
@@ -234,18 +238,20 @@ describe('a good certificate is registered, then activated', () => {
     await cold2(register('ECU-TCU-0002').event, context);
     const coldNewRole = iotCalls().length;
     journal.entries.length = 0;
-    await cold2(register('ECU-GW-0001').event, context);
+    registry.table.set('ECU-GW-0005', ecu('ECU-GW-0005')); // a first enrolment, not a re-enrolment
+    await cold2(register('ECU-GW-0005').event, context);
     const coldContainerExistingPolicy = iotCalls();
 
-    expect(coldFirstInAccount).toBe(8);
+    expect(coldFirstInAccount).toBe(9);
     expect(warm).toEqual([
       'DescribeCertificate',
       'CreateThing',
       'AttachPolicy',
       'AttachThingPrincipal',
       'UpdateCertificate',
+      'ListThingPrincipals',
     ]);
-    expect(coldNewRole).toBe(8); // telematics policy did not exist yet in the account
+    expect(coldNewRole).toBe(9); // telematics policy did not exist yet in the account
     // Same container, CA cached, gateway policy exists in the account but not yet known to this container.
     expect(coldContainerExistingPolicy).toEqual([
       'DescribeCertificate',
@@ -254,6 +260,7 @@ describe('a good certificate is registered, then activated', () => {
       'AttachPolicy',
       'AttachThingPrincipal',
       'UpdateCertificate',
+      'ListThingPrincipals',
     ]);
   });
 
@@ -481,6 +488,290 @@ describe('convergence details', () => {
 
     await expect(handler({ ...sampleEvent, certificateId }, context)).rejects.toThrow();
     expect(mutations()).toEqual([]);
+  });
+});
+
+describe('re-enrolment retires the previous certificate of the thing', () => {
+  const THING = `${VIN}_ECU-GW-0001`;
+  const POLICY = `${PREFIX}-ecu-gateway`;
+  const denied = () =>
+    Object.assign(new Error('not allowed right now'), {
+      name: 'InvalidRequestException',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  /** Enrols ECU-GW-0001 with a fresh certificate (the broker records its serial) and registers it. */
+  async function enrol(handler: Handler, opts: Parameters<typeof register>[1] = {}) {
+    const cert = register('ECU-GW-0001', opts);
+    row('ECU-GW-0001').certificateSerial = cert.serialNumber;
+    const outcome = await handler(cert.event, context);
+    return { ...cert, arn: certificateArn(cert.certificateId), outcome };
+  }
+
+  const attached = (arn: string) => iot.principalThings.get(arn) ?? [];
+  const policyTargets = () => [...(iot.policyTargets.get(POLICY) ?? [])];
+  const statusUpdates = () =>
+    journal.entries
+      .filter((e) => e.command === 'UpdateCertificate')
+      .map((e) => `${String(e.input.certificateId).slice(0, 8)}:${String(e.input.newStatus)}`);
+
+  /** A certificate attached to the thing out of band (an earlier registration), with the role policy. */
+  function stale(status: string) {
+    const { certificateId } = register('ECU-GW-0001', { status });
+    const arn = certificateArn(certificateId);
+    iot.principalThings.set(arn, [{ thing: THING, type: 'EXCLUSIVE_THING' }]);
+    iot.policyTargets.get(POLICY)?.add(arn);
+    return { certificateId, arn };
+  }
+
+  it('sets the old certificate INACTIVE, detaches its policy and the thing, only after the new one is ACTIVE', async () => {
+    const handler = await coldHandler();
+    const old = await enrol(handler);
+    journal.entries.length = 0;
+
+    const next = await enrol(handler);
+
+    expect(next.outcome).toEqual({
+      outcome: 'activated',
+      thingName: THING,
+      policyName: POLICY,
+      retiredCertificateIds: [old.certificateId],
+    });
+    expect(allCalls()).toEqual([
+      'iot:DescribeCertificate',
+      'registry:GetItem',
+      'iot:CreateThing',
+      'iot:AttachPolicy',
+      'iot:AttachThingPrincipal',
+      'registry:UpdateItem',
+      'iot:UpdateCertificate', // the new certificate ACTIVE ...
+      'iot:ListThingPrincipals', // ... then the thing's other certificates are retired
+      'iot:DescribeCertificate',
+      'iot:UpdateCertificate',
+      'iot:DetachPolicy',
+      'iot:DetachThingPrincipal',
+    ]);
+    expect(statusUpdates()).toEqual([
+      `${next.certificateId.slice(0, 8)}:ACTIVE`,
+      `${old.certificateId.slice(0, 8)}:INACTIVE`,
+    ]);
+    const detached = journal.entries.filter((e) => e.command.startsWith('Detach'));
+    expect(detached.map((e) => e.input)).toEqual([
+      { policyName: POLICY, target: old.arn },
+      { thingName: THING, principal: old.arn },
+    ]);
+    expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
+    expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
+    expect(attached(old.arn)).toEqual([]);
+    expect(attached(next.arn)).toEqual([{ thing: THING, type: 'EXCLUSIVE_THING' }]);
+    expect(policyTargets()).toEqual([next.arn]);
+    expect(row('ECU-GW-0001')).toMatchObject({ certificateId: next.certificateId });
+  });
+
+  it('counts IoT calls on re-enrolment: warm 10, cold 12 (11 when the old certificate is already INACTIVE)', async () => {
+    const first = await coldHandler();
+    await enrol(first);
+    journal.entries.length = 0;
+    await enrol(first);
+    const warm = iotCalls().length;
+
+    const cold = await coldHandler();
+    journal.entries.length = 0;
+    await enrol(cold);
+    const coldCalls = iotCalls();
+
+    const cold2 = await coldHandler();
+    const current = [...certificates.entries()].find(([, c]) => c.status === 'ACTIVE');
+    if (current) current[1].status = 'INACTIVE'; // e.g. remediation's deactivateCertificate ran first
+    journal.entries.length = 0;
+    await enrol(cold2);
+    const coldInactive = iotCalls().length;
+
+    expect(warm).toBe(10);
+    expect(coldCalls).toEqual([
+      'DescribeCertificate',
+      'DescribeCACertificate',
+      'CreateThing',
+      'GetPolicy',
+      'AttachPolicy',
+      'AttachThingPrincipal',
+      'UpdateCertificate',
+      'ListThingPrincipals',
+      'DescribeCertificate',
+      'UpdateCertificate',
+      'DetachPolicy',
+      'DetachThingPrincipal',
+    ]);
+    expect(coldInactive).toBe(11);
+  });
+
+  it('a repeated event converges: no further state-changing call, nothing retired again', async () => {
+    const handler = await coldHandler();
+    const old = await enrol(handler);
+    const next = await enrol(handler);
+    journal.entries.length = 0;
+
+    const again = await handler(next.event, context);
+    const third = await handler({ ...next.event, timestamp: Date.now() }, context);
+    const oldAgain = await handler(old.event, context);
+
+    expect(again).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
+    expect(third).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
+    expect(oldAgain).toMatchObject({ outcome: 'skipped', reason: 'status' });
+    expect(iotCalls().filter((c) => c.startsWith('Detach'))).toEqual([]);
+    expect(statusUpdates()).toEqual([
+      `${next.certificateId.slice(0, 8)}:ACTIVE`,
+      `${next.certificateId.slice(0, 8)}:ACTIVE`,
+    ]);
+    expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
+    expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
+    expect(attached(old.arn)).toEqual([]);
+    expect(attached(next.arn)).toHaveLength(1);
+    expect(policyTargets()).toEqual([next.arn]);
+  });
+
+  it('a thing holding only the new certificate: one ListThingPrincipals, nothing retired', async () => {
+    const handler = await coldHandler();
+    const only = await enrol(handler);
+
+    expect(only.outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
+    expect(iotCalls().slice(-2)).toEqual(['UpdateCertificate', 'ListThingPrincipals']);
+    expect(iotCalls().filter((c) => c.startsWith('Detach'))).toEqual([]);
+    expect(statusUpdates()).toEqual([`${only.certificateId.slice(0, 8)}:ACTIVE`]);
+    expect(attached(only.arn)).toHaveLength(1);
+  });
+
+  it.each(['INACTIVE', 'REVOKED'])('an old certificate already %s is only detached', async (status) => {
+    const handler = await coldHandler();
+    const old = await enrol(handler);
+    const oldCert = certificates.get(old.certificateId);
+    if (oldCert) oldCert.status = status;
+    journal.entries.length = 0;
+
+    const next = await enrol(handler);
+
+    expect(next.outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [old.certificateId] });
+    expect(statusUpdates()).toEqual([`${next.certificateId.slice(0, 8)}:ACTIVE`]);
+    expect(iotCalls().slice(-4)).toEqual([
+      'ListThingPrincipals',
+      'DescribeCertificate',
+      'DetachPolicy',
+      'DetachThingPrincipal',
+    ]);
+    expect(iotCalls()).toHaveLength(9); // warm re-enrolment, old certificate already unusable
+    expect(certificates.get(old.certificateId)?.status).toBe(status);
+    expect(attached(old.arn)).toEqual([]);
+    expect(policyTargets()).toEqual([next.arn]);
+  });
+
+  it('pages through the principals: every stale certificate is retired, a non-certificate principal is left alone', async () => {
+    iot = fakeIot({
+      certificates,
+      caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]),
+      journal,
+      principalPageSize: 2,
+    });
+    const handler = await coldHandler();
+    const old = await enrol(handler); // creates the thing and the policy
+    const leftover = stale('PENDING_ACTIVATION'); // an abandoned earlier registration
+    const disabled = stale('INACTIVE');
+    const cognito = 'eu-west-1:0b7e6c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b';
+    iot.principalThings.set(cognito, [{ thing: THING, type: 'NON_EXCLUSIVE_THING' }]);
+    journal.entries.length = 0;
+
+    const next = await enrol(handler);
+
+    expect(iotCalls().filter((c) => c === 'ListThingPrincipals')).toHaveLength(3); // 5 principals, pages of 2
+    expect(next.outcome).toMatchObject({ outcome: 'activated' });
+    const retired = next.outcome.outcome === 'activated' ? next.outcome.retiredCertificateIds : [];
+    expect([...retired].sort()).toEqual(
+      [old.certificateId, leftover.certificateId, disabled.certificateId].sort(),
+    );
+    expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
+    expect(certificates.get(leftover.certificateId)?.status).toBe('INACTIVE');
+    expect(certificates.get(disabled.certificateId)?.status).toBe('INACTIVE');
+    expect(statusUpdates()).toHaveLength(3); // new ACTIVE, old and leftover INACTIVE
+    for (const arn of [old.arn, leftover.arn, disabled.arn]) expect(attached(arn)).toEqual([]);
+    expect(attached(cognito)).toHaveLength(1);
+    expect(attached(next.arn)).toHaveLength(1);
+    expect(policyTargets()).toEqual([next.arn]);
+  });
+
+  const failures: [string, string, (input: Record<string, unknown>) => boolean][] = [
+    ['ListThingPrincipals', 'ListThingPrincipals', () => true],
+    ['DescribeCertificate of the old certificate', 'DescribeCertificate', () => true],
+    ['UpdateCertificate INACTIVE', 'UpdateCertificate', (input) => input.newStatus === 'INACTIVE'],
+    ['DetachPolicy', 'DetachPolicy', () => true],
+    ['DetachThingPrincipal', 'DetachThingPrincipal', () => true],
+  ];
+
+  it.each(failures)(
+    '%s fails: the invocation throws with the new certificate ACTIVE, the retry completes',
+    async (_name, command, when) => {
+      const handler = await coldHandler();
+      const old = await enrol(handler);
+      const cert = register('ECU-GW-0001');
+      row('ECU-GW-0001').certificateSerial = cert.serialNumber;
+      const next = { ...cert, arn: certificateArn(cert.certificateId) };
+      // DescribeCertificate fails only for the old certificate, not the one being registered.
+      iot.failOnce(command, denied(), (input) =>
+        command === 'DescribeCertificate'
+          ? input.certificateId === old.certificateId && when(input)
+          : when(input),
+      );
+
+      const failed = handler(next.event, context);
+
+      await expect(failed).rejects.toThrow(/is ACTIVE but/);
+      await expect(failed).rejects.toMatchObject({ name: 'CertificateRetirementError' });
+      expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
+      expect(attached(next.arn)).toHaveLength(1);
+      expect(attached(old.arn)).toHaveLength(1); // detached last: still on the to-do list
+      journal.entries.length = 0;
+
+      const retried = await handler(next.event, context);
+
+      expect(retried).toMatchObject({ outcome: 'activated', retiredCertificateIds: [old.certificateId] });
+      expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
+      expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
+      expect(attached(old.arn)).toEqual([]);
+      expect(policyTargets()).toEqual([next.arn]);
+      // The retry sets INACTIVE only if the failed invocation had not got that far.
+      expect(statusUpdates().filter((u) => u.endsWith(':INACTIVE')).length).toBe(
+        command === 'DetachPolicy' || command === 'DetachThingPrincipal' ? 0 : 1,
+      );
+    },
+  );
+
+  const notRegistered: [string, () => void, Parameters<typeof register>[1], string][] = [
+    ['OCSP says revoked', () => undefined, { state: 'revoked' }, 'revoked'],
+    ['serial is not the one last issued', () => undefined, {}, 'skipped'],
+    [
+      'ECU blocked',
+      () => {
+        row('ECU-GW-0001').status = 'BLOCKED';
+      },
+      {},
+      'skipped',
+    ],
+  ];
+
+  it.each(notRegistered)('%s: nothing is retired', async (name, arrange, opts, outcome) => {
+    const handler = await coldHandler();
+    const old = await enrol(handler);
+    arrange();
+    journal.entries.length = 0;
+
+    const cert = register('ECU-GW-0001', opts);
+    if (name !== 'serial is not the one last issued')
+      row('ECU-GW-0001').certificateSerial = cert.serialNumber;
+    const result = await handler(cert.event, context);
+
+    expect(result).toMatchObject({ outcome });
+    expect(iotCalls()).not.toContain('ListThingPrincipals');
+    expect(iotCalls().filter((c) => c.startsWith('Detach'))).toEqual([]);
+    expect(certificates.get(old.certificateId)?.status).toBe('ACTIVE');
+    expect(attached(old.arn)).toHaveLength(1);
   });
 });
 

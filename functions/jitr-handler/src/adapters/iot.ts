@@ -6,8 +6,11 @@ import {
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
   DescribeThingCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
   GetPolicyCommand,
   type IoTClient,
+  ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   UpdateCertificateCommand,
@@ -61,7 +64,10 @@ export class AwsIotControlPlane implements IotControlPlane {
     return pem;
   }
 
-  async setCertificateStatus(certificateId: string, status: 'ACTIVE' | 'REVOKED'): Promise<void> {
+  async setCertificateStatus(
+    certificateId: string,
+    status: 'ACTIVE' | 'INACTIVE' | 'REVOKED',
+  ): Promise<void> {
     await this.send('UpdateCertificate', () =>
       this.client.send(new UpdateCertificateCommand({ certificateId, newStatus: status })),
     );
@@ -124,5 +130,57 @@ export class AwsIotControlPlane implements IotControlPlane {
         }),
       ),
     );
+  }
+
+  async listThingPrincipals(thingName: string): Promise<string[]> {
+    const principals: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      let out: { principals?: string[]; nextToken?: string };
+      try {
+        out = await this.send('ListThingPrincipals', () =>
+          this.client.send(new ListThingPrincipalsCommand({ thingName, maxResults: 100, nextToken: token })),
+        );
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException) return [];
+        throw error;
+      }
+      principals.push(...(out.principals ?? []));
+      nextToken = out.nextToken || undefined;
+    } while (nextToken !== undefined);
+    return principals;
+  }
+
+  async certificateStatus(certificateId: string): Promise<string | undefined> {
+    try {
+      const out = await this.send('DescribeCertificate', () =>
+        this.client.send(new DescribeCertificateCommand({ certificateId })),
+      );
+      return out.certificateDescription?.status ?? '';
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    }
+  }
+
+  async detachPolicy(policyName: string, certificateArn: string): Promise<void> {
+    try {
+      await this.send('DetachPolicy', () =>
+        this.client.send(new DetachPolicyCommand({ policyName, target: certificateArn })),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+
+  async detachThingPrincipal(thingName: string, principal: string): Promise<void> {
+    try {
+      await this.send('DetachThingPrincipal', () =>
+        this.client.send(new DetachThingPrincipalCommand({ thingName, principal })),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
   }
 }

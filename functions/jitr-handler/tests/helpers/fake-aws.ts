@@ -2,7 +2,9 @@
  * A fake AWS IoT control plane and ECU registry (aws-sdk-client-mock) with the real services'
  * semantics where registration depends on them: CreateThing is idempotent for the same
  * attributes, GetPolicy answers ResourceNotFoundException, AttachThingPrincipal EXCLUSIVE_THING
- * refuses a second thing, conditional registry updates. Every call is journaled in order.
+ * refuses a second thing, ListThingPrincipals pages (`principalPageSize`), UpdateCertificate
+ * refuses to change a REVOKED certificate, conditional registry updates. Every call is
+ * journaled in order.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -13,9 +15,12 @@ import {
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
   DescribeThingCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
   GetPolicyCommand,
   InvalidRequestException,
   IoTClient,
+  ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   UpdateCertificateCommand,
@@ -49,14 +54,29 @@ export function fakeIot(state: {
   certificates: Map<string, FakeCertificate>;
   caCertificates: Map<string, string>;
   journal: Journal;
+  /** Page size of ListThingPrincipals (IoT's own is up to `maxResults`). */
+  principalPageSize?: number;
 }) {
   const mock = mockAws(IoTClient);
   const things = new Map<string, Record<string, string>>();
   const policies = new Map<string, string>();
   const policyTargets = new Map<string, Set<string>>();
   const principalThings = new Map<string, { thing: string; type: string }[]>();
-  const log = (command: string, input: Record<string, unknown>) =>
+  const faults: { command: string; when: (input: Record<string, unknown>) => boolean; error: Error }[] = [];
+  const log = (command: string, input: Record<string, unknown>) => {
     state.journal.entries.push({ service: 'iot', command, input });
+    const fault = faults.findIndex((f) => f.command === command && f.when(input));
+    const [hit] = fault >= 0 ? faults.splice(fault, 1) : [];
+    if (hit) throw hit.error;
+  };
+  /** The next matching call of `command` fails with `error` (journaled, no state change). */
+  const failOnce = (
+    command: string,
+    error: Error,
+    when: (input: Record<string, unknown>) => boolean = () => true,
+  ) => {
+    faults.push({ command, when, error });
+  };
 
   mock.on(DescribeCertificateCommand as never).callsFake(async (input: { certificateId: string }) => {
     log('DescribeCertificate', input);
@@ -87,6 +107,9 @@ export function fakeIot(state: {
       log('UpdateCertificate', input);
       const cert = state.certificates.get(input.certificateId);
       if (!cert) throw new ResourceNotFoundException({ message: 'no such certificate', ...meta });
+      if (cert.status === 'REVOKED' && input.newStatus !== 'REVOKED') {
+        throw new InvalidRequestException({ message: 'cannot change a revoked certificate', ...meta });
+      }
       cert.status = input.newStatus;
       return {};
     });
@@ -167,7 +190,42 @@ export function fakeIot(state: {
       principalThings.set(input.principal, attached);
       return {};
     });
-  return { mock, things, policies, policyTargets, principalThings };
+  mock
+    .on(ListThingPrincipalsCommand as never)
+    .callsFake(async (input: { thingName: string; nextToken?: string; maxResults?: number }) => {
+      log('ListThingPrincipals', input);
+      if (!things.has(input.thingName))
+        throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
+      const all = [...principalThings.entries()]
+        .filter(([, attached]) => attached.some((a) => a.thing === input.thingName))
+        .map(([principal]) => principal);
+      const size = Math.min(input.maxResults ?? 25, state.principalPageSize ?? 25);
+      const start = input.nextToken === undefined ? 0 : Number(input.nextToken);
+      const end = start + size;
+      return {
+        principals: all.slice(start, end),
+        ...(end < all.length ? { nextToken: String(end) } : {}),
+      };
+    });
+  mock
+    .on(DetachThingPrincipalCommand as never)
+    .callsFake(async (input: { thingName: string; principal: string }) => {
+      log('DetachThingPrincipal', input);
+      if (!things.has(input.thingName))
+        throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
+      const left = (principalThings.get(input.principal) ?? []).filter((a) => a.thing !== input.thingName);
+      if (left.length > 0) principalThings.set(input.principal, left);
+      else principalThings.delete(input.principal);
+      return {};
+    });
+  mock.on(DetachPolicyCommand as never).callsFake(async (input: { policyName: string; target: string }) => {
+    log('DetachPolicy', input);
+    if (!policies.has(input.policyName))
+      throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
+    policyTargets.get(input.policyName)?.delete(input.target);
+    return {};
+  });
+  return { mock, things, policies, policyTargets, principalThings, failOnce };
 }
 
 export interface RegistryRow {
