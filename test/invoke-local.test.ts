@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_FINDING_PLANS } from './support/remediation-plans.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EVENTS = join(ROOT, 'events');
@@ -36,9 +37,6 @@ type Expected =
   | { kind: 'returns'; value: unknown }
   | { kind: 'plan'; actions: string[]; skipped?: boolean }
   | { kind: 'dropped'; reason: string; count: number; value: unknown };
-
-const COMPROMISE = ['quarantine', 'deactivateCertificate', 'rotateCertificate', 'notify', 'openTicket'];
-const AUTHZ = ['quarantine', 'deactivateCertificate', 'notify', 'openTicket'];
 
 /** The function (serverless/functions/*.yml) each sample event is for. */
 const FUNCTION_OF: Record<string, (file: string) => string> = {
@@ -80,25 +78,7 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
     },
   },
   'remediation-steps': {
-    'audit-ca-certificate-expiring.json': { kind: 'plan', actions: ['notify', 'openTicket'] },
-    'audit-check-summary.json': { kind: 'plan', actions: [], skipped: true },
-    'audit-conflicting-client-ids.json': { kind: 'plan', actions: COMPROMISE },
-    'audit-device-certificate-expiring.json': { kind: 'plan', actions: ['rotateCertificate', 'notify'] },
-    'audit-device-certificate-key-quality.json': { kind: 'plan', actions: ['rotateCertificate', 'notify'] },
-    'audit-device-certificate-shared.json': { kind: 'plan', actions: COMPROMISE },
-    'audit-iot-policy-overly-permissive.json': {
-      kind: 'plan',
-      actions: ['fixPolicy', 'notify', 'openTicket'],
-    },
-    'audit-revoked-ca-certificate-still-active.json': { kind: 'plan', actions: ['notify', 'openTicket'] },
-    'audit-revoked-device-certificate-still-active.json': {
-      kind: 'plan',
-      actions: ['deactivateCertificate', 'notify'],
-    },
-    'audit-suppressed.json': { kind: 'plan', actions: [], skipped: true },
-    'audit-unknown-check.json': { kind: 'plan', actions: ['openTicket'] },
-    'detect-archived.json': { kind: 'plan', actions: [], skipped: true },
-    'detect-authorization-failures.json': { kind: 'plan', actions: AUTHZ },
+    ...SAMPLE_FINDING_PLANS,
     'malformed-certificate-id.json': {
       kind: 'error',
       type: 'MalformedFindingError',
@@ -109,7 +89,6 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
       type: 'MalformedFindingError',
       message: /^Malformed finding/,
     },
-    'own-authz-detector-finding.json': { kind: 'plan', actions: AUTHZ },
   },
   'telemetry-ingest': {
     // The committed envelopes' data keys are wrapped under the key id "sample", not the local

@@ -31,6 +31,7 @@ import { type AnyStub, mockAws } from '../functions/cert-broker/tests/helpers/mo
 import { buildWorld, toResponse } from '../functions/cert-broker/tests/helpers/world.js';
 import { localSigningKey, localSymmetricKms } from '../functions/command-sender/tests/helpers.js';
 import { MalformedFindingError } from '../functions/remediation-steps/src/errors.js';
+import { SAMPLE_FINDING_PLANS } from './support/remediation-plans.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EVENTS = join(ROOT, 'events');
@@ -56,9 +57,6 @@ type Expected =
   | { kind: 'throws'; error: RegExp | (abstract new (...args: never[]) => Error) }
   | { kind: 'returns'; value: unknown }
   | { kind: 'plan'; actions: string[]; skipped?: boolean };
-
-const COMPROMISE = ['quarantine', 'deactivateCertificate', 'rotateCertificate', 'notify', 'openTicket'];
-const AUTHZ = ['quarantine', 'deactivateCertificate', 'notify', 'openTicket'];
 
 /**
  * What each sample event should produce through its handler, with the AWS fakes of its
@@ -89,28 +87,9 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
     },
   },
   'remediation-steps': {
-    'audit-ca-certificate-expiring.json': { kind: 'plan', actions: ['notify', 'openTicket'] },
-    'audit-check-summary.json': { kind: 'plan', actions: [], skipped: true },
-    'audit-conflicting-client-ids.json': { kind: 'plan', actions: COMPROMISE },
-    'audit-device-certificate-expiring.json': { kind: 'plan', actions: ['rotateCertificate', 'notify'] },
-    'audit-device-certificate-key-quality.json': { kind: 'plan', actions: ['rotateCertificate', 'notify'] },
-    'audit-device-certificate-shared.json': { kind: 'plan', actions: COMPROMISE },
-    'audit-iot-policy-overly-permissive.json': {
-      kind: 'plan',
-      actions: ['fixPolicy', 'notify', 'openTicket'],
-    },
-    'audit-revoked-ca-certificate-still-active.json': { kind: 'plan', actions: ['notify', 'openTicket'] },
-    'audit-revoked-device-certificate-still-active.json': {
-      kind: 'plan',
-      actions: ['deactivateCertificate', 'notify'],
-    },
-    'audit-suppressed.json': { kind: 'plan', actions: [], skipped: true },
-    'audit-unknown-check.json': { kind: 'plan', actions: ['openTicket'] },
-    'detect-archived.json': { kind: 'plan', actions: [], skipped: true },
-    'detect-authorization-failures.json': { kind: 'plan', actions: AUTHZ },
+    ...SAMPLE_FINDING_PLANS,
     'malformed-certificate-id.json': { kind: 'throws', error: MalformedFindingError },
     'malformed-no-resources.json': { kind: 'throws', error: MalformedFindingError },
-    'own-authz-detector-finding.json': { kind: 'plan', actions: AUTHZ },
   },
   'telemetry-ingest': {
     // The committed envelopes' data keys are wrapped under the key id "sample", not
