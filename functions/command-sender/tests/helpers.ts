@@ -3,15 +3,9 @@
  * digest returning DER, GetPublicKey returning SPKI DER, Encrypt/Decrypt with encryption
  * context), sample events, and a fresh-container loader for the handler.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createECDH,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { localKey, localSymmetricKms as sharedSymmetricKms } from '@cv/test-support';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { vi } from 'vitest';
 
@@ -36,27 +30,6 @@ export const ENV = {
   AWS_REGION: REGION,
 };
 
-const N256 = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const big = (b: Uint8Array) => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));
-const bytes32 = (n: bigint) => Buffer.from(n.toString(16).padStart(64, '0'), 'hex');
-const mod = (a: bigint, n: bigint) => ((a % n) + n) % n;
-function inverse(a: bigint, n: bigint): bigint {
-  let [r0, r1, s0, s1] = [mod(a, n), n, 1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return mod(s0, n);
-}
-function derInt(v: Buffer): number[] {
-  let i = 0;
-  while (i < v.length - 1 && v[i] === 0) i++;
-  const t = [...v.subarray(i)];
-  if ((t[0] ?? 0) & 0x80) t.unshift(0);
-  return [0x02, t.length, ...t];
-}
-
 export interface LocalSigningKey {
   publicKey: KeyObject;
   spki: Uint8Array;
@@ -64,51 +37,13 @@ export interface LocalSigningKey {
   signDigest(digest: Uint8Array): Uint8Array;
 }
 
-/** A real P-256 key; k*G via node:crypto ECDH, the rest is textbook ECDSA (checked by jose in the tests). */
+/** A real P-256 key whose signDigest returns DER ECDSA over a precomputed digest, as KMS Sign (DIGEST) does. */
 export function localSigningKey(): LocalSigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const d = big(Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url'));
-  return {
-    publicKey,
-    spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
-    signDigest(digest) {
-      const z = big(digest);
-      for (;;) {
-        const k = mod(big(randomBytes(40)), N256 - 1n) + 1n;
-        const ecdh = createECDH('prime256v1');
-        ecdh.setPrivateKey(bytes32(k));
-        const r = mod(big(ecdh.getPublicKey().subarray(1, 33)), N256);
-        const s = mod(inverse(k, N256) * (z + r * d), N256);
-        if (r === 0n || s === 0n) continue;
-        const body = [...derInt(bytes32(r)), ...derInt(bytes32(s))];
-        return new Uint8Array([0x30, body.length, ...body]);
-      }
-    },
-  };
+  return localKey('ES256');
 }
 
 /** Symmetric "KMS" with encryption context as AAD: Decrypt fails under any other context. */
-export function localSymmetricKms() {
-  const key = randomBytes(32);
-  const aad = (ctx: Record<string, string>) =>
-    Buffer.from(JSON.stringify(Object.entries(ctx).sort(([a], [b]) => (a < b ? -1 : 1))));
-  return {
-    encrypt(plaintext: Uint8Array, ctx: Record<string, string>): Uint8Array {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      c.setAAD(aad(ctx));
-      const body = Buffer.concat([c.update(plaintext), c.final()]);
-      return new Uint8Array(Buffer.concat([iv, c.getAuthTag(), body]));
-    },
-    decrypt(ciphertext: Uint8Array, ctx: Record<string, string>): Uint8Array {
-      const buf = Buffer.from(ciphertext);
-      const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-      d.setAAD(aad(ctx));
-      d.setAuthTag(buf.subarray(12, 28));
-      return new Uint8Array(Buffer.concat([d.update(buf.subarray(28)), d.final()]));
-    },
-  };
-}
+export const localSymmetricKms = sharedSymmetricKms;
 
 export function loadEvent(name: 'post-command' | 'get-command'): APIGatewayProxyEvent {
   const url = new URL(`../../../events/command-sender/${name}.json`, import.meta.url);

@@ -1,1 +1,8 @@
 export { type FakeKms, installFakeKms } from './fake-kms.js';
+export {
+  type DigestAlgorithm,
+  derSignature,
+  type LocalKey,
+  localKey,
+  localSymmetricKms,
+} from './local-kms.js';
