@@ -24,6 +24,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fakePca, fakeRegistry } from '../functions/cert-broker/tests/helpers/aws.js';
@@ -169,20 +170,12 @@ function useEnvOf(fn: string, exportName = 'handler'): void {
 }
 
 function context(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return sharedLambdaContext({
     functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '256',
+    region: REGION,
+    account: ACCOUNT,
     awsRequestId: '8f0e3a52-1b7c-4d2e-9f60-0a1b2c3d4e5f',
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2026/11/25/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }
 
 type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;

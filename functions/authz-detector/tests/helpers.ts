@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -76,18 +77,12 @@ export function mock(client: unknown): Stub {
 }
 
 export function context(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
+  return sharedLambdaContext({
     functionName: 'cv-security-dev-authzDetector',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cv-security-dev-authzDetector`,
-    memoryLimitInMB: '256',
+    region: REGION,
+    account: ACCOUNT,
     awsRequestId: '0b5c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e',
-    logGroupName: '/aws/lambda/cv-security-dev-authzDetector',
+    callbackWaitsForEmptyEventLoop: false,
     logStreamName: '2026/11/25/[$LATEST]abc',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { vi } from 'vitest';
@@ -69,20 +70,11 @@ export function withAuthorization(value: string, event = loadEvent()): APIGatewa
 }
 
 export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return sharedLambdaContext({
     functionName: 'cv-security-dev-commandAuthorizer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:cv-security-dev-commandAuthorizer',
-    memoryLimitInMB: '256',
     awsRequestId: 'c0ffee00-0000-4000-8000-000000000003',
-    logGroupName: '/aws/lambda/cv-security-dev-commandAuthorizer',
-    logStreamName: '2026/11/25/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    remainingTimeMs: 10_000,
+  });
 }
 
 export async function loadHandler(

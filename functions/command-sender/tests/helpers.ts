@@ -5,7 +5,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { localKey, localSymmetricKms as sharedSymmetricKms } from '@cv/test-support';
+import {
+  localKey,
+  lambdaContext as sharedLambdaContext,
+  localSymmetricKms as sharedSymmetricKms,
+} from '@cv/test-support';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { vi } from 'vitest';
 
@@ -51,20 +55,10 @@ export function loadEvent(name: 'post-command' | 'get-command'): APIGatewayProxy
 }
 
 export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return sharedLambdaContext({
     functionName: 'cv-security-dev-commandSender',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:cv-security-dev-commandSender',
-    memoryLimitInMB: '256',
     awsRequestId: 'c0ffee00-0000-4000-8000-000000000002',
-    logGroupName: '/aws/lambda/cv-security-dev-commandSender',
-    logStreamName: '2026/11/25/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }
 
 /** A fresh container: module state (KMS public-key cache, clients) starts cold. */

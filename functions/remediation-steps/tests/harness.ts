@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Action, RemediationState } from '../src/plan.js';
@@ -31,20 +32,14 @@ export const STEP_ENV: Record<string, string> = {
 };
 
 export function context(name = 'remediation'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
+  return sharedLambdaContext({
     functionName: `cv-security-dev-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cv-security-dev-${name}`,
-    memoryLimitInMB: '256',
+    region: REGION,
+    account: ACCOUNT,
     awsRequestId: '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
-    logGroupName: `/aws/lambda/cv-security-dev-${name}`,
+    callbackWaitsForEmptyEventLoop: false,
     logStreamName: '2026/11/25/[$LATEST]abc',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }
 
 /** The state classify makes of a corpus event, positioned so that `first` is the next action. */

@@ -6,6 +6,7 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 
@@ -90,18 +91,11 @@ export async function tableStatus(
 }
 
 export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
+  return sharedLambdaContext({
     functionName: 'cv-security-test-telemetryIngest',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:cv-security-test-telemetryIngest',
-    memoryLimitInMB: '512',
     awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    logGroupName: '/aws/lambda/cv-security-test-telemetryIngest',
+    memoryLimitInMB: '512',
+    callbackWaitsForEmptyEventLoop: false,
     logStreamName: '2026/11/25/[$LATEST]abcdef',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }

@@ -1,22 +1,10 @@
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, beforeEach } from 'vitest';
 
 /** A Lambda context as the runtime passes it. */
 export function lambdaContext(awsRequestId = 'c0ffee00-0000-4000-8000-000000000001'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'cv-security-dev-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:cv-security-dev-test',
-    memoryLimitInMB: '256',
-    awsRequestId,
-    logGroupName: '/aws/lambda/cv-security-dev-test',
-    logStreamName: '2026/11/25/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return sharedLambdaContext({ functionName: 'cv-security-dev-test', account: '123456789012', awsRequestId });
 }
 
 /** An HTTP API (payload 2.0) event. */

@@ -1,4 +1,5 @@
 export { type FakeKms, installFakeKms } from './fake-kms.js';
+export { type LambdaContextOptions, lambdaContext } from './lambda-context.js';
 export {
   type DigestAlgorithm,
   derSignature,

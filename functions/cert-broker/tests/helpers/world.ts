@@ -1,6 +1,7 @@
 /** The PKI and registry every broker test starts from. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type CryptoKeyPair, generateKeys, type Issued, issueCert, makeCsr } from './pki.js';
 
@@ -104,20 +105,15 @@ export function httpEvent(body: string, clientCertPem?: string): APIGatewayProxy
   return event;
 }
 
-export const lambdaContext = {
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+export const lambdaContext: Context = sharedLambdaContext({
   functionName: 'cv-security-dev-cert-broker',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:cv-security-dev-cert-broker',
+  account: '123456789012',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
   memoryLimitInMB: '512',
-  logGroupName: '/aws/lambda/cv-security-dev-cert-broker',
-  logStreamName: '2026/11/25/[$LATEST]abcdef',
+  remainingTimeMs: 25_000,
   callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 25_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as unknown as Context;
+  logStreamName: '2026/11/25/[$LATEST]abcdef',
+});
 
 export interface Response {
   readonly status: number;
