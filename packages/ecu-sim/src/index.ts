@@ -117,6 +117,8 @@ export class EcuSimulator {
   telemetrySent = 0;
   private keys: CryptoKeyPair | undefined;
   private operationalKeyPem = '';
+  /** The key of the CSR in flight: it becomes the operational key only when the broker issues a certificate. */
+  private pendingKeyPem = '';
   enrolment: Enrolment | undefined;
   /** The current certificate was accepted by the gateway at least once (reset by every enrolment). */
   certificateAccepted = false;
@@ -150,7 +152,7 @@ export class EcuSimulator {
   /** A fresh operational key pair and a CSR (its subject is not trusted by the broker anyway). */
   async createCsr(): Promise<string> {
     this.keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
-    this.operationalKeyPem = await pkcs8Pem(this.keys.privateKey);
+    this.pendingKeyPem = await pkcs8Pem(this.keys.privateKey);
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({
       name: `CN=${this.thingName}`,
       keys: this.keys as never,
@@ -179,6 +181,7 @@ export class EcuSimulator {
       throw new EnrolmentError(response.statusCode, code);
     }
     this.enrolment = JSON.parse(response.body) as Enrolment;
+    this.operationalKeyPem = this.pendingKeyPem;
     this.certificateAccepted = false;
     return this.enrolment;
   }
