@@ -3,24 +3,58 @@ import { type AdminConfig, type Env, loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
 import { type ReleaseDeps, releaseFromQuarantine } from './quarantine/release.js';
 
+/** The adapters every command may use (the AWS ones by default; tests pass their own). */
+export type AdminDeps = ReleaseDeps;
+
+export interface CliIo {
+  readonly env: Env;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly deps: (config: AdminConfig) => AdminDeps;
+}
+
+/** Parsed options every command sees. */
+interface Options {
+  readonly stage?: string | undefined;
+  readonly reason?: string | undefined;
+}
+
+/**
+ * One `cv-admin` command: `<group> <verb>`, its usage line, and how it runs its use case. Issue 15's commands
+ * (suppliers, manifests, vehicle access, ECU lifecycle) are added to {@link COMMANDS} the same way.
+ */
+interface Command {
+  readonly usage: string;
+  run(args: readonly string[], options: Options, io: CliIo): Promise<unknown>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  'quarantine release': {
+    usage:
+      "quarantine release <thingName> [--reason TEXT]   release an ECU's thing from the quarantine thing group",
+    async run(args, options, io) {
+      const [thingName, ...extra] = args;
+      if (thingName === undefined || extra.length > 0) {
+        throw new UsageError('quarantine release takes exactly one <thingName>');
+      }
+      const config = loadAdminConfig(io.env, { stage: options.stage });
+      return releaseFromQuarantine({ thingName, reason: options.reason }, io.deps(config));
+    },
+  },
+};
+
 export const USAGE = `usage: cv-admin <command> [options]
 
 commands:
-  quarantine release <thingName> [--reason TEXT]   release an ECU's thing from the quarantine thing group
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}`)
+  .join('\n')}
 
 options:
   --stage STAGE   the deployed stage (default: $CV_STAGE)
   --help          this text
 
 AWS credentials, AWS_REGION and (for the local cloud) AWS_ENDPOINT_URL are read as the AWS CLI reads them.`;
-
-export interface CliIo {
-  readonly env: Env;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  /** The adapters for a configuration (the AWS ones by default; tests may pass their own). */
-  readonly deps: (config: AdminConfig) => ReleaseDeps;
-}
 
 /**
  * The `cv-admin` front door: parses the command line, runs the use case, prints its result as one JSON line on
@@ -41,22 +75,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help === true || positionals.length === 0) {
+    if (values.help === true) {
       io.out(USAGE);
-      return positionals.length === 0 && values.help !== true ? 2 : 0;
-    }
-    const [group, command, ...rest] = positionals;
-    if (group === 'quarantine' && command === 'release') {
-      const [thingName, ...extra] = rest;
-      if (thingName === undefined || extra.length > 0) {
-        throw new UsageError('quarantine release takes exactly one <thingName>');
-      }
-      const config = loadAdminConfig(io.env, { stage: values.stage });
-      const result = await releaseFromQuarantine({ thingName, reason: values.reason }, io.deps(config));
-      io.out(JSON.stringify(result));
       return 0;
     }
-    throw new UsageError(`unknown command: ${positionals.slice(0, 2).join(' ')}`);
+    const [group, verb, ...args] = positionals;
+    const command = COMMANDS[`${group ?? ''} ${verb ?? ''}`];
+    if (command === undefined) {
+      throw new UsageError(
+        positionals.length === 0
+          ? 'no command given'
+          : `unknown command: ${positionals.slice(0, 2).join(' ')}`,
+      );
+    }
+    const result = await command.run(args, { stage: values.stage, reason: values.reason }, io);
+    io.out(JSON.stringify(result));
+    return 0;
   } catch (error) {
     if (error instanceof AdminError) {
       io.err(JSON.stringify({ error: error.code, message: error.message }));

@@ -7,7 +7,7 @@ export { StsCaller } from './adapters/caller.js';
 export { IotQuarantine } from './adapters/iot.js';
 export { DynamoDbEcuRegistry } from './adapters/registry.js';
 export { awsDeps } from './aws.js';
-export { type CliIo, runCli, USAGE } from './cli.js';
+export { type AdminDeps, type CliIo, runCli, USAGE } from './cli.js';
 export { type AdminConfig, type Env, loadAdminConfig } from './config.js';
 export {
   AdminConfigError,

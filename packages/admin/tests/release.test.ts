@@ -138,6 +138,19 @@ describe('releaseFromQuarantine', () => {
     expect(state.calls).toEqual([]);
   });
 
+  it.each(['BLOCKED', 'DECOMMISSIONED'])(
+    'refuses an ECU whose registry row is %s: stays quarantined, nothing recorded',
+    async (status) => {
+      const { state, deps } = world({ row: { status } });
+
+      await expect(releaseFromQuarantine({ thingName: THING }, deps)).rejects.toMatchObject({
+        code: 'ecu_not_active',
+      });
+      expect(state.quarantined).toBe(true);
+      expect(state.calls).toEqual([]);
+    },
+  );
+
   it('a quarantine without rotation (behaviour violation) is released even with its certificate INACTIVE', async () => {
     const { state, deps } = world({
       row: { rotationMethod: undefined, rotationRetiredCertificateIds: [] },

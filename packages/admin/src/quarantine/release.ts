@@ -47,7 +47,8 @@ export function parseReleaseInput(input: ReleaseInput): {
 
 /**
  * Releases an ECU's thing from the quarantine thing group, after its investigation (docs/operations.md).
- * Refuses while it would let a copied key back in: a certificate the rotation retired is ACTIVE again
+ * Refuses an ECU whose registry row is not `ACTIVE` (`ecu_not_active`: blocking does not touch its certificates, the
+ * quarantine is what keeps them out), and refuses while it would let a copied key back in: a certificate the rotation retired is ACTIVE again
  * (`compromised_certificate_active`), or a re-enrolment rotation was requested and the ECU has not re-enrolled yet:
  * no ACTIVE certificate other than the retired ones (`not_reenrolled`). The release is recorded (who, when, why) on the
  * ECU's registry row before the thing leaves the group, so every effective release is on record; a re-run after a
@@ -63,6 +64,12 @@ export async function releaseFromQuarantine(input: ReleaseInput, deps: ReleaseDe
     throw new NotFoundError(`no ECU registry row binds thing ${thingName}`);
   }
   if (!(await deps.quarantine.isQuarantined(thingName))) return { outcome: 'not-quarantined', thingName };
+  if (row.status !== 'ACTIVE') {
+    throw new RefusedError(
+      'ecu_not_active',
+      `ECU ${ecuId} is ${row.status || 'without status'}: unblock it first`,
+    );
+  }
 
   const certificates = await deps.certificates.certificatesOf(thingName);
   const retired = new Set(row.rotationRetiredCertificateIds);
