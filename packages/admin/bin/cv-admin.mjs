@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // cv-admin: bundles src/main.ts with esbuild (the workspace's TypeScript sources, AWS SDK included) into
 // node_modules/.cache and runs it in this process. See src/cli.ts for the commands.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -9,7 +9,8 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'node_modules/.cache/cv-admin');
 mkdirSync(outdir, { recursive: true });
-const outfile = join(outdir, 'main.mjs');
+// One file per process: concurrent runs never read each other's half-written bundle.
+const outfile = join(outdir, `main-${process.pid}.mjs`);
 await build({
   entryPoints: [join(root, 'src/main.ts')],
   outfile,
@@ -23,4 +24,8 @@ await build({
   },
   logLevel: 'error',
 });
-await import(pathToFileURL(outfile).href);
+try {
+  await import(pathToFileURL(outfile).href);
+} finally {
+  rmSync(outfile, { force: true });
+}
