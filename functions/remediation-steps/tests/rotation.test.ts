@@ -192,6 +192,22 @@ describe('rotation by re-enrolment', () => {
     expect(world.certs.get(OLD)?.status).toBe('REVOKED');
   });
 
+  it('a thing without certificates: nothing revoked, no PCA call, no job', async () => {
+    const world = new World();
+    world.certs.set(OLD, { status: 'ACTIVE', pem: oldPem.pem, things: ['WVWZZZ1JZXW000008_OTHER-1'] });
+    const registry = new Registry();
+
+    const results = await runPlan(plan({ thingName: THING }), world, registry);
+
+    expect(results.find((r) => r.action === 'revokeCertificate')).toMatchObject({
+      outcome: 'unchanged',
+      detail: 'no certificate to revoke',
+    });
+    expect(world.revokedSerials).toEqual([]);
+    expect(world.certs.get(OLD)?.status).toBe('ACTIVE');
+    expect(world.calls).toEqual([]);
+  });
+
   it('a retry of the rotation changes nothing', async () => {
     const world = new World();
     world.certs.set(OLD, { status: 'ACTIVE', pem: oldPem.pem, things: [THING] });

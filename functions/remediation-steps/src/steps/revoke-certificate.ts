@@ -44,7 +44,9 @@ export async function revokeCertificate(input: StepInput, deps: RevokeCertificat
   }
   const data = { revoked: changed, unchanged };
   if (changed.length === 0) {
-    return result('revokeCertificate', 'unchanged', 'already revoked in the CA and in AWS IoT', data);
+    const why =
+      certificates.length === 0 ? 'no certificate to revoke' : 'already revoked in the CA and in AWS IoT';
+    return result('revokeCertificate', 'unchanged', why, data);
   }
   return result('revokeCertificate', 'changed', `revoked: ${changed.join(', ')}`, data);
 }
