@@ -7,7 +7,7 @@
  * clone, which has only the copied operational key, is refused at the gateway and cannot re-enrol. Real handlers,
  * real crypto, the MQTT gateway on loopback.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,17 @@ function scenario(
             vin: { S: VIN },
             role: { S: 'telematics' },
             status: { S: 'ACTIVE' },
+            // Supplier binding (issue 12 item 8, cert-broker): SHA-256 of the attestation CA's SubjectPublicKeyInfo.
+            attestationIssuerKeySha256: {
+              S: createHash('sha256')
+                .update(
+                  new X509Certificate(manufacturer.certificatePem).publicKey.export({
+                    type: 'spki',
+                    format: 'der',
+                  }),
+                )
+                .digest('hex'),
+            },
             updatedAt: { S: new Date().toISOString() },
           },
         }),
