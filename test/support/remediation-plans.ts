@@ -9,7 +9,14 @@ export interface ExpectedPlan {
   readonly skipped?: boolean;
 }
 
-const COMPROMISE = ['quarantine', 'deactivateCertificate', 'rotateCertificate', 'notify', 'openTicket'];
+const COMPROMISE = [
+  'quarantine',
+  'deactivateCertificate',
+  'revokeCertificate',
+  'rotateCertificate',
+  'notify',
+  'openTicket',
+];
 const AUTHZ = ['quarantine', 'deactivateCertificate', 'notify', 'openTicket'];
 const plan = (actions: string[]): ExpectedPlan => ({ kind: 'plan', actions });
 const skipped: ExpectedPlan = { kind: 'plan', actions: [], skipped: true };

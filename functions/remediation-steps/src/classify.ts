@@ -11,9 +11,15 @@ import { type Action, CERTIFICATE_ID, type Plan, PlanSchema, POLICY_NAME, THING_
 /** GeneratorId prefix of the findings our own authz-detector imports (see docs/remediation.md). */
 export const OWN_GENERATOR_PREFIX = 'cv-security/';
 
+/**
+ * A copied operational key (shared certificate, conflicting client ids): cut it off (quarantine, INACTIVE), revoke it
+ * at the CA so it can never be activated again, and rotate by re-enrolment (docs/protocol.md): the genuine ECU, refused,
+ * re-enrols with its attestation key, which the copy lacks. The thing stays quarantined until an operator releases it.
+ */
 const DEVICE_COMPROMISE: readonly Action[] = [
   'quarantine',
   'deactivateCertificate',
+  'revokeCertificate',
   'rotateCertificate',
   'notify',
   'openTicket',

@@ -50,14 +50,25 @@ export interface PrivateCaPort {
   revoke(serialHex: string): Promise<'revoked' | 'already'>;
 }
 
+/** How a rotation reaches the ECU (see rotate-certificate.ts): an AWS IoT job, or re-enrolment on refusal. */
+export type RotationMethod = 'job' | 'reenrol';
+
+export interface RotationRequest {
+  /** Stable per finding (`cv-rotate-<digest>`); the IoT job id on the job path. */
+  rotationId: string;
+  method: RotationMethod;
+  /** Certificates this remediation took out of service (re-enrolment path); none on the job path. */
+  retiredCertificateIds: readonly string[];
+}
+
 export interface RegistryPort {
   /**
    * Records that a rotation was requested for the ECU behind the thing. `'already'` when the row already carries
-   * this job id; `'missing'` when no registry row belongs to the thing.
+   * this rotation id; `'missing'` when no registry row belongs to the thing.
    */
   markRotationRequested(
     thingName: string,
-    jobId: string,
+    rotation: RotationRequest,
     at: Date,
   ): Promise<'marked' | 'already' | 'missing'>;
 }

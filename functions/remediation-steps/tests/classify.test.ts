@@ -4,7 +4,14 @@ import { classify } from '../src/classify.js';
 import { MalformedFindingError } from '../src/errors.js';
 import { CERT, eventNames, loadEvent, POLICY, THING } from './corpus.js';
 
-const COMPROMISE = ['quarantine', 'deactivateCertificate', 'rotateCertificate', 'notify', 'openTicket'];
+const COMPROMISE = [
+  'quarantine',
+  'deactivateCertificate',
+  'revokeCertificate',
+  'rotateCertificate',
+  'notify',
+  'openTicket',
+];
 
 /** Every playbook row of SPEC section 8, from the committed corpus. */
 const ROWS: Array<[string, string[], Record<string, string>]> = [

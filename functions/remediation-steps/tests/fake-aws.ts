@@ -58,7 +58,13 @@ export class World {
   readonly jobs = new Map<string, string[]>();
   readonly registry = new Map<
     string,
-    { thingName: string; rotationJobId?: string; rotationRequestedAt?: string }
+    {
+      thingName: string;
+      rotationJobId?: string;
+      rotationRequestedAt?: string;
+      rotationMethod?: string;
+      rotationRetiredCertificateIds?: string[];
+    }
   >();
   readonly policies = new Map<
     string,
@@ -227,6 +233,8 @@ export class World {
       }
       row.rotationJobId = values[':job'].S;
       row.rotationRequestedAt = values[':at'].S;
+      row.rotationMethod = values[':method'].S;
+      row.rotationRetiredCertificateIds = values[':retired'].L.map((v: { S: string }) => v.S);
       return {};
     });
     this.fake(sns, 'SNS', PublishCommand, (i) => {

@@ -149,7 +149,8 @@ describe('state machine definition', () => {
 const COMPROMISE_WRITES = [
   'IoT.AddThingToThingGroup',
   'IoT.UpdateCertificate',
-  'IoT.CreateJob',
+  'PCA.RevokeCertificate',
+  'IoT.UpdateCertificate',
   'DynamoDB.UpdateItem',
   'SNS.Publish',
   'SSM.CreateOpsItem',
@@ -179,6 +180,7 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'classify',
       'quarantine',
       'deactivateCertificate',
+      'revokeCertificate',
       'rotateCertificate',
       'notify',
       'openTicket',
@@ -191,8 +193,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.AddThingToThingGroup',
       'IoT.DescribeCertificate',
       'IoT.UpdateCertificate',
-      'IoT.ListPrincipalThings',
-      'IoT.CreateJob',
+      'IoT.DescribeCertificate',
+      'PCA.RevokeCertificate',
+      'IoT.UpdateCertificate',
       'DynamoDB.UpdateItem',
       'SNS.Publish',
       'SSM.DescribeOpsItems',
@@ -207,6 +210,7 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'classify',
       'quarantine',
       'deactivateCertificate',
+      'revokeCertificate',
       'rotateCertificate',
       'notify',
       'openTicket',
@@ -219,7 +223,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListThingPrincipals',
       'IoT.DescribeCertificate',
       'IoT.UpdateCertificate',
-      'IoT.CreateJob',
+      'IoT.DescribeCertificate',
+      'PCA.RevokeCertificate',
+      'IoT.UpdateCertificate',
       'DynamoDB.UpdateItem',
       'SNS.Publish',
       'SSM.DescribeOpsItems',
@@ -344,8 +350,8 @@ describe('state machine walk, per playbook row', () => {
     expect(second.status).toBe('SUCCEEDED');
     expect(world.writes.slice(afterFirst.length)).toEqual(['SNS.Publish', 'SecurityHub.BatchUpdateFindings']);
     expect(world.groups).toEqual(state.groups);
-    expect(world.certs.get(CERT)?.status).toBe('INACTIVE');
-    expect([...world.jobs.keys()]).toEqual(state.jobs);
+    expect(world.certs.get(CERT)?.status).toBe('REVOKED');
+    expect([...world.jobs.keys()]).toEqual([]);
     expect(world.opsItems).toHaveLength(state.tickets);
     expect(world.registry).toEqual(state.registry);
   });

@@ -297,6 +297,8 @@ describe('rotateCertificate', () => {
     expect(update?.TableName).toBe(TABLE);
     expect(update?.Key).toEqual({ ecuId: { S: 'TCU-00042' } });
     expect(update?.ExpressionAttributeValues?.[':job']).toEqual({ S: jobId });
+    expect(update?.ExpressionAttributeValues?.[':method']).toEqual({ S: 'job' });
+    expect(update?.ExpressionAttributeValues?.[':retired']).toEqual({ L: [] });
     expect(out.results.at(-1)).toMatchObject({ action: 'rotateCertificate', outcome: 'changed' });
   });
 

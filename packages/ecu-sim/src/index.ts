@@ -24,8 +24,21 @@ import {
 import * as x509 from '@peculiar/x509';
 import mqtt from 'mqtt';
 import { EcuSimError, EnrolmentError } from './errors.js';
+import {
+  afterRefusal,
+  type ConnectOutcome,
+  DEFAULT_REENROL_POLICY,
+  type ReenrolPolicy,
+} from './reenrol-policy.js';
 
 export { EcuSimError, EnrolmentError } from './errors.js';
+export {
+  afterRefusal,
+  type ConnectionState,
+  type ConnectOutcome,
+  DEFAULT_REENROL_POLICY,
+  type ReenrolPolicy,
+} from './reenrol-policy.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 
@@ -104,7 +117,13 @@ export class EcuSimulator {
   telemetrySent = 0;
   private keys: CryptoKeyPair | undefined;
   private operationalKeyPem = '';
+  /** The key of the CSR in flight: it becomes the operational key only when the broker issues a certificate. */
+  private pendingKeyPem = '';
   enrolment: Enrolment | undefined;
+  /** The current certificate was accepted by the gateway at least once (reset by every enrolment). */
+  certificateAccepted = false;
+  /** Re-enrolments made because the certificate was refused. */
+  reenrolments = 0;
   private client: mqtt.MqttClient | undefined;
   private readonly encryptor: TelemetryEncryptor;
   private readonly decode: (payload: string | Uint8Array) => Promise<VerifiedCommand>;
@@ -133,7 +152,7 @@ export class EcuSimulator {
   /** A fresh operational key pair and a CSR (its subject is not trusted by the broker anyway). */
   async createCsr(): Promise<string> {
     this.keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
-    this.operationalKeyPem = await pkcs8Pem(this.keys.privateKey);
+    this.pendingKeyPem = await pkcs8Pem(this.keys.privateKey);
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({
       name: `CN=${this.thingName}`,
       keys: this.keys as never,
@@ -162,11 +181,69 @@ export class EcuSimulator {
       throw new EnrolmentError(response.statusCode, code);
     }
     this.enrolment = JSON.parse(response.body) as Enrolment;
+    this.operationalKeyPem = this.pendingKeyPem;
+    this.certificateAccepted = false;
     return this.enrolment;
+  }
+
+  /** The operational key and certificate (PEM): what a clone copies out of a compromised ECU. */
+  operationalIdentity(): { privateKeyPem: string; enrolment: Enrolment } {
+    if (!this.enrolment) throw new EcuSimError('not enrolled');
+    return { privateKeyPem: this.operationalKeyPem, enrolment: { ...this.enrolment } };
+  }
+
+  /** Takes over a copied operational key and certificate (models a clone; its attestation key stays its own). */
+  adoptOperationalIdentity(identity: { privateKeyPem: string; enrolment: Enrolment }): void {
+    this.operationalKeyPem = identity.privateKeyPem;
+    this.enrolment = { ...identity.enrolment };
+    this.certificateAccepted = true;
   }
 
   /** One MQTT connection attempt; resolves true when the gateway accepted it. */
   async connect(url: string, serverCaPem: string): Promise<boolean> {
+    return (await this.tryConnect(url, serverCaPem)) === 'connected';
+  }
+
+  /**
+   * Keeps trying to connect; when the certificate is refused (docs/protocol.md: closed before CONNACK, after it had
+   * been accepted, or never activated) re-enrols with the attestation key and connects with the new certificate.
+   * Resolves `not-authorized` when the gateway accepts the certificate but its policy refuses the connection (e.g.
+   * quarantine): the ECU keeps its certificate. Throws {@link EnrolmentError} when the broker refuses the re-enrolment.
+   */
+  async connectOrReenrol(
+    url: string,
+    serverCaPem: string,
+    transport: EnrolTransport,
+    policy: ReenrolPolicy = DEFAULT_REENROL_POLICY,
+    delayMs = 100,
+  ): Promise<ConnectOutcome> {
+    let refusals = 0;
+    let reenrolments = 0;
+    for (;;) {
+      const outcome = await this.tryConnect(url, serverCaPem);
+      if (outcome !== 'refused') return outcome;
+      refusals += 1;
+      const next = afterRefusal(
+        { certificateAccepted: this.certificateAccepted, consecutiveRefusals: refusals, reenrolments },
+        policy,
+      );
+      if (next === 'give-up') return 'refused';
+      if (next === 'reenrol') {
+        await this.enrol(transport);
+        reenrolments += 1;
+        this.reenrolments += 1;
+        refusals = 0;
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, delayMs * Math.min(refusals, 5)));
+    }
+  }
+
+  /**
+   * One MQTT connection attempt. `refused`: the connection closed or failed before a CONNACK (certificate unknown,
+   * pending, inactive or revoked); `not-authorized`: CONNACK return code 5 (the policy denies iot:Connect).
+   */
+  async tryConnect(url: string, serverCaPem: string): Promise<ConnectOutcome> {
     const enrolment = this.enrolment;
     if (!enrolment) throw new EcuSimError('not enrolled');
     const client = mqtt.connect(url, {
@@ -178,21 +255,24 @@ export class EcuSimulator {
       reconnectPeriod: 0,
       connectTimeout: 5000,
     });
-    const ok = await new Promise<boolean>((resolve) => {
-      client.once('connect', () => resolve(true));
-      client.once('error', () => resolve(false));
-      client.once('close', () => resolve(false));
+    const outcome = await new Promise<ConnectOutcome>((resolve) => {
+      client.once('connect', () => resolve('connected'));
+      client.once('error', (error) =>
+        resolve((error as { code?: unknown }).code === 5 ? 'not-authorized' : 'refused'),
+      );
+      client.once('close', () => resolve('refused'));
     });
-    if (!ok) {
+    if (outcome !== 'refused') this.certificateAccepted = true;
+    if (outcome !== 'connected') {
       client.end(true);
-      return false;
+      return outcome;
     }
     this.client = client;
     client.on('message', (_topic, payload) => {
       void this.onCommand(payload);
     });
     await client.subscribeAsync(`ecus/${this.thingName}/commands`, { qos: 1 });
-    return true;
+    return 'connected';
   }
 
   /** Connects, retrying while just-in-time registration activates the certificate. */

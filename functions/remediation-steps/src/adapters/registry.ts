@@ -3,7 +3,7 @@ import {
   type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { RegistryPort } from '../ports.js';
+import type { RegistryPort, RotationRequest } from '../ports.js';
 
 const THING = /^([A-HJ-NPR-Z0-9]{17})_([A-Za-z0-9-]{1,40})$/;
 
@@ -16,7 +16,7 @@ export class RegistryAdapter implements RegistryPort {
 
   async markRotationRequested(
     thingName: string,
-    jobId: string,
+    rotation: RotationRequest,
     at: Date,
   ): Promise<'marked' | 'already' | 'missing'> {
     const ecuId = THING.exec(thingName)?.[2];
@@ -26,12 +26,15 @@ export class RegistryAdapter implements RegistryPort {
         new UpdateItemCommand({
           TableName: this.table,
           Key: { ecuId: { S: ecuId } },
-          UpdateExpression: 'SET rotationRequestedAt = :at, rotationJobId = :job, updatedAt = :at',
+          UpdateExpression:
+            'SET rotationRequestedAt = :at, rotationJobId = :job, rotationMethod = :method, rotationRetiredCertificateIds = :retired, updatedAt = :at',
           ConditionExpression:
             'attribute_exists(ecuId) AND thingName = :thing AND (attribute_not_exists(rotationJobId) OR rotationJobId <> :job)',
           ExpressionAttributeValues: {
             ':at': { S: at.toISOString() },
-            ':job': { S: jobId },
+            ':job': { S: rotation.rotationId },
+            ':method': { S: rotation.method },
+            ':retired': { L: rotation.retiredCertificateIds.map((id) => ({ S: id })) },
             ':thing': { S: thingName },
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -42,7 +45,7 @@ export class RegistryAdapter implements RegistryPort {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const item = error.Item;
       if (item === undefined || item.thingName?.S !== thingName) return 'missing';
-      return item.rotationJobId?.S === jobId ? 'already' : 'missing';
+      return item.rotationJobId?.S === rotation.rotationId ? 'already' : 'missing';
     }
   }
 }

@@ -40,3 +40,26 @@ export function result(
 export function findingDigest(findingId: string, length = 40): string {
   return createHash('sha256').update(findingId, 'utf8').digest('hex').slice(0, length);
 }
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * The certificates an earlier `deactivateCertificate` of this execution took out of service (or found already out
+ * of service), or `undefined` when it did not run. Steps that follow it act on exactly these: the genuine ECU may
+ * re-enrol as soon as its certificate is refused, and its new certificate, attached to the same thing, must not be
+ * taken for the compromised one.
+ */
+export function certificatesSeenByDeactivate(results: readonly StepResult[]): string[] | undefined {
+  const seen = results.find((r) => r.action === 'deactivateCertificate');
+  if (seen?.data === undefined) return undefined;
+  return [...new Set([...stringList(seen.data.deactivated), ...stringList(seen.data.unchanged)])].sort();
+}
+
+/** The things an earlier `quarantine` of this execution found (added or already there), or `undefined`. */
+export function thingsSeenByQuarantine(results: readonly StepResult[]): string[] | undefined {
+  const seen = results.find((r) => r.action === 'quarantine');
+  if (seen?.data === undefined) return undefined;
+  return [...new Set([...stringList(seen.data.added), ...stringList(seen.data.alreadyQuarantined)])].sort();
+}

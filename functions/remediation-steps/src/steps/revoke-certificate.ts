@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { MissingTargetError, StepFailedError } from '../errors.js';
 import type { StepResult } from '../plan.js';
 import type { IotPort, PrivateCaPort } from '../ports.js';
-import { deviceTargets, result, type StepInput } from './common.js';
+import { certificatesSeenByDeactivate, deviceTargets, result, type StepInput } from './common.js';
 
 export interface RevokeCertificateDeps {
   iot: Pick<
@@ -15,13 +15,17 @@ export interface RevokeCertificateDeps {
 /**
  * Revokes the certificate in AWS Private CA (serial read from the certificate IoT holds) and sets it REVOKED in
  * AWS IoT. "Already revoked" from the CA and an IoT status of REVOKED both count as done, so a retry is a no-op.
+ * After a `deactivateCertificate` of the same execution it revokes exactly the certificates that step saw: a
+ * certificate the genuine ECU obtained by re-enrolling in between (attached to the same thing) is never revoked.
  */
 export async function revokeCertificate(input: StepInput, deps: RevokeCertificateDeps): Promise<StepResult> {
   const { plan } = input;
   if (plan.thingName === undefined && plan.certificateId === undefined) {
     throw new MissingTargetError('revokeCertificate', 'a thing name or a certificate id');
   }
-  const { certificates } = await deviceTargets(plan, deps.iot, { certificates: true });
+  const certificates =
+    certificatesSeenByDeactivate(input.results) ??
+    (await deviceTargets(plan, deps.iot, { certificates: true })).certificates;
   const changed: string[] = [];
   const unchanged: string[] = [];
   for (const id of certificates) {
@@ -40,7 +44,9 @@ export async function revokeCertificate(input: StepInput, deps: RevokeCertificat
   }
   const data = { revoked: changed, unchanged };
   if (changed.length === 0) {
-    return result('revokeCertificate', 'unchanged', 'already revoked in the CA and in AWS IoT', data);
+    const why =
+      certificates.length === 0 ? 'no certificate to revoke' : 'already revoked in the CA and in AWS IoT';
+    return result('revokeCertificate', 'unchanged', why, data);
   }
   return result('revokeCertificate', 'changed', `revoked: ${changed.join(', ')}`, data);
 }

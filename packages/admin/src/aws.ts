@@ -1,0 +1,24 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { STSClient } from '@aws-sdk/client-sts';
+import { StsCaller } from './adapters/caller.js';
+import { IotQuarantine } from './adapters/iot.js';
+import { DynamoDbEcuRegistry } from './adapters/registry.js';
+import type { AdminDeps } from './cli.js';
+import type { AdminConfig } from './config.js';
+
+/**
+ * The AWS adapters for one configuration. Credentials, and `AWS_ENDPOINT_URL` for the local cloud, come from the
+ * SDK's default chain; retries are adaptive as in the functions.
+ */
+export function awsDeps(config: AdminConfig): AdminDeps {
+  const client = { region: config.region, retryMode: 'adaptive', maxAttempts: 5 } as const;
+  const iot = new IotQuarantine(new IoTClient(client), config.quarantineGroup);
+  return {
+    registry: new DynamoDbEcuRegistry(new DynamoDBClient(client), config.registryTable),
+    quarantine: iot,
+    certificates: iot,
+    caller: new StsCaller(new STSClient(client)),
+    clock: { now: () => new Date() },
+  };
+}

@@ -1,0 +1,46 @@
+import { AdminConfigError } from './errors.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AdminConfig {
+  readonly stage: string;
+  readonly region: string;
+  /** `cv-security-<stage>-quarantine` unless `QUARANTINE_THING_GROUP` says otherwise. */
+  readonly quarantineGroup: string;
+  /** `cv-security-<stage>-ecu-registry` unless `ECU_REGISTRY_TABLE` says otherwise. */
+  readonly registryTable: string;
+}
+
+const STAGE = /^[a-z0-9-]{1,20}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const GROUP = /^[a-zA-Z0-9:_-]{1,128}$/;
+const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+function valid(name: string, value: string | undefined, pattern: RegExp): string {
+  if (value === undefined || value === '') throw new AdminConfigError(`${name} is required`);
+  if (!pattern.test(value)) throw new AdminConfigError(`${name} is malformed`);
+  return value;
+}
+
+/**
+ * The front door's configuration: the stage (`--stage`, else `CV_STAGE`) and the region (`AWS_REGION`, else
+ * `AWS_DEFAULT_REGION`) name the deployed resources. Credentials and `AWS_ENDPOINT_URL` (the local cloud) are the AWS
+ * SDK's own. Fails naming the missing or malformed setting.
+ */
+export function loadAdminConfig(env: Env, flags: { stage?: string | undefined }): AdminConfig {
+  const stage = valid(flags.stage === undefined ? 'CV_STAGE' : '--stage', flags.stage ?? env.CV_STAGE, STAGE);
+  const region = valid(
+    env.AWS_REGION === undefined ? 'AWS_DEFAULT_REGION' : 'AWS_REGION',
+    env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    REGION,
+  );
+  const quarantineGroup =
+    env.QUARANTINE_THING_GROUP === undefined
+      ? `cv-security-${stage}-quarantine`
+      : valid('QUARANTINE_THING_GROUP', env.QUARANTINE_THING_GROUP, GROUP);
+  const registryTable =
+    env.ECU_REGISTRY_TABLE === undefined
+      ? `cv-security-${stage}-ecu-registry`
+      : valid('ECU_REGISTRY_TABLE', env.ECU_REGISTRY_TABLE, TABLE);
+  return { stage, region, quarantineGroup, registryTable };
+}

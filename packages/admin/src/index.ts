@@ -1,0 +1,27 @@
+/**
+ * @cv/admin: the operator's use cases (ports and AWS adapters) and the `cv-admin` CLI front door. Issue 12 item 11
+ * brings the first one, the release of a quarantined ECU; issue 15 adds suppliers, manifests, vehicle access and
+ * the ECU lifecycle the same way (a use case in its own folder, its ports in ports.ts, a command in cli.ts).
+ */
+export { StsCaller } from './adapters/caller.js';
+export { IotQuarantine } from './adapters/iot.js';
+export { DynamoDbEcuRegistry } from './adapters/registry.js';
+export { awsDeps } from './aws.js';
+export { type AdminDeps, type CliIo, runCli, USAGE } from './cli.js';
+export { type AdminConfig, type Env, loadAdminConfig } from './config.js';
+export {
+  AdminConfigError,
+  AdminError,
+  InvalidInputError,
+  NotFoundError,
+  RefusedError,
+  UsageError,
+} from './errors.js';
+export type * from './ports.js';
+export {
+  parseReleaseInput,
+  type ReleaseDeps,
+  type ReleaseInput,
+  type ReleaseResult,
+  releaseFromQuarantine,
+} from './quarantine/release.js';
