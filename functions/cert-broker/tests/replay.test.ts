@@ -135,6 +135,7 @@ describe('replay ledger: one issuance per proof of possession', () => {
     expect([first.status, second.status]).toEqual([201, 201]);
     expect(second.body.serialNumber).not.toBe(first.body.serialNumber);
     const ttls = [...registry.ledger.values()].map((row) => Number(row.ttl));
+    expect(ttls).toHaveLength(2);
     // Far beyond signedAt + 5 minutes (the last moment a proof is acceptable), on any row.
     expect(Math.min(...ttls)).toBeGreaterThan(Date.parse(signedAt) / 1000 + 3600);
   });
