@@ -109,3 +109,24 @@ export class EnrolmentInProgressError extends BrokerError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** Which strict-PEM rule an input broke (logged as the rejection's `check`). */
+export type PemCheck =
+  | 'pem-not-text'
+  | 'pem-empty'
+  | 'pem-text-outside-blocks'
+  | 'pem-unterminated'
+  | 'pem-label'
+  | 'pem-label-mismatch'
+  | 'pem-base64'
+  | 'pem-block-count';
+
+/** A PEM input is not strict PEM (pem.ts); the use case turns it into a {@link MalformedRequestError}. */
+export class PemFormatError extends BrokerError {
+  readonly check: PemCheck;
+  constructor(check: PemCheck, message: string) {
+    super(message);
+    this.name = 'PemFormatError';
+    this.check = check;
+  }
+}

@@ -6,25 +6,9 @@
  * failed (logged, never returned).
  */
 
-/** Which rule a PEM field broke (logged as the rejection's `check`). */
-export type PemCheck =
-  | 'pem-not-text'
-  | 'pem-empty'
-  | 'pem-text-outside-blocks'
-  | 'pem-unterminated'
-  | 'pem-label'
-  | 'pem-label-mismatch'
-  | 'pem-base64'
-  | 'pem-block-count';
+import { PemFormatError } from './errors.js';
 
-export class PemFormatError extends Error {
-  readonly check: PemCheck;
-  constructor(check: PemCheck, message: string) {
-    super(message);
-    this.name = 'PemFormatError';
-    this.check = check;
-  }
-}
+export { type PemCheck, PemFormatError } from './errors.js';
 
 export interface StrictPemOptions {
   /** The label(s) a block may carry (e.g. `CERTIFICATE REQUEST`); the END line repeats it. */
