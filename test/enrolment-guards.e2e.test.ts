@@ -152,6 +152,22 @@ describe('cert-broker on the local cloud', () => {
     ).toBe(true);
   });
 
+  it('Private CA throttles after the proof was claimed: 429, then a retry of the same body takes the released claim over and completes', async () => {
+    const ecu = await ecuOf(supplierA, 'E2E-RETRY-1');
+    await register(ecu.ecuId, supplierA);
+    const request = body(ecu, await csrPem(), new Date());
+    const before = issued();
+    cloud.throttle('acm-pca', 3, 'IssueCertificate'); // the SDK's three attempts, all throttled
+
+    const throttled = await post(request);
+    const retry = await post(request);
+
+    expect(throttled.status).toBe(429);
+    expect(retry.status).toBe(201);
+    expect(issued() - before).toBe(4); // three throttled attempts, one issuance
+    expect((await registryRow(ecu.ecuId))?.certificateSerial?.S).toBe(retry.body.serialNumber);
+  });
+
   it("a valid attestation from trusted supplier B for supplier A's ECU: 403, nothing issued, registry untouched", async () => {
     const genuine = await ecuOf(supplierA, 'E2E-BOUND-1');
     await register(genuine.ecuId, supplierA);

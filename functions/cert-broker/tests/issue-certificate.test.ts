@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IssuanceNotAllowedError } from '../src/errors.js';
+import { EnrolmentInProgressError, IssuanceNotAllowedError } from '../src/errors.js';
 import {
   type IssueCertificateDeps,
   IssuedCertificateMismatchError,
@@ -147,6 +147,67 @@ describe('issueCertificate (in-memory fakes)', () => {
     ).rejects.toThrow(IssuanceNotAllowedError);
     expect(registry.recorded).toEqual([]);
     expect([...ledger.rows.values()]).toEqual([expect.objectContaining({ state: 'ISSUED', leaseUntil: 0 })]);
+  });
+
+  it('a proof whose lease another invocation holds: EnrolmentInProgressError with the seconds left, the CA not asked', async () => {
+    const { world, csr, ca, ledger, deps } = await setup();
+    const input = { csrPem: csr.pem, clientCertPem: world.attestation.pem };
+    await issueCertificate(input, {
+      ...deps,
+      ca: {
+        request: async () => {
+          throw new Error('down');
+        },
+        fetch: ca.fetch.bind(ca),
+      },
+    }).catch(() => undefined);
+    const [row] = [...ledger.rows.values()];
+    if (row === undefined) throw new Error('no ledger row');
+    ledger.rows.set(row.proofId, { ...row, leaseOwner: 'other', leaseUntil: Date.now() + 12_500 });
+
+    const error = await issueCertificate(input, deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(EnrolmentInProgressError);
+    expect((error as EnrolmentInProgressError).retryAfterSeconds).toBeGreaterThanOrEqual(12);
+    expect((error as EnrolmentInProgressError).retryAfterSeconds).toBeLessThanOrEqual(13);
+    expect(ca.requests).toEqual([]);
+  });
+
+  it('a takeover lost to another invocation: EnrolmentInProgressError, the CA not asked', async () => {
+    const { world, csr, ca, ledger, deps } = await setup();
+    const input = { csrPem: csr.pem, clientCertPem: world.attestation.pem };
+    await issueCertificate(input, {
+      ...deps,
+      ca: {
+        request: async () => {
+          throw new Error('down');
+        },
+        fetch: ca.fetch.bind(ca),
+      },
+    }).catch(() => undefined);
+    ledger.takeOver = async () => false;
+
+    await expect(issueCertificate(input, deps)).rejects.toBeInstanceOf(EnrolmentInProgressError);
+    expect(ca.requests).toEqual([]);
+  });
+
+  it('another invocation completed the proof first: its certificate is the answer (one answer per proof)', async () => {
+    const { world, csr, ledger, deps } = await setup();
+    const winner = {
+      certificatePem: 'winner',
+      certificateChainPem: 'chain',
+      serialNumber: '0abc',
+      notAfter: '2027-01-01T00:00:00.000Z',
+    };
+    ledger.complete = async (proofId) => {
+      const row = ledger.rows.get(proofId);
+      if (row === undefined) throw new Error('no ledger row');
+      return { ...row, state: 'COMPLETED', certificate: winner };
+    };
+
+    const result = await issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps);
+
+    expect(result).toMatchObject({ serialNumber: '0abc', certificatePem: 'winner', replayed: false });
   });
 
   it('an attestation CN that is not an ECU id is refused before the registry and the CA', async () => {
