@@ -13,9 +13,10 @@ import {
   type IssueCertificateCommandInput,
 } from '@aws-sdk/client-acm-pca';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyPut, applyUpdate, type Item } from '../functions/cert-broker/tests/helpers/dynamo.js';
 import { mockAws } from '../functions/cert-broker/tests/helpers/mock.js';
 import { opensslVerify } from '../functions/cert-broker/tests/helpers/pki.js';
 import {
@@ -23,6 +24,7 @@ import {
   ECU_ID,
   freshCsr,
   httpEvent,
+  issuerKeySha256,
   lambdaContext,
   THING_NAME,
   toResponse,
@@ -57,24 +59,37 @@ const journal: Journal = { entries: [] };
 let iot: ReturnType<typeof fakeIot>;
 const issueRequests: IssueCertificateCommandInput[] = [];
 
+/** cert-broker's replay ledger (rows keyed by `proofId`), with DynamoDB's conditional writes. */
+const ledger = new Map<string, Item>();
+
 /** One registry table for both functions: conditional SET updates as DynamoDB applies them. */
 function fakeRegistryTable() {
   const mock = mockAws(DynamoDBDocumentClient);
-  mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
+  mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string; proofId?: string } }) => {
+    if (input.Key.proofId !== undefined) return { Item: structuredClone(ledger.get(input.Key.proofId)) };
     const row = registry.get(input.Key.ecuId);
     return { Item: row ? { ...row } : undefined };
+  });
+  mock.on(PutCommand as never).callsFake(async (input: { Item: { proofId: string } }) => {
+    applyPut(ledger, input.Item.proofId, input);
+    return {};
   });
   mock
     .on(UpdateCommand as never)
     .callsFake(
       async (input: {
-        Key: { ecuId: string };
+        Key: { ecuId: string; proofId?: string };
         UpdateExpression: string;
         ExpressionAttributeValues: Record<string, unknown>;
       }) => {
+        if (input.Key.proofId !== undefined) {
+          applyUpdate(ledger, input.Key.proofId, input);
+          return {};
+        }
         const row = registry.get(input.Key.ecuId);
         const values = input.ExpressionAttributeValues;
-        if (!row || row.status !== values[':active'] || row.vin !== values[':vin']) {
+        const rebound = ':issuer' in values && row?.attestationIssuerKeySha256 !== values[':issuer'];
+        if (!row || row.status !== values[':active'] || row.vin !== values[':vin'] || rebound) {
           throw new ConditionalCheckFailedException({
             message: 'The conditional request failed',
             $metadata: {},
@@ -157,6 +172,7 @@ beforeAll(async () => {
     AWS_ACCOUNT_ID: ACCOUNT,
     LOG_LEVEL: 'SILENT',
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    REPLAY_LEDGER_TABLE: 'cv-security-dev-enrolment-proofs',
     PCA_CA_ARN: CA_ARN,
     PCA_TEMPLATE_ARN: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
     ATTESTATION_TRUST_BUNDLE: world.trustBundlePem,
@@ -165,7 +181,13 @@ beforeAll(async () => {
     IOT_POLICY_PREFIX: 'cv-security-dev',
     IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
   });
-  registry.set(ECU_ID, { ecuId: ECU_ID, vin: VIN, role: 'telematics', status: 'ACTIVE' });
+  registry.set(ECU_ID, {
+    ecuId: ECU_ID,
+    vin: VIN,
+    role: 'telematics',
+    status: 'ACTIVE',
+    attestationIssuerKeySha256: issuerKeySha256(world.mfrInt1),
+  });
   fakeRegistryTable();
   fakePca();
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });

@@ -29,7 +29,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fakePca, fakeRegistry } from '../functions/cert-broker/tests/helpers/aws.js';
 import { type AnyStub, mockAws } from '../functions/cert-broker/tests/helpers/mock.js';
-import { buildWorld, toResponse } from '../functions/cert-broker/tests/helpers/world.js';
+import { buildWorld, issuerKeySha256, toResponse } from '../functions/cert-broker/tests/helpers/world.js';
 import { localSigningKey, localSymmetricKms } from '../functions/command-sender/tests/helpers.js';
 import { MalformedFindingError } from '../functions/remediation-steps/src/errors.js';
 import { SAMPLE_FINDING_PLANS } from './support/remediation-plans.js';
@@ -328,7 +328,16 @@ describe('cert-broker', () => {
     vi.setSystemTime(SAMPLE_SIGNED_AT);
     const pca = fakePca(world.opIssuing, world.opChainPem);
     const registry = fakeRegistry([
-      { ecuId: 'ECU-GW-0001', vin: 'WVWZZZ1JZXW000001', role: 'gateway', status: 'ACTIVE' },
+      {
+        ecuId: 'ECU-GW-0001',
+        vin: 'WVWZZZ1JZXW000001',
+        role: 'gateway',
+        status: 'ACTIVE',
+        // Bound to the sample bundle's CA, which issued the sample attestation certificate.
+        attestationIssuerKeySha256: issuerKeySha256(
+          readFileSync(join(EVENTS, 'cert-broker', 'trust-bundle.pem'), 'utf8'),
+        ),
+      },
     ]);
     stubs.push(pca.mock, registry.mock);
 

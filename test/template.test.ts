@@ -83,7 +83,9 @@ describe('packaged template: shape', () => {
       { AttributeName: 'thingName', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
-    for (const id of ['CommandsTable', 'TelemetryTable']) {
+    // cert-broker's replay ledger (issue 12 item 6): one row per used proof, expiring by TTL.
+    expect(keys('EnrolmentProofsTable')).toEqual([{ AttributeName: 'proofId', KeyType: 'HASH' }]);
+    for (const id of ['CommandsTable', 'TelemetryTable', 'EnrolmentProofsTable']) {
       expect(props(r[id] as CfnResource).TimeToLiveSpecification).toEqual({
         AttributeName: 'ttl',
         Enabled: true,

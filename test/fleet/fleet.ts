@@ -22,6 +22,7 @@ import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
 import { EcuSimulator } from '@cv/ecu-sim';
 import {
   type AuthorizationFailure,
+  attestationIssuerKeySha256,
   createCertificateAuthority,
   createTables,
   generateKeyPair,
@@ -49,6 +50,7 @@ const TABLES = {
   vehicleAccess: 'cv-security-local-vehicle-access',
   commands: 'cv-security-local-commands',
   telemetry: 'cv-security-local-telemetry',
+  enrolmentProofs: 'cv-security-local-enrolment-proofs',
 };
 const USER_POOL = `${REGION}_LocalPool1`;
 const CLIENT_ID = 'localappclient0000000000001';
@@ -87,6 +89,7 @@ export function functionEnv(cloud: LocalCloud): Record<string, string> {
     AWS_ACCOUNT_ID: ACCOUNT,
     ACCOUNT_ID: ACCOUNT,
     ECU_REGISTRY_TABLE: TABLES.ecuRegistry,
+    REPLAY_LEDGER_TABLE: TABLES.enrolmentProofs,
     VEHICLE_ACCESS_TABLE: TABLES.vehicleAccess,
     COMMANDS_TABLE: TABLES.commands,
     TELEMETRY_TABLE: TABLES.telemetry,
@@ -292,6 +295,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
               vin: { S: vin },
               role: { S: role },
               status: { S: 'ACTIVE' },
+              // Supplier binding: only the local manufacturer CA may enrol these ECUs.
+              attestationIssuerKeySha256: { S: attestationIssuerKeySha256(manufacturer.certificatePem) },
               updatedAt: { S: new Date().toISOString() },
             },
           },

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
+import { attestationIssuerKeySha256, generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
@@ -28,10 +28,10 @@ const events = (fn: string) =>
     .map((f) => JSON.parse(readFileSync(join(root, 'events', fn, f), 'utf8')) as Record<string, unknown>);
 
 // The sample events' trust anchors and identities.
-cloud.ssm.putParameter(
-  '/cv-security/local/attestation-trust-bundle',
-  readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8'),
-);
+const sampleTrustBundle = readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8');
+cloud.ssm.putParameter('/cv-security/local/attestation-trust-bundle', sampleTrustBundle);
+// Supplier binding of the sample ECUs: the sample bundle's CA, which issued their attestation certificates.
+const sampleIssuerKey = attestationIssuerKeySha256(sampleTrustBundle);
 const registry: Record<string, { S: string }>[] = [];
 for (const event of events('cert-broker')) {
   const body = JSON.parse(String(event.body ?? '{}')) as { attestation?: { certificate?: string } };
@@ -44,6 +44,7 @@ for (const event of events('cert-broker')) {
       vin: { S: '1HGCM82633A004352' },
       role: { S: 'telematics' },
       status: { S: 'ACTIVE' },
+      attestationIssuerKeySha256: { S: sampleIssuerKey },
     });
 }
 registry.push({
@@ -51,6 +52,7 @@ registry.push({
   vin: { S: '1HGCM82633A004352' },
   role: { S: 'gateway' },
   status: { S: 'ACTIVE' },
+  attestationIssuerKeySha256: { S: sampleIssuerKey },
   thingName: { S: '1HGCM82633A004352_gw-01' },
 });
 const ddb = new DynamoDBClient(cloud.clientConfig());
@@ -95,6 +97,7 @@ const state = {
   resolve: {
     'Ref:AWS::AccountId': cloud.account,
     'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,
+    'Ref:EnrolmentProofsTable': env.REPLAY_LEDGER_TABLE,
     'Ref:VehicleAccessTable': env.VEHICLE_ACCESS_TABLE,
     'Ref:CommandsTable': env.COMMANDS_TABLE,
     'Ref:TelemetryTable': env.TELEMETRY_TABLE,

@@ -8,16 +8,16 @@
  */
 import 'reflect-metadata';
 import { ACMPCAClient, GetCertificateCommand, IssueCertificateCommand } from '@aws-sdk/client-acm-pca';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as x509 from '@peculiar/x509';
 import { bench, describe } from 'vitest';
-import { CA_ARN, REGISTRY_TABLE, TEMPLATE_ARN } from '../tests/helpers/aws.js';
+import { CA_ARN, LEDGER_TABLE, REGISTRY_TABLE, TEMPLATE_ARN } from '../tests/helpers/aws.js';
 import { mockAws } from '../tests/helpers/mock.js';
 import { signAttestation } from '../tests/helpers/pki.js';
 import {
-  activeEcu,
   buildWorld,
   ECU_ID,
+  ecuBoundTo,
   freshCsr,
   httpEvent,
   lambdaContext,
@@ -28,6 +28,7 @@ import {
 const world = await buildWorld();
 Object.assign(process.env, {
   ECU_REGISTRY_TABLE: REGISTRY_TABLE,
+  REPLAY_LEDGER_TABLE: LEDGER_TABLE,
   PCA_CA_ARN: CA_ARN,
   PCA_TEMPLATE_ARN: TEMPLATE_ARN,
   ATTESTATION_TRUST_BUNDLE: world.trustBundlePem,
@@ -74,9 +75,15 @@ pca.on(GetCertificateCommand as never).callsFake(async () => ({
   Certificate: lastIssued,
   CertificateChain: world.opChainPem,
 }));
+// The registry row, bound to the issuing CA of the attestation each bench presents; the replay
+// ledger's conditional put always succeeds (every request is a first use of its proof).
+let row = ecuBoundTo(world.mfrInt1);
 const dynamo = mockAws(DynamoDBDocumentClient);
-dynamo.on(GetCommand as never).resolves({ Item: { ...activeEcu } });
+dynamo.on(GetCommand as never).callsFake(async () => ({ Item: { ...row } }));
+dynamo.on(PutCommand as never).resolves({});
 dynamo.on(UpdateCommand as never).resolves({});
+const boundToInt1 = row;
+const boundToInt2 = ecuBoundTo(world.mfrInt2);
 
 let n = 0;
 const next = () => pool[n++ % POOL] as { csr: string; cert: string; signature: string };
@@ -90,6 +97,7 @@ describe('cert-broker per request, AWS at zero latency', () => {
   bench(
     'mutual TLS (chain + CSR checks)',
     async () => {
+      row = boundToInt1;
       await invoke({ csr: next().csr }, world.attestation.pem);
     },
     { time: 3000 },
@@ -99,6 +107,7 @@ describe('cert-broker per request, AWS at zero latency', () => {
     'signed attestation (chain via body intermediate + CSR checks + ECDSA proof)',
     async () => {
       const { csr, signature } = next();
+      row = boundToInt2;
       await invoke({
         csr,
         attestation: { certificate: world.attestationViaInt2.pem + world.mfrInt2.pem, signedAt, signature },

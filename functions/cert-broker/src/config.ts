@@ -2,6 +2,10 @@ import { arn, ConfigError, type Env, integer, optionalString, requireString } fr
 
 export interface BrokerConfig {
   readonly registryTable: string;
+  /** The replay ledger of used proofs of possession. */
+  readonly replayLedgerTable: string;
+  /** How long a used proof is remembered (TTL), in seconds. */
+  readonly replayLedgerRetentionSeconds: number;
   readonly pcaCaArn: string;
   readonly pcaTemplateArn: string;
   readonly pcaSigningAlgorithm: PcaSigningAlgorithm;
@@ -51,6 +55,13 @@ export function loadConfig(env: Env): BrokerConfig {
   }
   return {
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
+    replayLedgerTable: requireString(env, 'REPLAY_LEDGER_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
+    // At least an hour: a proof is acceptable for 10 minutes (signedAt +/- 5 minutes).
+    replayLedgerRetentionSeconds: integer(env, 'REPLAY_LEDGER_RETENTION_SECONDS', {
+      min: 3600,
+      max: 31_536_000,
+      fallback: 604_800,
+    }),
     pcaCaArn: arn(env, 'PCA_CA_ARN', 'acm-pca'),
     pcaTemplateArn: arn(env, 'PCA_TEMPLATE_ARN', 'acm-pca'),
     pcaSigningAlgorithm: optionalString(

@@ -12,10 +12,13 @@ export class BrokerError extends Error {
 /** The request is malformed: not JSON, wrong shape, unparsable PEM, CSR whose signature does not verify. */
 export class MalformedRequestError extends BrokerError {
   readonly field: string;
-  constructor(field: string, message: string, options?: { cause?: unknown }) {
+  /** The check that failed (e.g. `pem-text-outside-blocks`, `json`, `schema`, `csr-signature`): logged only. */
+  readonly check: string;
+  constructor(field: string, message: string, options?: { cause?: unknown; check?: string }) {
     super(message, options);
     this.name = 'MalformedRequestError';
     this.field = field;
+    this.check = options?.check ?? 'schema';
   }
 }
 
@@ -63,7 +66,10 @@ export type NotAllowedReason =
   | 'key-reuse'
   | 'ecu-unknown'
   | 'ecu-not-active'
-  | 'registry-inconsistent';
+  | 'registry-inconsistent'
+  | 'supplier-unbound'
+  | 'supplier-mismatch'
+  | 'proof-used-for-other-identity';
 
 /** The request is well-formed and attested but policy forbids issuing. */
 export class IssuanceNotAllowedError extends BrokerError {
@@ -88,5 +94,39 @@ export class UpstreamUnavailableError extends BrokerError {
     this.service = service;
     this.retryAfterSeconds = opts.retryAfterSeconds;
     this.throttled = opts.throttled;
+  }
+}
+
+/**
+ * The same proof of possession is being processed by another invocation (its lease is live):
+ * the client retries after `retryAfterSeconds` and then receives the certificate issued for it.
+ */
+export class EnrolmentInProgressError extends BrokerError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('An identical enrolment request is being processed; retry later');
+    this.name = 'EnrolmentInProgressError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Which strict-PEM rule an input broke (logged as the rejection's `check`). */
+export type PemCheck =
+  | 'pem-not-text'
+  | 'pem-empty'
+  | 'pem-text-outside-blocks'
+  | 'pem-unterminated'
+  | 'pem-label'
+  | 'pem-label-mismatch'
+  | 'pem-base64'
+  | 'pem-block-count';
+
+/** A PEM input is not strict PEM (pem.ts); the use case turns it into a {@link MalformedRequestError}. */
+export class PemFormatError extends BrokerError {
+  readonly check: PemCheck;
+  constructor(check: PemCheck, message: string) {
+    super(message);
+    this.name = 'PemFormatError';
+    this.check = check;
   }
 }

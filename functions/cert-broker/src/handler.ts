@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -6,9 +7,10 @@ import { awsClientConfig, createLogger, createMetrics, httpHandler, MetricUnit }
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { PcaCertificateAuthority } from './adapters/pca.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
+import { DynamoDbReplayLedger } from './adapters/replay-ledger.js';
 import { SsmTrustBundle, StaticTrustBundle } from './adapters/trust-bundle.js';
 import { loadConfig } from './config.js';
-import { toHttpError } from './http.js';
+import { rejectionReasonOf, toHttpError } from './http.js';
 import { type IssueCertificateDeps, issueCertificate } from './issue-certificate.js';
 import { MAX_BODY_BYTES, parseCertificateRequest } from './request.js';
 
@@ -23,6 +25,12 @@ const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig));
 
 const deps: IssueCertificateDeps = {
   registry: new DynamoDbEcuRegistry(dynamo, config.registryTable, config.retryAfterSeconds),
+  ledger: new DynamoDbReplayLedger(dynamo, config.replayLedgerTable, config.retryAfterSeconds),
+  // Longer than the function's 28 s timeout (serverless/functions/cert-lifecycle.yml): a lease
+  // outlives the invocation that holds it, never the other way round.
+  leaseMs: 30_000,
+  ledgerRetentionSeconds: config.replayLedgerRetentionSeconds,
+  newLeaseOwner: () => randomUUID(),
   ca: new PcaCertificateAuthority(pca, {
     caArn: config.pcaCaArn,
     templateArn: config.pcaTemplateArn,
@@ -59,14 +67,21 @@ export const handler = httpHandler<APIGatewayProxyEventV2>(
         },
         deps,
       );
-      metrics.addMetric('CertificateIssued', MetricUnit.Count, 1);
-      logger.info('certificate issued', {
-        ecuId: result.ecuId,
-        thingName: result.thingName,
-        serialNumber: result.serialNumber,
-        notAfter: result.notAfter,
-        proofOfPossession: result.proofOfPossession,
-      });
+      metrics.addMetric(
+        result.replayed ? 'CertificateReplayAnswered' : 'CertificateIssued',
+        MetricUnit.Count,
+        1,
+      );
+      logger.info(
+        result.replayed ? 'used proof: certificate already issued returned' : 'certificate issued',
+        {
+          ecuId: result.ecuId,
+          thingName: result.thingName,
+          serialNumber: result.serialNumber,
+          notAfter: result.notAfter,
+          proofOfPossession: result.proofOfPossession,
+        },
+      );
       return {
         statusCode: 201,
         body: {
@@ -79,8 +94,13 @@ export const handler = httpHandler<APIGatewayProxyEventV2>(
       };
     } catch (error) {
       metrics.addMetric('CertificateRejected', MetricUnit.Count, 1);
+      const rejection = rejectionReasonOf(error);
+      // The internal reason and failing check, at INFO: the response carries only the public code.
+      if (rejection !== undefined) logger.info('certificate request rejected', { ...rejection });
       throw toHttpError(error);
     }
   },
-  { logger, metrics, maxBodyBytes: MAX_BODY_BYTES },
+  // The runtime refuses anything past 64 KiB before parsing; parseCertificateRequest enforces the
+  // 16 KiB contract itself, so that rejection is logged with its reason like every other.
+  { logger, metrics, maxBodyBytes: 4 * MAX_BODY_BYTES },
 );

@@ -1,46 +1,30 @@
+/**
+ * The issue-certificate use case (SPEC 4, issue 12 items 6-8): verify the request, then issue at
+ * most once per proof of possession. The replay ledger records each proof before the CA is asked;
+ * a replay of a used proof is answered with the certificate already issued for it (same serial,
+ * no CA call, registry untouched). A failed attempt releases its lease and leaves the CA's
+ * certificate ARN in the ledger, so a retry of the same proof completes it instead of issuing again.
+ */
 import { createHash } from 'node:crypto';
-import { AttestationError, verifyAttestationProof } from '@cv/crypto/attestation';
-import {
-  assertAllowedKey,
-  type Certificate,
-  CertificateParseError,
-  ChainValidationError,
-  CsrSignatureError,
-  KeyPolicyError,
-  loadTrustStore,
-  parseCertificate,
-  parseCertificates,
-  parseCsr,
-  validateChain,
-  verifyCsrSignature,
-} from '@cv/crypto/x509';
-import {
-  AttestationNotTrustedError,
-  BrokerError,
-  IssuanceNotAllowedError,
-  MalformedRequestError,
-  MissingProofOfPossessionError,
-} from './errors.js';
-import { ECU_ID_PATTERN, identityUriOf, thingNameOf, VIN_PATTERN } from './identity.js';
-import type { CertificateAuthority, EcuRegistry, TrustBundleSource } from './ports.js';
+import { parseCertificate } from '@cv/crypto/x509';
+import { BrokerError, EnrolmentInProgressError, IssuanceNotAllowedError } from './errors.js';
+import { identityUriOf, thingNameOf } from './identity.js';
+import type { CertificateAuthority, LedgerCertificate, ReplayLedger } from './ports.js';
+import { type IssueCertificateInput, type VerifyDeps, verifyRequest } from './verify-request.js';
 
-export interface IssueCertificateInput {
-  /** PEM PKCS#10 request. */
-  readonly csrPem: string;
-  /** The attestation from the body: PEM (leaf first, then optional intermediates) and the signed proof. */
-  readonly attestation?:
-    | { readonly certificatePem: string; readonly signedAt: string; readonly signature: string }
-    | undefined;
-  /** The mutual-TLS client certificate API Gateway verified (`requestContext.authentication.clientCert.clientCertPem`). */
-  readonly clientCertPem?: string | undefined;
-}
+export type { IssueCertificateInput } from './verify-request.js';
 
-export interface IssueCertificateDeps {
-  readonly registry: EcuRegistry;
+export interface IssueCertificateDeps extends VerifyDeps {
   readonly ca: CertificateAuthority;
-  readonly trustBundle: TrustBundleSource;
+  readonly ledger: ReplayLedger;
   readonly validityDays: number;
   readonly now: () => Date;
+  /** How long one invocation holds a proof, in ms: at least the function timeout. */
+  readonly leaseMs: number;
+  /** How long a used proof is remembered, in seconds: far beyond the 10-minute acceptance window. */
+  readonly ledgerRetentionSeconds: number;
+  /** A new, unguessable lease owner id per invocation. */
+  readonly newLeaseOwner: () => string;
 }
 
 export interface IssueCertificateResult {
@@ -53,6 +37,8 @@ export interface IssueCertificateResult {
   readonly notAfter: string;
   /** How possession of the attestation key was proven. */
   readonly proofOfPossession: 'mtls' | 'signature';
+  /** True when this proof had been used before and the certificate issued then is returned. */
+  readonly replayed: boolean;
 }
 
 /** The issued certificate does not carry what was asked (e.g. the PCA template is not an APIPassthrough one). */
@@ -81,22 +67,9 @@ export function idempotencyTokenFor(csrDer: Uint8Array, thingName: string): stri
     .slice(0, 32);
 }
 
-function parseAttestationCertificates(pem: string, field: string): Certificate[] {
-  try {
-    return parseCertificates(pem);
-  } catch (cause) {
-    if (cause instanceof CertificateParseError) {
-      throw new MalformedRequestError(field, `Invalid request: ${field} is not a valid certificate`, {
-        cause,
-      });
-    }
-    throw cause;
-  }
-}
-
 /**
- * Issues an operational certificate for an attested ECU (SPEC 4). Every check runs before
- * the private CA is called; any failure throws a {@link BrokerError} subclass and issues nothing.
+ * Issues an operational certificate for an attested ECU (SPEC 4). Every check runs before the
+ * ledger and the private CA are touched; any failure throws a {@link BrokerError} subclass.
  *
  * @example
  * const result = await issueCertificate({ csrPem, clientCertPem }, deps);
@@ -105,159 +78,105 @@ export async function issueCertificate(
   input: IssueCertificateInput,
   deps: IssueCertificateDeps,
 ): Promise<IssueCertificateResult> {
-  // 1. Proof of possession of the attestation key must be offered at all.
-  if (input.clientCertPem === undefined && input.attestation === undefined) {
-    throw new MissingProofOfPossessionError();
-  }
-
-  // 2. The CSR: well-formed, self-signed by its key, allowed key type.
-  let csr: ReturnType<typeof parseCsr>;
-  try {
-    csr = parseCsr(input.csrPem);
-    verifyCsrSignature(csr);
-  } catch (cause) {
-    if (cause instanceof CertificateParseError) {
-      throw new MalformedRequestError('csr', 'Invalid request: csr is not a valid PKCS#10 request', {
-        cause,
-      });
-    }
-    if (cause instanceof CsrSignatureError) {
-      throw new MalformedRequestError('csr', 'Invalid request: the CSR signature does not verify', { cause });
-    }
-    throw cause;
-  }
-  try {
-    assertAllowedKey(csr.keyInfo);
-  } catch (cause) {
-    if (cause instanceof KeyPolicyError) {
-      throw new IssuanceNotAllowedError('key-type', cause.message, { cause });
-    }
-    throw cause;
-  }
-
-  // 3. The attestation certificate: from mutual TLS, or from the body.
-  let leaf: Certificate;
-  let intermediates: Certificate[];
-  if (input.clientCertPem !== undefined) {
-    const [tlsLeaf, ...tlsRest] = parseAttestationCertificates(input.clientCertPem, 'clientCert');
-    if (tlsLeaf === undefined) throw new MalformedRequestError('clientCert', 'Invalid client certificate');
-    leaf = tlsLeaf;
-    intermediates = tlsRest;
-    if (input.attestation !== undefined) {
-      const [bodyLeaf, ...bodyRest] = parseAttestationCertificates(
-        input.attestation.certificatePem,
-        'attestation.certificate',
-      );
-      if (bodyLeaf === undefined || !bodyLeaf.der.equals(tlsLeaf.der)) {
-        throw new AttestationNotTrustedError(
-          'client-certificate-mismatch',
-          'attestation.certificate differs from the TLS client certificate',
-        );
-      }
-      intermediates = [...tlsRest, ...bodyRest];
-    }
-  } else if (input.attestation !== undefined) {
-    const [bodyLeaf, ...bodyRest] = parseAttestationCertificates(
-      input.attestation.certificatePem,
-      'attestation.certificate',
-    );
-    if (bodyLeaf === undefined) throw new MalformedRequestError('attestation.certificate', 'Invalid request');
-    leaf = bodyLeaf;
-    intermediates = bodyRest;
-  } else {
-    throw new MissingProofOfPossessionError();
-  }
-
-  // 4. The chain to a trusted manufacturer CA (dates, basicConstraints, keyUsage, path length, leaf not a CA).
   const now = deps.now();
-  const trust = loadTrustStore(await deps.trustBundle.get());
-  try {
-    validateChain({ leaf, intermediates, trust, now, leafKeyUsage: ['digitalSignature'] });
-  } catch (cause) {
-    if (cause instanceof ChainValidationError) {
-      throw new AttestationNotTrustedError('chain', `${cause.reason} at depth ${cause.depth}`, { cause });
-    }
-    throw cause;
-  }
-
-  // 5. Proof of possession by signature (always verified when present, even with mutual TLS).
-  if (input.attestation !== undefined) {
-    try {
-      verifyAttestationProof({
-        publicKey: leaf.publicKey,
-        csrDer: csr.der,
-        proof: { signedAt: input.attestation.signedAt, signature: input.attestation.signature },
-        now,
-      });
-    } catch (cause) {
-      if (cause instanceof AttestationError) {
-        const freshness =
-          cause.reason === 'stale' || cause.reason === 'future' || cause.reason === 'malformed-timestamp';
-        throw new AttestationNotTrustedError(freshness ? 'freshness' : 'signature', cause.reason, { cause });
-      }
-      throw cause;
-    }
-  }
-
-  // 6. The operational key must be a new key, not the attestation key.
-  if (csr.spki.equals(leaf.spki)) {
-    throw new IssuanceNotAllowedError('key-reuse', 'the CSR key is the attestation key');
-  }
-
-  // 7. The attested identity and the registry.
-  const ecuId = leaf.subjectCN;
-  if (ecuId === undefined || !ECU_ID_PATTERN.test(ecuId)) {
-    throw new AttestationNotTrustedError('identity', 'the attestation certificate CN is not an ECU id');
-  }
-  const ecu = await deps.registry.get(ecuId);
-  if (ecu === undefined) throw new IssuanceNotAllowedError('ecu-unknown', `ECU ${ecuId} is not registered`);
-  if (ecu.status !== 'ACTIVE') {
-    throw new IssuanceNotAllowedError('ecu-not-active', `ECU ${ecuId} has status ${ecu.status}`);
-  }
-  if (!VIN_PATTERN.test(ecu.vin)) {
-    throw new IssuanceNotAllowedError(
-      'registry-inconsistent',
-      `ECU ${ecuId} has no valid VIN in the registry`,
-    );
-  }
-
-  // 8. Issue: subject and SAN from the attested identity, never from the CSR.
+  const verified = await verifyRequest(input, deps, now);
+  const { csr, ecu, ecuId, proofId } = verified;
   const thingName = thingNameOf(ecu.vin, ecuId);
   const sanUri = identityUriOf(ecu.vin, ecuId);
-  const issued = await deps.ca.issue({
-    csrPem: csr.pem,
-    subjectCommonName: thingName,
-    subjectAlternativeNameUri: sanUri,
-    validityDays: deps.validityDays,
-    idempotencyToken: idempotencyTokenFor(csr.der, thingName),
-  });
-
-  // 9. Never hand out a certificate that does not say what we asked for.
-  const certificate = parseCertificate(issued.certificatePem);
-  if (!certificate.spki.equals(csr.spki)) throw new IssuedCertificateMismatchError('public key');
-  if (certificate.subjectCN !== thingName) throw new IssuedCertificateMismatchError('subject CN');
-  if (!certificate.sanUris.includes(sanUri)) throw new IssuedCertificateMismatchError('SAN URI');
-
-  const serialNumber = certificate.serialNumber;
-  const notAfter = certificate.notAfter.toISOString();
-  const recorded = await deps.registry.recordIssued(ecuId, ecu.vin, {
-    thingName,
-    certificateSerial: serialNumber,
-    certificateNotAfter: notAfter,
-    updatedAt: now.toISOString(),
-  });
-  if (!recorded) {
-    throw new IssuanceNotAllowedError('ecu-not-active', `ECU ${ecuId} changed status during issuance`);
-  }
-
-  return {
+  const result = (certificate: LedgerCertificate, replayed: boolean): IssueCertificateResult => ({
     thingName,
     ecuId,
     vin: ecu.vin,
-    certificatePem: certificate.pem,
-    certificateChainPem: issued.certificateChainPem,
-    serialNumber,
-    notAfter,
-    proofOfPossession: input.clientCertPem !== undefined ? 'mtls' : 'signature',
-  };
+    ...certificate,
+    proofOfPossession: verified.proofKind,
+    replayed,
+  });
+
+  // 9. One issuance per proof: claim it in the replay ledger (conditional write).
+  const nowMs = now.getTime();
+  const leaseOwner = deps.newLeaseOwner();
+  const leaseUntil = nowMs + deps.leaseMs;
+  const claim = await deps.ledger.claim({
+    proofId,
+    proofKind: verified.proofKind,
+    ecuId,
+    thingName,
+    leaseOwner,
+    leaseUntil,
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(Math.max(nowMs, verified.signedAtMs ?? nowMs) / 1000) + deps.ledgerRetentionSeconds,
+  });
+  let certificateArn: string | undefined;
+  if (!claim.claimed) {
+    const used = claim.record;
+    if (used.ecuId !== ecuId || used.thingName !== thingName) {
+      throw new IssuanceNotAllowedError(
+        'proof-used-for-other-identity',
+        `the proof was used for ${used.thingName}, not ${thingName}`,
+      );
+    }
+    if (used.state === 'COMPLETED' && used.certificate !== undefined) return result(used.certificate, true);
+    if (used.leaseUntil > nowMs) {
+      throw new EnrolmentInProgressError(
+        Math.min(Math.ceil((used.leaseUntil - nowMs) / 1000), Math.ceil(deps.leaseMs / 1000)),
+      );
+    }
+    // The attempt that held it failed or died: continue where it stopped.
+    const taken = await deps.ledger.takeOver(
+      proofId,
+      { leaseOwner: used.leaseOwner, leaseUntil: used.leaseUntil },
+      { leaseOwner, leaseUntil },
+    );
+    if (!taken) throw new EnrolmentInProgressError(1);
+    certificateArn = used.certificateArn;
+  }
+
+  try {
+    // 10. Issue (or fetch what an earlier attempt of this proof had the CA issue): subject and
+    // SAN from the attested identity, never from the CSR.
+    if (certificateArn === undefined) {
+      certificateArn = await deps.ca.request({
+        csrPem: csr.pem,
+        subjectCommonName: thingName,
+        subjectAlternativeNameUri: sanUri,
+        validityDays: deps.validityDays,
+        idempotencyToken: idempotencyTokenFor(csr.der, thingName),
+      });
+      await deps.ledger.recordRequested(proofId, leaseOwner, certificateArn);
+    }
+    const issued = await deps.ca.fetch(certificateArn);
+
+    // 11. Never hand out a certificate that does not say what we asked for.
+    const certificate = parseCertificate(issued.certificatePem);
+    if (!certificate.spki.equals(csr.spki)) throw new IssuedCertificateMismatchError('public key');
+    if (certificate.subjectCN !== thingName) throw new IssuedCertificateMismatchError('subject CN');
+    if (!certificate.sanUris.includes(sanUri)) throw new IssuedCertificateMismatchError('SAN URI');
+    const answer: LedgerCertificate = {
+      certificatePem: certificate.pem,
+      certificateChainPem: issued.certificateChainPem,
+      serialNumber: certificate.serialNumber,
+      notAfter: certificate.notAfter.toISOString(),
+    };
+
+    // 12. The registry, then the ledger: a crash in between is completed by the next retry.
+    const recorded = await deps.registry.recordIssued(
+      ecuId,
+      { vin: ecu.vin, attestationIssuerKeySha256: ecu.attestationIssuerKeySha256 },
+      {
+        thingName,
+        certificateSerial: answer.serialNumber,
+        certificateNotAfter: answer.notAfter,
+        updatedAt: now.toISOString(),
+      },
+    );
+    if (!recorded) {
+      throw new IssuanceNotAllowedError('ecu-not-active', `ECU ${ecuId} changed during issuance`);
+    }
+    const winner = await deps.ledger.complete(proofId, answer);
+    return result(winner?.certificate ?? answer, false);
+  } catch (error) {
+    // Let a retry of this proof continue at once rather than after the lease.
+    await deps.ledger.release(proofId, leaseOwner).catch(() => undefined);
+    throw error;
+  }
 }

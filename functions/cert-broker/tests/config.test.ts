@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config.js';
 
 const base = {
   ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+  REPLAY_LEDGER_TABLE: 'cv-security-dev-enrolment-proofs',
   PCA_CA_ARN:
     'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
   PCA_TEMPLATE_ARN: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
@@ -26,6 +27,8 @@ describe('loadConfig', () => {
     expect(config.certValidityDays).toBe(365);
     expect(config.pcaSigningAlgorithm).toBe('SHA256WITHECDSA');
     expect(config.trustBundle).toEqual({ parameterName: '/cv-security/dev/attestation-trust-bundle' });
+    expect(config.replayLedgerTable).toBe('cv-security-dev-enrolment-proofs');
+    expect(config.replayLedgerRetentionSeconds).toBe(604_800);
   });
 
   it('accepts an inline PEM bundle instead of the parameter', () => {
@@ -40,6 +43,9 @@ describe('loadConfig', () => {
 
   it.each([
     ['ECU_REGISTRY_TABLE', { ECU_REGISTRY_TABLE: undefined }],
+    ['REPLAY_LEDGER_TABLE', { REPLAY_LEDGER_TABLE: undefined }],
+    // Shorter than an hour could forget a proof while it is still acceptable: refused.
+    ['REPLAY_LEDGER_RETENTION_SECONDS', { REPLAY_LEDGER_RETENTION_SECONDS: '600' }],
     ['PCA_CA_ARN', { PCA_CA_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/x' }],
     ['PCA_TEMPLATE_ARN', { PCA_TEMPLATE_ARN: 'template' }],
     ['CERT_VALIDITY_DAYS', { CERT_VALIDITY_DAYS: '0' }],

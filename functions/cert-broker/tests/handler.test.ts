@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { IssueCertificateCommand, LimitExceededException } from '@aws-sdk/client-acm-pca';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CA_ARN, fakePca, fakeRegistry, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
+import { CA_ARN, fakePca, fakeRegistry, LEDGER_TABLE, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
+import { captureLogs } from './helpers/logs.js';
 import {
   corruptCsrSignature,
   generateKeys,
@@ -14,9 +15,9 @@ import {
   signAttestation,
 } from './helpers/pki.js';
 import {
-  activeEcu,
   buildWorld,
   ECU_ID,
+  ecuBoundTo,
   freshCsr,
   httpEvent,
   lambdaContext,
@@ -35,6 +36,7 @@ let registry: ReturnType<typeof fakeRegistry>;
 beforeAll(async () => {
   world = await buildWorld();
   process.env.ECU_REGISTRY_TABLE = REGISTRY_TABLE;
+  process.env.REPLAY_LEDGER_TABLE = LEDGER_TABLE;
   process.env.PCA_CA_ARN = CA_ARN;
   process.env.PCA_TEMPLATE_ARN = TEMPLATE_ARN;
   process.env.ATTESTATION_TRUST_BUNDLE = world.trustBundlePem;
@@ -44,7 +46,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   pca = fakePca(world.opIssuing, world.opChainPem, { inProgressFirst: true });
-  registry = fakeRegistry([activeEcu]);
+  registry = fakeRegistry([world.activeEcu]);
 });
 
 async function post(body: unknown, clientCertPem?: string): Promise<Response> {
@@ -52,7 +54,7 @@ async function post(body: unknown, clientCertPem?: string): Promise<Response> {
   return toResponse(await handler(httpEvent(raw, clientCertPem), lambdaContext));
 }
 
-/** A body proving possession by signature, with the attestation chain leaf + int2. */
+/** A body proving possession by signature, with the attestation chain leaf + int1 (the ECU's bound issuer). */
 function signedBody(
   csrPem: string,
   opts: { signedAt?: string; key?: Parameters<typeof signAttestation>[2]; certificate?: string } = {},
@@ -61,9 +63,9 @@ function signedBody(
   return {
     csr: csrPem,
     attestation: {
-      certificate: opts.certificate ?? world.attestationViaInt2.pem + world.mfrInt2.pem,
+      certificate: opts.certificate ?? world.attestation.pem + world.mfrInt1.pem,
       signedAt,
-      signature: signAttestation(csrPem, signedAt, opts.key ?? world.attestationViaInt2.keys.privateKey),
+      signature: signAttestation(csrPem, signedAt, opts.key ?? world.attestation.keys.privateKey),
     },
   };
 }
@@ -108,9 +110,15 @@ describe('POST /certificates issues an operational certificate', () => {
   });
 
   it('with a signed attestation whose intermediate comes in the body (ECDSA P-256)', async () => {
+    registry = fakeRegistry([ecuBoundTo(world.mfrInt2)]);
     const csr = await freshCsr();
 
-    const res = await post(signedBody(csr.pem));
+    const res = await post(
+      signedBody(csr.pem, {
+        certificate: world.attestationViaInt2.pem + world.mfrInt2.pem,
+        key: world.attestationViaInt2.keys.privateKey,
+      }),
+    );
 
     expect(res.status).toBe(201);
     expect(res.body.thingName).toBe(THING_NAME);
@@ -118,6 +126,7 @@ describe('POST /certificates issues an operational certificate', () => {
   });
 
   it('with an RSA attestation key signing RSASSA-PSS, for P-384 and RSA-2048 CSR keys', async () => {
+    registry = fakeRegistry([ecuBoundTo(world.mfrInt2)]);
     const rsaAttestation = await issueCert({
       subject: `CN=${ECU_ID}`,
       issuer: world.mfrInt2,
@@ -138,7 +147,7 @@ describe('POST /certificates issues an operational certificate', () => {
     expect(pca.mock.commandCalls(IssueCertificateCommand as never)).toHaveLength(2);
   });
 
-  it('derives the idempotency token from the CSR, so a retried request asks PCA for the same certificate', async () => {
+  it('a retried request (same CSR over mutual TLS) is answered from the replay ledger: same certificate, PCA asked once', async () => {
     const csr = await freshCsr();
 
     const first = await post({ csr: csr.pem }, world.attestation.pem);
@@ -146,9 +155,11 @@ describe('POST /certificates issues an operational certificate', () => {
     const other = await post({ csr: (await freshCsr()).pem }, world.attestation.pem);
 
     expect([first.status, retry.status, other.status]).toEqual([201, 201, 201]);
-    expect(pca.requests[0]?.IdempotencyToken).toBe(pca.requests[1]?.IdempotencyToken);
-    expect(pca.requests[2]?.IdempotencyToken).not.toBe(pca.requests[0]?.IdempotencyToken);
-    expect(retry.body.serialNumber).toBe(first.body.serialNumber);
+    expect(retry.body).toEqual(first.body);
+    expect(pca.requests).toHaveLength(2);
+    expect(pca.requests[0]?.IdempotencyToken).toMatch(/^[0-9a-f]{32}$/);
+    expect(pca.requests[1]?.IdempotencyToken).not.toBe(pca.requests[0]?.IdempotencyToken);
+    expect(registry.updates).toHaveLength(2);
   });
 });
 
@@ -157,7 +168,11 @@ interface RejectionCase {
   readonly status: number;
   readonly error: string;
   readonly request: () => Promise<{ body: unknown; clientCertPem?: string }>;
-  readonly registry?: readonly (typeof activeEcu | Record<string, string>)[];
+  readonly registry?: (world: World) => readonly Record<string, string>[];
+  /** The internal reason code logged at INFO (never returned). */
+  readonly reason: string;
+  /** The failing check logged with it, when the case pins it. */
+  readonly check?: string | RegExp;
 }
 
 const fixture = (name: string) =>
@@ -171,6 +186,8 @@ const rejections: RejectionCase[] = [
     name: 'CSR whose signature does not verify',
     status: 400,
     error: 'invalid_request',
+    reason: 'malformed',
+    check: 'csr-signature',
     request: async () => ({
       body: { csr: corruptCsrSignature((await freshCsr()).pem) },
       clientCertPem: world.attestation.pem,
@@ -180,6 +197,8 @@ const rejections: RejectionCase[] = [
     name: 'CSR that is not a PKCS#10 structure',
     status: 400,
     error: 'invalid_request',
+    reason: 'malformed',
+    check: 'csr-der',
     request: async () => ({
       body: { csr: '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n' },
       clientCertPem: world.attestation.pem,
@@ -189,6 +208,7 @@ const rejections: RejectionCase[] = [
     name: 'CSR key equal to the attestation key (mutual TLS)',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-reuse',
     request: async () => ({
       body: { csr: await makeCsr(world.attestation.keys) },
       clientCertPem: world.attestation.pem,
@@ -198,12 +218,14 @@ const rejections: RejectionCase[] = [
     name: 'CSR key equal to the attestation key (signed attestation)',
     status: 403,
     error: 'key_not_allowed',
-    request: async () => ({ body: signedBody(await makeCsr(world.attestationViaInt2.keys)) }),
+    reason: 'key-reuse',
+    request: async () => ({ body: signedBody(await makeCsr(world.attestation.keys)) }),
   },
   {
     name: 'attestation from an untrusted manufacturer root',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const rogueRoot = await issueCert({ subject: 'CN=Rogue Root', ca: true });
       const rogue = await issueCert({ subject: `CN=${ECU_ID}`, issuer: rogueRoot });
@@ -217,6 +239,7 @@ const rejections: RejectionCase[] = [
     name: 'self-signed attestation certificate with the right CN',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const self = await issueCert({ subject: `CN=${ECU_ID}` });
       return {
@@ -228,6 +251,8 @@ const rejections: RejectionCase[] = [
     name: 'expired attestation certificate',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
+    check: 'expired at depth 0',
     request: async () => {
       const old = await issueCert({
         subject: `CN=${ECU_ID}`,
@@ -242,6 +267,8 @@ const rejections: RejectionCase[] = [
     name: 'attestation certificate not yet valid',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
+    check: 'not-yet-valid at depth 0',
     request: async () => {
       const future = await issueCert({
         subject: `CN=${ECU_ID}`,
@@ -256,6 +283,7 @@ const rejections: RejectionCase[] = [
     name: 'intermediate expired',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const oldInt = await issueCert({
         subject: 'CN=Expired Intermediate',
@@ -278,6 +306,7 @@ const rejections: RejectionCase[] = [
     name: 'attestation leaf flagged as a CA',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const caLeaf = await issueCert({
         subject: `CN=${ECU_ID}`,
@@ -292,6 +321,7 @@ const rejections: RejectionCase[] = [
     name: 'attestation leaf without digitalSignature keyUsage',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const wrongUsage = await issueCert({
         subject: `CN=${ECU_ID}`,
@@ -305,6 +335,7 @@ const rejections: RejectionCase[] = [
     name: 'attestation issued by a certificate that is not a CA',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const notCa = await issueCert({ subject: 'CN=Not A CA', issuer: world.mfrRoot, keyUsage: 0x80 | 0x04 });
       const leaf = await issueCert({ subject: `CN=${ECU_ID}`, issuer: notCa });
@@ -320,6 +351,7 @@ const rejections: RejectionCase[] = [
     name: 'path length violation (intermediate under a pathLen 0 intermediate)',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'chain',
     request: async () => {
       const sub = await issueCert({ subject: 'CN=Sub Intermediate', ca: true, issuer: world.mfrInt2 });
       const leaf = await issueCert({ subject: `CN=${ECU_ID}`, issuer: sub });
@@ -335,24 +367,31 @@ const rejections: RejectionCase[] = [
     name: 'no proof of possession (no client certificate, no attestation)',
     status: 401,
     error: 'proof_of_possession_required',
+    reason: 'no-proof-of-possession',
     request: async () => ({ body: { csr: (await freshCsr()).pem } }),
   },
   {
     name: 'stale signedAt (6 minutes old)',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'freshness',
+    check: 'stale',
     request: async () => ({ body: signedBody((await freshCsr()).pem, { signedAt: iso(-6 * 60_000) }) }),
   },
   {
     name: 'signedAt in the future (6 minutes ahead)',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'freshness',
+    check: 'future',
     request: async () => ({ body: signedBody((await freshCsr()).pem, { signedAt: iso(6 * 60_000) }) }),
   },
   {
     name: 'attestation signed by another key than the attestation certificate',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'signature',
+    check: 'bad-signature',
     request: async () => {
       const other = await generateKeys('P-256');
       return { body: signedBody((await freshCsr()).pem, { key: other.privateKey }) };
@@ -362,6 +401,8 @@ const rejections: RejectionCase[] = [
     name: 'attestation signature over another CSR',
     status: 403,
     error: 'attestation_not_trusted',
+    reason: 'signature',
+    check: 'bad-signature',
     request: async () => {
       const body = signedBody((await freshCsr()).pem);
       return { body: { ...body, csr: (await freshCsr()).pem } };
@@ -371,39 +412,52 @@ const rejections: RejectionCase[] = [
     name: 'body attestation certificate differs from the mutual-TLS client certificate',
     status: 403,
     error: 'attestation_not_trusted',
-    request: async () => ({ body: signedBody((await freshCsr()).pem), clientCertPem: world.attestation.pem }),
+    reason: 'client-certificate-mismatch',
+    request: async () => ({
+      body: signedBody((await freshCsr()).pem, {
+        certificate: world.attestationViaInt2.pem + world.mfrInt2.pem,
+        key: world.attestationViaInt2.keys.privateKey,
+      }),
+      clientCertPem: world.attestation.pem,
+    }),
   },
   {
     name: 'ECU unknown to the registry',
     status: 403,
     error: 'ecu_not_allowed',
-    registry: [],
+    reason: 'ecu-unknown',
+    registry: () => [],
     request: async () => ({ body: { csr: (await freshCsr()).pem }, clientCertPem: world.attestation.pem }),
   },
   {
     name: 'ECU BLOCKED in the registry',
     status: 403,
     error: 'ecu_not_allowed',
-    registry: [{ ...activeEcu, status: 'BLOCKED' }],
+    reason: 'ecu-not-active',
+    registry: (w) => [{ ...w.activeEcu, status: 'BLOCKED' }],
     request: async () => ({ body: { csr: (await freshCsr()).pem }, clientCertPem: world.attestation.pem }),
   },
   {
     name: 'ECU DECOMMISSIONED in the registry',
     status: 403,
     error: 'ecu_not_allowed',
-    registry: [{ ...activeEcu, status: 'DECOMMISSIONED' }],
+    reason: 'ecu-not-active',
+    registry: (w) => [{ ...w.activeEcu, status: 'DECOMMISSIONED' }],
     request: async () => ({ body: { csr: (await freshCsr()).pem }, clientCertPem: world.attestation.pem }),
   },
   {
     name: 'oversized body (over 16 KiB)',
     status: 413,
     error: 'payload_too_large',
+    reason: 'too-large',
     request: async () => ({ body: { csr: (await freshCsr()).pem, padding: 'x'.repeat(17 * 1024) } }),
   },
   {
     name: 'non-JSON body',
     status: 400,
     error: 'invalid_request',
+    reason: 'malformed',
+    check: 'json',
     request: async () => ({
       body: 'csr=-----BEGIN CERTIFICATE REQUEST-----',
       clientCertPem: world.attestation.pem,
@@ -413,6 +467,7 @@ const rejections: RejectionCase[] = [
     name: 'unknown field in the body',
     status: 400,
     error: 'invalid_request',
+    reason: 'malformed',
     request: async () => ({
       body: { csr: (await freshCsr()).pem, subject: 'CN=admin' },
       clientCertPem: world.attestation.pem,
@@ -422,6 +477,7 @@ const rejections: RejectionCase[] = [
     name: 'signedAt not RFC 3339 UTC',
     status: 400,
     error: 'invalid_request',
+    reason: 'malformed',
     request: async () => ({
       body: signedBody((await freshCsr()).pem, { signedAt: '2026-11-25 09:30:00+01:00' }),
     }),
@@ -430,6 +486,7 @@ const rejections: RejectionCase[] = [
     name: 'RSA 1024 CSR key',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-type',
     request: async () => ({
       body: { csr: await makeCsr(await generateKeys('RSA-1024')) },
       clientCertPem: world.attestation.pem,
@@ -439,6 +496,7 @@ const rejections: RejectionCase[] = [
     name: 'RSA 6144 CSR key (above 4096 bits; fixture CSR, the key was discarded)',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-type',
     request: async () => ({
       body: { csr: fixture('rsa-6144.csr.pem') },
       clientCertPem: world.attestation.pem,
@@ -448,6 +506,7 @@ const rejections: RejectionCase[] = [
     name: 'P-192 CSR key',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-type',
     request: async () => ({
       body: {
         csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime192v1']),
@@ -459,6 +518,7 @@ const rejections: RejectionCase[] = [
     name: 'P-521 CSR key',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-type',
     request: async () => ({
       body: {
         csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']),
@@ -470,6 +530,7 @@ const rejections: RejectionCase[] = [
     name: 'secp256k1 CSR key',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-type',
     request: async () => ({
       body: {
         csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1']),
@@ -481,6 +542,7 @@ const rejections: RejectionCase[] = [
     name: 'Ed25519 CSR key',
     status: 403,
     error: 'key_not_allowed',
+    reason: 'key-type',
     request: async () => ({
       body: { csr: makeCsrWithOpenssl(['genpkey', '-algorithm', 'ED25519']) },
       clientCertPem: world.attestation.pem,
@@ -490,16 +552,24 @@ const rejections: RejectionCase[] = [
 
 describe('POST /certificates refuses and issues nothing', () => {
   it.each(rejections)('$name -> $status', async (c) => {
-    if (c.registry) registry = fakeRegistry(c.registry as never);
+    if (c.registry) registry = fakeRegistry(c.registry(world) as never);
     const { body, clientCertPem } = await c.request();
 
-    const res = await post(body, clientCertPem);
+    const { result: res, lines } = await captureLogs(() => post(body, clientCertPem));
 
     expect(res.status).toBe(c.status);
     expect(res.body).toEqual({ error: c.error, message: expect.any(String) });
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts|Error:|stack/);
     expect(pca.mock.commandCalls(IssueCertificateCommand as never)).toHaveLength(0);
     expect(registry.updates).toHaveLength(0);
+    expect(registry.ledgerWrites).toHaveLength(0);
+    // The internal reason and failing check are logged at INFO, and never returned.
+    const rejected = lines.filter((l) => l.message === 'certificate request rejected');
+    expect(rejected).toEqual([
+      expect.objectContaining({ level: 'INFO', reason: c.reason, check: c.check ?? expect.any(String) }),
+    ]);
+    expect(JSON.stringify(res.body)).not.toContain(String(rejected[0]?.check));
+    expect(JSON.stringify(lines)).not.toContain('-----BEGIN');
   });
 
   it('counts the rejection cases', () => {

@@ -1,7 +1,8 @@
 /** The use case with in-memory fakes: paths the handler tests do not reach. */
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IssuanceNotAllowedError } from '../src/errors.js';
+import { EnrolmentInProgressError, IssuanceNotAllowedError } from '../src/errors.js';
 import {
   type IssueCertificateDeps,
   IssuedCertificateMismatchError,
@@ -15,21 +16,30 @@ import type {
   IssuedCertificateRecord,
   IssueRequest,
 } from '../src/ports.js';
+import { MemoryLedger } from './helpers/memory-ledger.js';
 import { issueCert, pemToDer } from './helpers/pki.js';
-import { activeEcu, buildWorld, ECU_ID, freshCsr, THING_NAME } from './helpers/world.js';
+import { buildWorld, ECU_ID, freshCsr, THING_NAME } from './helpers/world.js';
 
 class MemoryRegistry implements EcuRegistry {
   readonly recorded: IssuedCertificateRecord[] = [];
   constructor(
     private row: EcuRecord | undefined,
     private readonly flipToBlockedBeforeRecord = false,
+    private readonly rebindBeforeRecord = false,
   ) {}
   async get(): Promise<EcuRecord | undefined> {
     return this.row;
   }
-  async recordIssued(_ecuId: string, _vin: string, record: IssuedCertificateRecord): Promise<boolean> {
+  async recordIssued(
+    _ecuId: string,
+    expected: { vin: string; attestationIssuerKeySha256: string },
+    record: IssuedCertificateRecord,
+  ): Promise<boolean> {
     if (this.flipToBlockedBeforeRecord && this.row) this.row = { ...this.row, status: 'BLOCKED' };
-    if (this.row?.status !== 'ACTIVE') return false;
+    if (this.rebindBeforeRecord && this.row)
+      this.row = { ...this.row, attestationIssuerKeySha256: 'ab'.repeat(32) };
+    if (this.row?.status !== 'ACTIVE' || this.row.vin !== expected.vin) return false;
+    if (this.row.attestationIssuerKeySha256 !== expected.attestationIssuerKeySha256) return false;
     this.recorded.push(record);
     return true;
   }
@@ -42,19 +52,32 @@ class MemoryCa implements CertificateAuthority {
     private readonly sign: (request: IssueRequest) => Promise<string>,
     private readonly chain: string,
   ) {}
-  async issue(request: IssueRequest) {
+  private readonly issued = new Map<string, string>();
+  async request(request: IssueRequest): Promise<string> {
     this.requests.push(request);
-    return { certificatePem: await this.sign(request), certificateChainPem: this.chain };
+    const arn = `arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/x/certificate/${this.requests.length}`;
+    this.issued.set(arn, await this.sign(request));
+    return arn;
+  }
+  async fetch(arn: string) {
+    return { certificatePem: this.issued.get(arn) ?? '', certificateChainPem: this.chain };
   }
 }
 
 async function setup(
-  opts: { subject?: (r: IssueRequest) => string; san?: boolean; otherKey?: boolean; flip?: boolean } = {},
+  opts: {
+    subject?: (r: IssueRequest) => string;
+    san?: boolean;
+    otherKey?: boolean;
+    flip?: boolean;
+    rebind?: boolean;
+  } = {},
 ) {
   const world = await buildWorld();
   const csr = await freshCsr('CN=from-the-csr');
   const other = await freshCsr();
-  const registry = new MemoryRegistry({ ...activeEcu }, opts.flip);
+  const registry = new MemoryRegistry({ ...world.activeEcu }, opts.flip, opts.rebind);
+  const ledger = new MemoryLedger();
   const ca = new MemoryCa(
     async (request) =>
       (
@@ -71,10 +94,14 @@ async function setup(
     registry,
     ca,
     trustBundle: { get: async () => world.trustBundlePem },
+    ledger,
     validityDays: 30,
     now: () => new Date(),
+    leaseMs: 30_000,
+    ledgerRetentionSeconds: 86_400,
+    newLeaseOwner: () => randomUUID(),
   };
-  return { world, csr, registry, ca, deps };
+  return { world, csr, registry, ca, ledger, deps };
 }
 
 describe('issueCertificate (in-memory fakes)', () => {
@@ -110,6 +137,77 @@ describe('issueCertificate (in-memory fakes)', () => {
       issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps),
     ).rejects.toThrow(IssuanceNotAllowedError);
     expect(registry.recorded).toEqual([]);
+  });
+
+  it('a supplier binding changed during issuance: not recorded, 403 semantics, and the proof can be retried', async () => {
+    const { world, csr, registry, ledger, deps } = await setup({ rebind: true });
+
+    await expect(
+      issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps),
+    ).rejects.toThrow(IssuanceNotAllowedError);
+    expect(registry.recorded).toEqual([]);
+    expect([...ledger.rows.values()]).toEqual([expect.objectContaining({ state: 'ISSUED', leaseUntil: 0 })]);
+  });
+
+  it('a proof whose lease another invocation holds: EnrolmentInProgressError with the seconds left, the CA not asked', async () => {
+    const { world, csr, ca, ledger, deps } = await setup();
+    const input = { csrPem: csr.pem, clientCertPem: world.attestation.pem };
+    await issueCertificate(input, {
+      ...deps,
+      ca: {
+        request: async () => {
+          throw new Error('down');
+        },
+        fetch: ca.fetch.bind(ca),
+      },
+    }).catch(() => undefined);
+    const [row] = [...ledger.rows.values()];
+    if (row === undefined) throw new Error('no ledger row');
+    ledger.rows.set(row.proofId, { ...row, leaseOwner: 'other', leaseUntil: Date.now() + 12_500 });
+
+    const error = await issueCertificate(input, deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(EnrolmentInProgressError);
+    expect((error as EnrolmentInProgressError).retryAfterSeconds).toBeGreaterThanOrEqual(12);
+    expect((error as EnrolmentInProgressError).retryAfterSeconds).toBeLessThanOrEqual(13);
+    expect(ca.requests).toEqual([]);
+  });
+
+  it('a takeover lost to another invocation: EnrolmentInProgressError, the CA not asked', async () => {
+    const { world, csr, ca, ledger, deps } = await setup();
+    const input = { csrPem: csr.pem, clientCertPem: world.attestation.pem };
+    await issueCertificate(input, {
+      ...deps,
+      ca: {
+        request: async () => {
+          throw new Error('down');
+        },
+        fetch: ca.fetch.bind(ca),
+      },
+    }).catch(() => undefined);
+    ledger.takeOver = async () => false;
+
+    await expect(issueCertificate(input, deps)).rejects.toBeInstanceOf(EnrolmentInProgressError);
+    expect(ca.requests).toEqual([]);
+  });
+
+  it('another invocation completed the proof first: its certificate is the answer (one answer per proof)', async () => {
+    const { world, csr, ledger, deps } = await setup();
+    const winner = {
+      certificatePem: 'winner',
+      certificateChainPem: 'chain',
+      serialNumber: '0abc',
+      notAfter: '2027-01-01T00:00:00.000Z',
+    };
+    ledger.complete = async (proofId) => {
+      const row = ledger.rows.get(proofId);
+      if (row === undefined) throw new Error('no ledger row');
+      return { ...row, state: 'COMPLETED', certificate: winner };
+    };
+
+    const result = await issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps);
+
+    expect(result).toMatchObject({ serialNumber: '0abc', certificatePem: 'winner', replayed: false });
   });
 
   it('an attestation CN that is not an ECU id is refused before the registry and the CA', async () => {

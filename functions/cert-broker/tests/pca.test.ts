@@ -33,7 +33,7 @@ describe('PcaCertificateAuthority', () => {
       retryAfterSeconds: 5,
     });
 
-    const error = await ca.issue(request).catch((e: unknown) => e);
+    const error = await ca.fetch(await ca.request(request)).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(error).toMatchObject({ service: 'acm-pca', retryAfterSeconds: 5, throttled: false });

@@ -5,10 +5,11 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CA_ARN, fakePca, fakeRegistry, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
+import { CA_ARN, fakePca, fakeRegistry, LEDGER_TABLE, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
 import { opensslVerify } from './helpers/pki.js';
 import {
   buildWorld,
+  issuerKeySha256,
   lambdaContext,
   sampleEvent,
   sampleFile,
@@ -28,6 +29,7 @@ beforeAll(async () => {
   world = await buildWorld();
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: REGISTRY_TABLE,
+    REPLAY_LEDGER_TABLE: LEDGER_TABLE,
     PCA_CA_ARN: CA_ARN,
     PCA_TEMPLATE_ARN: TEMPLATE_ARN,
     ATTESTATION_TRUST_BUNDLE: sampleFile('trust-bundle.pem'),
@@ -55,7 +57,14 @@ describe('sample events', () => {
     vi.setSystemTime(SAMPLE_SIGNED_AT);
     const pca = fakePca(world.opIssuing, world.opChainPem);
     const registry = fakeRegistry([
-      { ecuId: SAMPLE_ECU, vin: SAMPLE_VIN, role: 'gateway', status: 'ACTIVE' },
+      {
+        ecuId: SAMPLE_ECU,
+        vin: SAMPLE_VIN,
+        role: 'gateway',
+        status: 'ACTIVE',
+        // The sample attestation certificate is issued by the bundle's (only) CA.
+        attestationIssuerKeySha256: issuerKeySha256(sampleFile('trust-bundle.pem')),
+      },
     ]);
 
     const res = toResponse(await handler(sampleEvent(file), lambdaContext));

@@ -13,6 +13,7 @@ export {
 } from './gateway.js';
 export { type IotRequestContext, isAllowed } from './iot-policy.js';
 export {
+  attestationIssuerKeySha256,
   type CertificateAuthority,
   createCertificateAuthority,
   generateKeyPair,

@@ -38,6 +38,16 @@ export function iotCertificateId(pem: string): string {
     .digest('hex');
 }
 
+/**
+ * The supplier binding of an attestation CA (docs/protocol.md, the ECU registry's
+ * `attestationIssuerKeySha256`): SHA-256 of the CA certificate's SubjectPublicKeyInfo DER, lower-case hex.
+ * @example registryRow.attestationIssuerKeySha256 = attestationIssuerKeySha256(manufacturer.certificatePem);
+ */
+export function attestationIssuerKeySha256(caPem: string): string {
+  const spki = new x509.X509Certificate(caPem).publicKey.rawData;
+  return createHash('sha256').update(new Uint8Array(spki)).digest('hex');
+}
+
 export function pemOf(cert: x509.X509Certificate): string {
   return `${cert.toString('pem').trim()}\n`;
 }

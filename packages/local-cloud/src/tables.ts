@@ -1,4 +1,4 @@
-/** The four tables of SPEC section 3, created in the local DynamoDB. */
+/** The four tables of SPEC section 3 and cert-broker's replay ledger, created in the local DynamoDB. */
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -11,6 +11,8 @@ export interface TableNames {
   readonly vehicleAccess: string;
   readonly commands: string;
   readonly telemetry: string;
+  /** cert-broker's replay ledger (pk `proofId`); created when named. */
+  readonly enrolmentProofs?: string;
 }
 
 export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
@@ -56,6 +58,16 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
     },
+    ...(names.enrolmentProofs === undefined
+      ? []
+      : [
+          {
+            TableName: names.enrolmentProofs,
+            BillingMode: 'PAY_PER_REQUEST' as const,
+            AttributeDefinitions: [s('proofId')],
+            KeySchema: [{ AttributeName: 'proofId', KeyType: 'HASH' as const }],
+          },
+        ]),
   ];
 }
 

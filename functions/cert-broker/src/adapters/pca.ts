@@ -22,8 +22,9 @@ export interface PcaOptions {
 }
 
 /**
- * AWS Private CA: `IssueCertificate` then `waitUntilCertificateIssued`
- * (GetCertificate answers RequestInProgressException until the certificate is ready).
+ * AWS Private CA: `IssueCertificate` (request), then `waitUntilCertificateIssued` (fetch;
+ * GetCertificate answers RequestInProgressException until the certificate is ready). Two steps,
+ * so the ARN can be recorded in between and a retry fetches instead of issuing again.
  */
 export class PcaCertificateAuthority implements CertificateAuthority {
   constructor(
@@ -31,7 +32,7 @@ export class PcaCertificateAuthority implements CertificateAuthority {
     private readonly options: PcaOptions,
   ) {}
 
-  async issue(request: IssueRequest): Promise<IssuedCertificate> {
+  async request(request: IssueRequest): Promise<string> {
     const issued = await this.call(() =>
       this.client.send(
         new IssueCertificateCommand({
@@ -50,8 +51,11 @@ export class PcaCertificateAuthority implements CertificateAuthority {
         }),
       ),
     );
-    const certificateArn = issued.CertificateArn;
-    if (!certificateArn) throw new Error('IssueCertificate returned no CertificateArn');
+    if (!issued.CertificateArn) throw new Error('IssueCertificate returned no CertificateArn');
+    return issued.CertificateArn;
+  }
+
+  async fetch(certificateArn: string): Promise<IssuedCertificate> {
     const input = { CertificateAuthorityArn: this.options.caArn, CertificateArn: certificateArn };
     const waited = await this.call(() =>
       waitUntilCertificateIssued({ client: this.client, maxWaitTime: this.options.maxWaitSeconds }, input),

@@ -19,7 +19,7 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
           TableName: this.tableName,
           Key: { ecuId },
           ConsistentRead: true,
-          ProjectionExpression: 'ecuId, vin, #role, #status, thingName',
+          ProjectionExpression: 'ecuId, vin, #role, #status, thingName, attestationIssuerKeySha256',
           ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
         }),
       ),
@@ -33,10 +33,16 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
       role: text('role'),
       status: text('status'),
       thingName: typeof item.thingName === 'string' ? item.thingName : undefined,
+      attestationIssuerKeySha256:
+        typeof item.attestationIssuerKeySha256 === 'string' ? item.attestationIssuerKeySha256 : undefined,
     };
   }
 
-  async recordIssued(ecuId: string, vin: string, record: IssuedCertificateRecord): Promise<boolean> {
+  async recordIssued(
+    ecuId: string,
+    expected: { readonly vin: string; readonly attestationIssuerKeySha256: string },
+    record: IssuedCertificateRecord,
+  ): Promise<boolean> {
     try {
       await this.call(() =>
         this.client.send(
@@ -45,7 +51,8 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
             Key: { ecuId },
             UpdateExpression:
               'SET thingName = :thingName, certificateSerial = :serial, certificateNotAfter = :notAfter, updatedAt = :updatedAt',
-            ConditionExpression: 'attribute_exists(ecuId) AND #status = :active AND vin = :vin',
+            ConditionExpression:
+              'attribute_exists(ecuId) AND #status = :active AND vin = :vin AND attestationIssuerKeySha256 = :issuer',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':thingName': record.thingName,
@@ -53,7 +60,8 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
               ':notAfter': record.certificateNotAfter,
               ':updatedAt': record.updatedAt,
               ':active': 'ACTIVE',
-              ':vin': vin,
+              ':vin': expected.vin,
+              ':issuer': expected.attestationIssuerKeySha256,
             },
           }),
         ),

@@ -1,7 +1,8 @@
 /**
  * aws-sdk-client-mock fakes that behave like the real services where the broker depends on it:
  * a private CA that signs with a real operational CA (and answers RequestInProgressException
- * first, honours idempotency tokens), and a registry table with conditional updates.
+ * first, honours idempotency tokens for five minutes, as PCA documents), and the registry and
+ * replay-ledger tables with DynamoDB's conditional writes (see ./dynamo.ts).
  */
 import 'reflect-metadata';
 import {
@@ -11,10 +12,10 @@ import {
   type IssueCertificateCommandInput,
   RequestInProgressException,
 } from '@aws-sdk/client-acm-pca';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as x509 from '@peculiar/x509';
+import { applyPut, applyUpdate, type Item } from './dynamo.js';
 import { mockAws } from './mock.js';
 import type { Issued } from './pki.js';
 
@@ -26,31 +27,43 @@ export const CA_ARN =
 export const TEMPLATE_ARN = 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1';
 export const REGISTRY_TABLE = 'cv-security-dev-ecu-registry';
 
+export const LEDGER_TABLE = 'cv-security-dev-enrolment-proofs';
+
 export interface FakePcaOptions {
   /** Answer RequestInProgressException to the first GetCertificate of each certificate. */
   readonly inProgressFirst?: boolean;
+  /** How long an idempotency token is remembered (PCA: five minutes), on `Date.now()` (fakeable). */
+  readonly tokenMemoryMs?: number;
 }
 
 /** A fake AWS Private CA backed by a real issuing CA. */
 export function fakePca(issuing: Issued, chainPem: string, options: FakePcaOptions = {}) {
   const mock = mockAws(ACMPCAClient);
   const requests: IssueCertificateCommandInput[] = [];
-  const byToken = new Map<string, string>();
+  const byToken = new Map<string, { arn: string; at: number }>();
   const certificates = new Map<string, Promise<string>>();
   const polled = new Set<string>();
+  const memoryMs = options.tokenMemoryMs ?? 5 * 60_000;
+  /** Errors the next IssueCertificate / GetCertificate calls fail with, in order. */
+  const failIssue: Error[] = [];
+  const failGet: Error[] = [];
   let serial = 0x10000;
 
   mock.on(IssueCertificateCommand as never).callsFake(async (input: IssueCertificateCommandInput) => {
     requests.push(input);
+    const failure = failIssue.shift();
+    if (failure) throw failure;
     const known = input.IdempotencyToken ? byToken.get(input.IdempotencyToken) : undefined;
-    if (known) return { CertificateArn: known };
+    if (known && Date.now() - known.at < memoryMs) return { CertificateArn: known.arn };
     serial += 1;
     const arn = `${input.CertificateAuthorityArn}/certificate/${serial.toString(16).padStart(32, '0')}`;
-    if (input.IdempotencyToken) byToken.set(input.IdempotencyToken, arn);
+    if (input.IdempotencyToken) byToken.set(input.IdempotencyToken, { arn, at: Date.now() });
     certificates.set(arn, sign(issuing, input, serial.toString(16)));
     return { CertificateArn: arn };
   });
   mock.on(GetCertificateCommand as never).callsFake(async (input: { CertificateArn?: string }) => {
+    const failure = failGet.shift();
+    if (failure) throw failure;
     const arn = input.CertificateArn ?? '';
     const pem = certificates.get(arn);
     if (!pem) throw new Error(`unknown certificate ${arn}`);
@@ -60,7 +73,14 @@ export function fakePca(issuing: Issued, chainPem: string, options: FakePcaOptio
     }
     return { Certificate: await pem, CertificateChain: chainPem };
   });
-  return { mock, requests };
+  return {
+    mock,
+    requests,
+    failIssue,
+    failGet,
+    /** How many distinct certificates the CA has signed. */
+    issuedCount: () => certificates.size,
+  };
 }
 
 async function sign(
@@ -103,37 +123,54 @@ export interface RegistryRow {
   [key: string]: unknown;
 }
 
-/** A fake ECU registry table behind the DynamoDB document client. */
+/**
+ * The ECU registry (pk `ecuId`) and the replay ledger (pk `proofId`) behind the DynamoDB document
+ * client, told apart by their key attribute so any table name works. Conditions and updates are
+ * evaluated like DynamoDB does for the expressions the broker writes (./dynamo.ts).
+ */
 export function fakeRegistry(rows: readonly RegistryRow[]) {
   const mock = mockAws(DynamoDBDocumentClient);
-  const table = new Map<string, RegistryRow>(rows.map((r) => [r.ecuId, { ...r }]));
-  /** Every UpdateItem the broker attempted, successful or not. */
+  const table = new Map<string, Item>(rows.map((r) => [r.ecuId, { ...r }]));
+  const ledger = new Map<string, Item>();
+  /** Every registry UpdateItem the broker attempted, successful or not. */
   const updates: unknown[] = [];
-  mock.on(GetCommand as never).callsFake(async (input: { Key?: { ecuId?: string } }) => {
-    const row = table.get(input.Key?.ecuId ?? '');
-    return { Item: row ? { ...row } : undefined };
+  /** Every ledger write (Put or Update) the broker attempted, successful or not. */
+  const ledgerWrites: unknown[] = [];
+  /** Errors the next registry UpdateItem calls fail with, in order (before any change). */
+  const failUpdates: Error[] = [];
+  type Input = {
+    Key?: Record<string, unknown>;
+    Item?: Record<string, unknown>;
+    UpdateExpression?: string;
+    ConditionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  };
+  const target = (input: Input): [Map<string, Item>, string] => {
+    const key = input.Key ?? input.Item ?? {};
+    if (typeof key.proofId === 'string') return [ledger, key.proofId];
+    return [table, String(key.ecuId ?? '')];
+  };
+  mock.on(GetCommand as never).callsFake(async (input: Input) => {
+    const [map, id] = target(input);
+    const row = map.get(id);
+    return { Item: row ? structuredClone(row) : undefined };
   });
-  mock
-    .on(UpdateCommand as never)
-    .callsFake(
-      async (input: { Key?: { ecuId?: string }; ExpressionAttributeValues?: Record<string, unknown> }) => {
-        updates.push(input);
-        const row = table.get(input.Key?.ecuId ?? '');
-        const values = input.ExpressionAttributeValues ?? {};
-        if (!row || row.status !== values[':active'] || row.vin !== values[':vin']) {
-          throw new ConditionalCheckFailedException({
-            message: 'The conditional request failed',
-            $metadata: {},
-          });
-        }
-        row.thingName = values[':thingName'];
-        row.certificateSerial = values[':serial'];
-        row.certificateNotAfter = values[':notAfter'];
-        row.updatedAt = values[':updatedAt'];
-        return {};
-      },
-    );
-  return { mock, table, updates };
+  mock.on(PutCommand as never).callsFake(async (input: Input) => {
+    const [map, id] = target(input);
+    if (map === ledger) ledgerWrites.push(input);
+    applyPut(map, id, input);
+    return {};
+  });
+  mock.on(UpdateCommand as never).callsFake(async (input: Input) => {
+    const [map, id] = target(input);
+    (map === ledger ? ledgerWrites : updates).push(input);
+    const failure = map === table ? failUpdates.shift() : undefined;
+    if (failure) throw failure;
+    applyUpdate(map, id, input);
+    return {};
+  });
+  return { mock, table, updates, ledger, ledgerWrites, failUpdates };
 }
 
 export function fakeSsm() {

@@ -103,6 +103,8 @@ export interface CertOptions {
   readonly sanUris?: readonly string[];
   readonly ocspUrl?: string;
   readonly serialNumber?: string;
+  /** subjectKeyIdentifier value (hex) instead of the one derived from the key: a forger's choice. */
+  readonly subjectKeyIdHex?: string;
 }
 
 const DAY = 86_400_000;
@@ -120,7 +122,11 @@ export async function issueCert(options: CertOptions): Promise<Issued> {
       ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature
       : x509.KeyUsageFlags.digitalSignature);
   extensions.push(new x509.KeyUsagesExtension(usage, true));
-  extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
+  extensions.push(
+    options.subjectKeyIdHex
+      ? new x509.SubjectKeyIdentifierExtension(options.subjectKeyIdHex)
+      : await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  );
   if (options.issuer) {
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.issuer.cert));
   }

@@ -1,4 +1,5 @@
 /** The PKI and registry every broker test starts from. */
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { lambdaContext as sharedLambdaContext } from '@cv/test-support';
@@ -23,6 +24,25 @@ export interface World {
   readonly opRoot: Issued;
   readonly opIssuing: Issued;
   readonly opChainPem: string;
+  /** The registry row of ECU_ID: ACTIVE, bound to mfrInt1 (the issuer of `attestation`). */
+  readonly activeEcu: RegistryRowOf;
+}
+
+export type RegistryRowOf = typeof unboundEcu & { readonly attestationIssuerKeySha256: string };
+
+/**
+ * The supplier binding of a CA, computed independently of the broker (node:crypto re-exports the
+ * SubjectPublicKeyInfo): lowercase hex SHA-256 of the CA certificate's SPKI DER.
+ */
+export function issuerKeySha256(ca: Issued | string): string {
+  const pem = typeof ca === 'string' ? ca : ca.pem;
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+/** ECU_ID's row bound to the attestation issuer `ca`. */
+export function ecuBoundTo(ca: Issued | string): RegistryRowOf {
+  return { ...unboundEcu, attestationIssuerKeySha256: issuerKeySha256(ca) };
 }
 
 export async function buildWorld(): Promise<World> {
@@ -72,10 +92,12 @@ export async function buildWorld(): Promise<World> {
     opRoot,
     opIssuing,
     opChainPem: opIssuing.pem + opRoot.pem,
+    activeEcu: ecuBoundTo(mfrInt1),
   };
 }
 
-export const activeEcu = { ecuId: ECU_ID, vin: VIN, role: 'gateway', status: 'ACTIVE' } as const;
+/** ECU_ID's row without a supplier binding (which the broker refuses). */
+export const unboundEcu = { ecuId: ECU_ID, vin: VIN, role: 'gateway', status: 'ACTIVE' } as const;
 
 export async function freshCsr(subject?: string): Promise<{ pem: string; keys: CryptoKeyPair }> {
   const keys = await generateKeys('P-256');
