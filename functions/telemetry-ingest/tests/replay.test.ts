@@ -190,6 +190,22 @@ describe('a telemetry message is stored once, keyed on what it authenticates', (
     },
   );
 
+  it.each([
+    ["on another thing's topic", { thingName: '1FTFW1ET5DFC10312_gw-9' }],
+    ['on the command-results topic', { topicKind: 'command-results' }],
+  ])(
+    "re-published %s (thing and kind are the encryption context's): dropped, nothing stored",
+    async (_l, move) => {
+      const event = await published();
+
+      await handler({ ...event, ...move }, ctx);
+
+      const all = (await doc.send(new ScanCommand({ TableName: TELEMETRY_TABLE }))).Items ?? [];
+      expect(all).toHaveLength(0);
+      expect(kmsMock.commandCalls(DecryptCommand)).toHaveLength(0); // refused before any key is asked for
+    },
+  );
+
   it('a message whose sealed claims differ from its envelope (official SDK) is dropped before storing', async () => {
     const sealed = { messageId: randomUUID(), sentAt: '2026-12-03T09:00:00.000Z' };
     const cases = [
