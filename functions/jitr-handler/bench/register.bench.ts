@@ -57,13 +57,15 @@ const iot: IotControlPlane = {
   describeCertificate: async (id) => certs.get(id) as CertificateDescription,
   describeCaCertificate: async () => pki.caPem,
   setCertificateStatus: noop,
-  ensureThing: async () => 'existed',
+  ensureThing: async () => 'created',
+  checkThing: noop,
   policyExists: async () => true,
   createPolicy: noop,
   attachPolicy: noop,
   attachThingPrincipalExclusive: noop,
-  // First enrolment: the thing holds only the certificate being registered.
-  listThingPrincipals: async () => [],
+  // First enrolment: no thing yet, so no policy read either.
+  listThingPrincipals: async () => undefined,
+  certificatePolicyNames: async () => [],
   certificateStatus: async () => 'ACTIVE',
   detachPolicy: noop,
   detachThingPrincipal: noop,

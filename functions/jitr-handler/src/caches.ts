@@ -14,9 +14,14 @@ export class RolePolicies {
     private readonly options: { prefix: string; region: string; accountId: string; roleAlias: string },
   ) {}
 
+  /** The role's policy name (no call: a certificate that already has the policy needs no check). */
+  nameOf(role: EcuRole): string {
+    return iotPolicyName(role, { prefix: this.options.prefix });
+  }
+
   /** The role's policy name, after making sure the policy exists. */
   async ensure(role: EcuRole): Promise<string> {
-    const name = iotPolicyName(role, { prefix: this.options.prefix });
+    const name = this.nameOf(role);
     if (this.ensured.has(name)) return name;
     if (!(await this.iot.policyExists(name))) {
       const document = renderIotPolicy(role, {

@@ -60,16 +60,18 @@ export const handler = eventHandler<unknown, RegistrationOutcome>(
     const event = parseJitrEvent(raw);
     logger.appendKeys({ certificateId: event.certificateId });
     const outcome = await registerCertificate(event, deps);
-    metrics.addMetric(
-      outcome.outcome === 'activated'
-        ? 'CertificateActivated'
-        : outcome.outcome === 'revoked'
-          ? 'CertificateRevoked'
-          : 'CertificateSkipped',
-      MetricUnit.Count,
-      1,
-    );
-    if (outcome.outcome === 'activated' && outcome.retiredCertificateIds.length > 0) {
+    const metric = {
+      activated: 'CertificateActivated',
+      // A repeated event; `completedSteps` is empty when it made reads only.
+      'already-active': 'CertificateAlreadyActive',
+      revoked: 'CertificateRevoked',
+      skipped: 'CertificateSkipped',
+    } as const;
+    metrics.addMetric(metric[outcome.outcome], MetricUnit.Count, 1);
+    if (
+      (outcome.outcome === 'activated' || outcome.outcome === 'already-active') &&
+      outcome.retiredCertificateIds.length > 0
+    ) {
       metrics.addMetric('CertificatesRetired', MetricUnit.Count, outcome.retiredCertificateIds.length);
     }
     return outcome;

@@ -30,6 +30,8 @@ export interface IotControlPlane {
   setCertificateStatus(certificateId: string, status: 'ACTIVE' | 'INACTIVE' | 'REVOKED'): Promise<void>;
   /** Creates the thing, or accepts an existing one with the same attributes; throws on a conflict. */
   ensureThing(thingName: string, attributes: ThingAttributes): Promise<'created' | 'existed'>;
+  /** Reads an existing thing (a read, no write) and throws `ThingConflictError` unless its attributes match. */
+  checkThing(thingName: string, attributes: ThingAttributes): Promise<void>;
   /** True when the policy exists. */
   policyExists(policyName: string): Promise<boolean>;
   /** Creates the policy; an already-existing policy (a concurrent creator) is fine. */
@@ -37,8 +39,10 @@ export interface IotControlPlane {
   attachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Attaches the certificate to the thing as its exclusive principal. */
   attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void>;
-  /** Every principal (ARN or id) attached to the thing, all pages; `[]` when the thing does not exist. */
-  listThingPrincipals(thingName: string): Promise<string[]>;
+  /** Every principal (ARN or id) attached to the thing, all pages; `undefined` when the thing does not exist. */
+  listThingPrincipals(thingName: string): Promise<string[] | undefined>;
+  /** Names of the IoT policies attached to the certificate (`GetEffectivePolicies` on the certificate alone). */
+  certificatePolicyNames(certificateArn: string): Promise<string[]>;
   /**
    * Describes another certificate of the thing; `undefined` when it no longer exists.
    * Unlike `describeCertificate`, tolerates a missing PEM (only the status is needed).
@@ -57,6 +61,8 @@ export interface EcuRecord {
   readonly status: string;
   readonly thingName?: string | undefined;
   readonly certificateSerial?: string | undefined;
+  /** The certificate the last registration recorded. */
+  readonly certificateId?: string | undefined;
 }
 
 export interface EcuRegistry {

@@ -42,12 +42,27 @@ export type SkipReason =
   | 'ecu-not-active'
   | 'serial-mismatch';
 
+/** A write of the registration; a step already in place is not written again. */
+export type RegistrationStep = 'thing' | 'thing-attachment' | 'policy-attachment' | 'registry' | 'activation';
+
 export type RegistrationOutcome =
   | {
+      /** This invocation set the certificate ACTIVE (after every other missing step). */
       readonly outcome: 'activated';
       readonly thingName: string;
       readonly policyName: string;
       /** Previous certificates of the thing retired by this invocation (INACTIVE or left so, detached). */
+      readonly retiredCertificateIds: readonly string[];
+    }
+  | {
+      /**
+       * The certificate was already ACTIVE (a repeated event): only missing steps were written,
+       * none at all when everything was in place (`completedSteps` empty: reads only).
+       */
+      readonly outcome: 'already-active';
+      readonly thingName: string;
+      readonly policyName: string;
+      readonly completedSteps: readonly RegistrationStep[];
       readonly retiredCertificateIds: readonly string[];
     }
   | { readonly outcome: 'revoked'; readonly thingName: string | undefined }
@@ -66,12 +81,17 @@ function isRole(role: string): role is EcuRole {
 
 /**
  * Just-in-time registration of an operational certificate (SPEC 5): OCSP first, then the
- * thing, the role policy and the exclusive attachment, the registry, and only then `ACTIVE`;
+ * thing, the exclusive attachment, the role policy, the registry, and only then `ACTIVE`;
  * after that, every other certificate of the thing is set `INACTIVE` and detached (a failure
  * there throws so the invocation is retried; the new certificate stays `ACTIVE`).
- * Idempotent: the repeated event converges. Transient failures, an unknown or unverifiable
- * OCSP answer throw (the certificate stays `PENDING_ACTIVATION` and the event is retried);
- * a certificate that must never be activated is left untouched and reported as skipped.
+ * What is already in place is read first (the thing's principals, the certificate's policies
+ * when it is on the thing or ACTIVE, the registry row) and only the missing steps are written:
+ * the repeated event for a registered certificate makes reads only, a partial earlier run is
+ * completed step for step, and an ACTIVE certificate is never set ACTIVE again. The repeat for
+ * an ACTIVE certificate checks OCSP too (`revoked` sets it `REVOKED`).
+ * Transient failures, an unknown or unverifiable OCSP answer throw (a pending certificate
+ * stays `PENDING_ACTIVATION` and the event is retried); a certificate that must never be
+ * activated is left untouched and reported as skipped.
  *
  * @example
  * const outcome = await registerCertificate({ certificateId, caCertificateId }, deps);
@@ -144,53 +164,95 @@ export async function registerCertificate(
     return skip('serial-mismatch', `ECU ${ecuId} was last issued serial ${ecu.certificateSerial}`);
   }
 
-  // 4. Thing, role policy (once per container), attachments: all idempotent.
-  await deps.iot.ensureThing(thingName, { vin, ecuId, role: ecu.role });
-  const policyName = await deps.policies.ensure(ecu.role);
-  await deps.iot.attachPolicy(policyName, described.certificateArn);
-  await deps.iot.attachThingPrincipalExclusive(thingName, described.certificateArn);
-  const recorded = await deps.registry.recordCertificate(ecuId, vin, {
+  // 4. What is already in place, read before any write: a repeated event for a registered
+  //    certificate writes nothing, a partial earlier run gets exactly its missing steps.
+  const active = described.status === 'ACTIVE';
+  const arn = described.certificateArn;
+  const attributes = { vin, ecuId, role: ecu.role };
+  const principals = await deps.iot.listThingPrincipals(thingName); // undefined: no such thing
+  const onThing = principals?.includes(arn) ?? false;
+  let policyName = deps.policies.nameOf(ecu.role);
+  // The role policy is attached after the thing attachment, so a certificate this function has
+  // not put on the thing has not got the policy from it either: read it only otherwise.
+  const hasPolicy =
+    onThing || active ? (await deps.iot.certificatePolicyNames(arn)).includes(policyName) : false;
+  const registryCurrent = ecu.certificateId === event.certificateId && ecu.thingName === thingName;
+  const completed: RegistrationStep[] = [];
+
+  // 5. The missing steps, in order: thing, exclusive attachment, role policy, registry.
+  if (principals === undefined) {
+    await deps.iot.ensureThing(thingName, attributes);
+    completed.push('thing');
+  } else if (!onThing) {
+    await deps.iot.checkThing(thingName, attributes); // a read: an existing thing must agree
+  }
+  if (!onThing) {
+    await deps.iot.attachThingPrincipalExclusive(thingName, arn);
+    completed.push('thing-attachment');
+  }
+  if (!hasPolicy) {
+    policyName = await deps.policies.ensure(ecu.role); // once per role and container
+    await deps.iot.attachPolicy(policyName, arn);
+    completed.push('policy-attachment');
+  }
+  if (!registryCurrent) {
+    const recorded = await deps.registry.recordCertificate(ecuId, vin, {
+      certificateId: event.certificateId,
+      thingName,
+      updatedAt: deps.now().toISOString(),
+    });
+    if (!recorded) return skip('ecu-not-active', `ECU ${ecuId} changed status during registration`);
+    completed.push('registry');
+  }
+
+  // 6. Only now may the device connect. An ACTIVE certificate is never set again, so a status an
+  //    operator or remediation changed meanwhile (INACTIVE, REVOKED) is not overwritten.
+  if (!active) {
+    await deps.iot.setCertificateStatus(event.certificateId, 'ACTIVE');
+    completed.push('activation');
+  }
+  deps.log(active ? 'certificate already active' : 'certificate activated', {
     certificateId: event.certificateId,
     thingName,
-    updatedAt: deps.now().toISOString(),
+    policyName,
+    completedSteps: completed,
   });
-  if (!recorded) return skip('ecu-not-active', `ECU ${ecuId} changed status during registration`);
 
-  // 5. Only now may the device connect.
-  await deps.iot.setCertificateStatus(event.certificateId, 'ACTIVE');
-  deps.log('certificate activated', { certificateId: event.certificateId, thingName, policyName });
-
-  // 6. Retire every other certificate of the thing (re-enrolment): a stolen old key stops working.
+  // 7. Retire every other certificate of the thing (re-enrolment): a stolen old key stops working.
   const retiredCertificateIds = await retirePreviousCertificates(
     thingName,
     event.certificateId,
+    principals ?? [],
     policyName,
     deps,
   );
-  return { outcome: 'activated', thingName, policyName, retiredCertificateIds };
+  return active
+    ? {
+        outcome: 'already-active',
+        thingName,
+        policyName,
+        completedSteps: completed,
+        retiredCertificateIds,
+      }
+    : { outcome: 'activated', thingName, policyName, retiredCertificateIds };
 }
 
 /**
  * Sets every certificate attached to the thing other than `currentCertificateId` INACTIVE
  * (unless it already is INACTIVE, REVOKED or otherwise unusable), detaches the role policy
- * from it and detaches it from the thing, in that order. The thing's principals are the
- * to-do list and the detachment is the last step, so an invocation that fails midway leaves
- * the rest for the retry and a repeated event finds nothing more to do. Non-certificate
- * principals are logged and left alone.
+ * from it and detaches it from the thing, in that order. The thing's principals (listed once,
+ * before any write) are the to-do list and the detachment is the last step, so an invocation
+ * that fails midway leaves the rest for the retry and a repeated event finds nothing more to
+ * do. Non-certificate principals are logged and left alone.
  */
 async function retirePreviousCertificates(
   thingName: string,
   currentCertificateId: string,
+  principals: readonly string[],
   policyName: string,
   deps: RegisterCertificateDeps,
 ): Promise<string[]> {
   const retired: string[] = [];
-  let principals: string[];
-  try {
-    principals = await deps.iot.listThingPrincipals(thingName);
-  } catch (error) {
-    throw new CertificateRetirementError(thingName, currentCertificateId, undefined, error);
-  }
   for (const principal of principals) {
     const certificateId = CERTIFICATE_ARN.exec(principal)?.[1];
     if (certificateId === undefined) {

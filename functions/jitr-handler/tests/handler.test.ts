@@ -177,14 +177,14 @@ describe('a good certificate is registered, then activated', () => {
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
       'registry:GetItem',
+      'iot:ListThingPrincipals', // no such thing: nothing in place, nothing to retire
       'iot:CreateThing',
+      'iot:AttachThingPrincipal',
       'iot:GetPolicy',
       'iot:CreatePolicy',
       'iot:AttachPolicy',
-      'iot:AttachThingPrincipal',
       'registry:UpdateItem',
       'iot:UpdateCertificate',
-      'iot:ListThingPrincipals', // first enrolment: only this certificate, nothing to retire
     ]);
     expect(responder.requests()).toBeGreaterThan(0);
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
@@ -214,8 +214,9 @@ describe('a good certificate is registered, then activated', () => {
     const again = await handler(event, context);
     const third = await handler({ ...event, timestamp: Date.now() }, context);
 
-    expect(again).toMatchObject({ outcome: 'activated' });
-    expect(third).toMatchObject({ outcome: 'activated' });
+    expect(again).toMatchObject({ outcome: 'already-active', completedSteps: [] });
+    expect(third).toMatchObject({ outcome: 'already-active', completedSteps: [] });
+    expect(mutations()).toEqual([]);
     expect(iot.things.size).toBe(1);
     expect(iot.policies.size).toBe(1);
     expect(iotCalls().filter((c) => c === 'CreatePolicy' || c === 'GetPolicy')).toEqual([]);
@@ -245,22 +246,22 @@ describe('a good certificate is registered, then activated', () => {
     expect(coldFirstInAccount).toBe(9);
     expect(warm).toEqual([
       'DescribeCertificate',
-      'CreateThing',
-      'AttachPolicy',
-      'AttachThingPrincipal',
-      'UpdateCertificate',
       'ListThingPrincipals',
+      'CreateThing',
+      'AttachThingPrincipal',
+      'AttachPolicy',
+      'UpdateCertificate',
     ]);
     expect(coldNewRole).toBe(9); // telematics policy did not exist yet in the account
     // Same container, CA cached, gateway policy exists in the account but not yet known to this container.
     expect(coldContainerExistingPolicy).toEqual([
       'DescribeCertificate',
+      'ListThingPrincipals',
       'CreateThing',
+      'AttachThingPrincipal',
       'GetPolicy',
       'AttachPolicy',
-      'AttachThingPrincipal',
       'UpdateCertificate',
-      'ListThingPrincipals',
     ]);
   });
 
@@ -540,13 +541,13 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     expect(allCalls()).toEqual([
       'iot:DescribeCertificate',
       'registry:GetItem',
-      'iot:CreateThing',
-      'iot:AttachPolicy',
+      'iot:ListThingPrincipals', // the thing exists and holds the old certificate (the to-do list)
+      'iot:DescribeThing', // a read: the existing thing's attributes must agree
       'iot:AttachThingPrincipal',
+      'iot:AttachPolicy',
       'registry:UpdateItem',
       'iot:UpdateCertificate', // the new certificate ACTIVE ...
-      'iot:ListThingPrincipals', // ... then the thing's other certificates are retired
-      'iot:DescribeCertificate',
+      'iot:DescribeCertificate', // ... then the thing's other certificates are retired
       'iot:UpdateCertificate',
       'iot:DetachPolicy',
       'iot:DetachThingPrincipal',
@@ -591,12 +592,12 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     expect(coldCalls).toEqual([
       'DescribeCertificate',
       'DescribeCACertificate',
-      'CreateThing',
+      'ListThingPrincipals',
+      'DescribeThing',
+      'AttachThingPrincipal',
       'GetPolicy',
       'AttachPolicy',
-      'AttachThingPrincipal',
       'UpdateCertificate',
-      'ListThingPrincipals',
       'DescribeCertificate',
       'UpdateCertificate',
       'DetachPolicy',
@@ -615,14 +616,11 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     const third = await handler({ ...next.event, timestamp: Date.now() }, context);
     const oldAgain = await handler(old.event, context);
 
-    expect(again).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
-    expect(third).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
+    expect(again).toMatchObject({ outcome: 'already-active', completedSteps: [], retiredCertificateIds: [] });
+    expect(third).toMatchObject({ outcome: 'already-active', completedSteps: [], retiredCertificateIds: [] });
     expect(oldAgain).toMatchObject({ outcome: 'skipped', reason: 'status' });
-    expect(iotCalls().filter((c) => c.startsWith('Detach'))).toEqual([]);
-    expect(statusUpdates()).toEqual([
-      `${next.certificateId.slice(0, 8)}:ACTIVE`,
-      `${next.certificateId.slice(0, 8)}:ACTIVE`,
-    ]);
+    expect(mutations()).toEqual([]);
+    expect(statusUpdates()).toEqual([]);
     expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
     expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
     expect(attached(old.arn)).toEqual([]);
@@ -635,7 +633,8 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     const only = await enrol(handler);
 
     expect(only.outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
-    expect(iotCalls().slice(-2)).toEqual(['UpdateCertificate', 'ListThingPrincipals']);
+    expect(iotCalls().filter((c) => c === 'ListThingPrincipals')).toHaveLength(1);
+    expect(iotCalls().at(-1)).toBe('UpdateCertificate');
     expect(iotCalls().filter((c) => c.startsWith('Detach'))).toEqual([]);
     expect(statusUpdates()).toEqual([`${only.certificateId.slice(0, 8)}:ACTIVE`]);
     expect(attached(only.arn)).toHaveLength(1);
@@ -653,7 +652,7 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     expect(next.outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [old.certificateId] });
     expect(statusUpdates()).toEqual([`${next.certificateId.slice(0, 8)}:ACTIVE`]);
     expect(iotCalls().slice(-4)).toEqual([
-      'ListThingPrincipals',
+      'UpdateCertificate',
       'DescribeCertificate',
       'DetachPolicy',
       'DetachThingPrincipal',
@@ -681,7 +680,8 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
 
     const next = await enrol(handler);
 
-    expect(iotCalls().filter((c) => c === 'ListThingPrincipals')).toHaveLength(3); // 5 principals, pages of 2
+    // Listed once, before the new certificate is attached: 4 principals, pages of 2.
+    expect(iotCalls().filter((c) => c === 'ListThingPrincipals')).toHaveLength(2);
     expect(next.outcome).toMatchObject({ outcome: 'activated' });
     const retired = next.outcome.outcome === 'activated' ? next.outcome.retiredCertificateIds : [];
     expect([...retired].sort()).toEqual(
@@ -697,8 +697,23 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     expect(policyTargets()).toEqual([next.arn]);
   });
 
+  it('ListThingPrincipals fails: throws before any write, the new certificate stays PENDING_ACTIVATION', async () => {
+    const handler = await coldHandler();
+    const old = await enrol(handler);
+    const cert = register('ECU-GW-0001');
+    row('ECU-GW-0001').certificateSerial = cert.serialNumber;
+    iot.failOnce('ListThingPrincipals', denied());
+    journal.entries.length = 0;
+
+    await expect(handler(cert.event, context)).rejects.toThrow(/not allowed right now/);
+
+    expect(mutations()).toEqual([]);
+    expect(allCalls()).not.toContain('registry:UpdateItem');
+    expect(certificates.get(cert.certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(certificates.get(old.certificateId)?.status).toBe('ACTIVE');
+  });
+
   const failures: [string, string, (input: Record<string, unknown>) => boolean][] = [
-    ['ListThingPrincipals', 'ListThingPrincipals', () => true],
     ['DescribeCertificate of the old certificate', 'DescribeCertificate', () => true],
     ['UpdateCertificate INACTIVE', 'UpdateCertificate', (input) => input.newStatus === 'INACTIVE'],
     ['DetachPolicy', 'DetachPolicy', () => true],
@@ -731,7 +746,11 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
 
       const retried = await handler(next.event, context);
 
-      expect(retried).toMatchObject({ outcome: 'activated', retiredCertificateIds: [old.certificateId] });
+      expect(retried).toMatchObject({
+        outcome: 'already-active',
+        completedSteps: [],
+        retiredCertificateIds: [old.certificateId],
+      });
       expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
       expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
       expect(attached(old.arn)).toEqual([]);

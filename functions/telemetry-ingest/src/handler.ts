@@ -64,6 +64,9 @@ function record(outcome: IngestOutcome): void {
     1,
   );
   if (outcome.commandUpdate === 'applied') metrics.addMetric('CommandResultsApplied', MetricUnit.Count, 1);
+  // A redelivery of the message that applied the result: nothing written again.
+  if (outcome.commandUpdate === 'already-applied')
+    metrics.addMetric('CommandResultsAlreadyApplied', MetricUnit.Count, 1);
   if (outcome.commandUpdate === 'not-applicable') {
     metrics.addMetric('CommandResultsIgnored', MetricUnit.Count, 1);
     logger.warn('command result not applied (not this thing, unknown, or not PENDING)', {

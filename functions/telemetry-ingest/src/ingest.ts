@@ -14,14 +14,22 @@ import {
   telemetryBodySchema,
 } from './schemas.js';
 
-/** A telemetry table row (SPEC section 3). */
+/**
+ * A telemetry table row (SPEC section 3): pk `thingName`, sk `<sentAt>#<esdkMessageId>`. Every
+ * part of the key is authenticated: `thingName` by the encryption context, `sentAt` by the
+ * sealed plaintext, the Encryption SDK message id by the header tag; so one message is one row
+ * whatever its envelope says.
+ */
 export interface TelemetryItem {
   thingName: string;
   sk: string;
   vin: string;
   ecuId: string;
   kind: TelemetryKind;
+  /** The ECU's UUID (authenticated: the sealed plaintext repeats it). */
   messageId: string;
+  /** The Encryption SDK message id (64 hex), the deduplication identity. */
+  esdkMessageId: string;
   sentAt: string;
   receivedAt: string;
   data: Record<string, unknown>;
@@ -33,18 +41,27 @@ export interface TelemetryStore {
   put(item: TelemetryItem): Promise<'stored' | 'duplicate'>;
 }
 
-/** Port: the commands table. `not-applicable` when the command is not this thing's or no longer PENDING. */
+/**
+ * Port: the commands table. A result is applied once, by one message, to this thing's PENDING
+ * command: `already-applied` when this very message (its Encryption SDK message id) applied it
+ * before (a redelivery), `not-applicable` when the command is not this thing's, unknown, or
+ * was completed by another message (never overwritten: a replayed result cannot flip it).
+ */
 export interface CommandResultStore {
   applyResult(input: {
     commandId: string;
     thingName: string;
+    esdkMessageId: string;
     result: CommandResultBody & { messageId: string; sentAt: string; receivedAt: string };
-  }): Promise<'applied' | 'not-applicable'>;
+  }): Promise<'applied' | 'already-applied' | 'not-applicable'>;
 }
 
-/** Port: the decryptor from `@cv/crypto/telemetry`. */
+/** Port: the decryptor from `@cv/crypto/telemetry` (body and the authenticated message id). */
 export interface Decryptor {
-  decrypt(envelope: TelemetryEnvelope, expected: TelemetryContext): Promise<{ data: unknown }>;
+  decrypt(
+    envelope: TelemetryEnvelope,
+    expected: TelemetryContext,
+  ): Promise<{ data: unknown; esdkMessageId: string }>;
 }
 
 export interface IngestDeps {
@@ -65,7 +82,7 @@ export type IngestOutcome =
       thingName: string;
       kind: TelemetryKind;
       messageId: string;
-      commandUpdate?: 'applied' | 'not-applicable';
+      commandUpdate?: 'applied' | 'already-applied' | 'not-applicable';
       commandId?: string;
     }
   | {
@@ -116,6 +133,7 @@ export async function ingestMessage(message: unknown, deps: IngestDeps): Promise
   // 3. Envelope, decrypt for exactly { thing, kind }, body schema.
   let envelope: TelemetryEnvelope;
   let data: unknown;
+  let esdkMessageId: string;
   try {
     envelope = parseTelemetryEnvelopeObject(rest);
   } catch (error) {
@@ -125,7 +143,8 @@ export async function ingestMessage(message: unknown, deps: IngestDeps): Promise
   }
   const messageId = envelope.messageId;
   try {
-    ({ data } = await deps.decryptor.decrypt(envelope, { thing: thingName, kind }));
+    // Also rejects (`envelope-mismatch`) an envelope whose messageId or sentAt is not the sealed one.
+    ({ data, esdkMessageId } = await deps.decryptor.decrypt(envelope, { thing: thingName, kind }));
   } catch (error) {
     if (error instanceof TelemetryDecryptError) {
       return { result: 'dropped', reason: error.reason, thingName, kind, messageId };
@@ -136,16 +155,17 @@ export async function ingestMessage(message: unknown, deps: IngestDeps): Promise
     kind === 'telemetry' ? telemetryBodySchema.safeParse(data) : commandResultBodySchema.safeParse(data);
   if (!body.success) return { result: 'dropped', reason: 'schema', thingName, kind, messageId };
 
-  // 4. Store once (conditional write), then apply a command result.
+  // 4. Store once (conditional write on a key made of authenticated values), then apply a command result.
   const received = deps.now();
   const sentAt = new Date(envelope.sentAt).toISOString();
   const item: TelemetryItem = {
     thingName,
-    sk: `${sentAt}#${messageId}`,
+    sk: `${sentAt}#${esdkMessageId}`,
     vin: ids.vin,
     ecuId: ids.ecuId,
     kind,
     messageId,
+    esdkMessageId,
     sentAt,
     receivedAt: received.toISOString(),
     data: body.data,
@@ -154,11 +174,12 @@ export async function ingestMessage(message: unknown, deps: IngestDeps): Promise
   const stored = await deps.telemetry.put(item);
   if (kind === 'telemetry') return { result: stored, thingName, kind, messageId };
 
-  // Applied even on a redelivery: the first attempt may have stored the row and then failed on this update.
+  // Tried even on a redelivery: the first attempt may have stored the row and then failed on this update.
   const result = body.data as CommandResultBody;
   const commandUpdate = await deps.commands.applyResult({
     commandId: result.commandId,
     thingName,
+    esdkMessageId,
     result: { ...result, messageId, sentAt, receivedAt: item.receivedAt },
   });
   return { result: stored, thingName, kind, messageId, commandUpdate, commandId: result.commandId };

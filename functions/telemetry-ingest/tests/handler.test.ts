@@ -17,6 +17,7 @@ import {
   createTelemetryEncryptor,
   createTelemetryMaterialsManager,
   DEFAULT_ENCRYPT_CACHE_LIMITS,
+  readEsdkHeaderV2,
   type TelemetryEncryptor,
   type TelemetryKind,
   telemetryKmsKeyring,
@@ -213,6 +214,9 @@ describe('IoT rule events', () => {
   it('stores a valid reading once, with the attributes of the telemetry table', async () => {
     const event = await ruleEvent({});
     const before = Date.now();
+    const esdkMessageId = readEsdkHeaderV2(Buffer.from(String(event.esdk), 'base64')).messageId.toString(
+      'hex',
+    );
 
     await handler(event, ctx);
 
@@ -221,11 +225,12 @@ describe('IoT rule events', () => {
     const row = stored[0] ?? {};
     expect(row).toMatchObject({
       thingName: THING_A,
-      sk: `${event.sentAt}#${event.messageId}`,
+      sk: `${event.sentAt}#${esdkMessageId}`,
       vin: '1HGCM82633A004352',
       ecuId: 'gw-01',
       kind: 'telemetry',
       messageId: event.messageId,
+      esdkMessageId,
       data: reading,
     });
     expect(Date.parse(String(row.receivedAt))).toBeGreaterThanOrEqual(before - 1000);
@@ -302,7 +307,8 @@ describe('IoT rule events', () => {
     ['an extra field', { extra: 'x' }],
     ['a v4-less messageId', { messageId: 'not-a-uuid' }],
     ['a thing name that is not <VIN>_<ecuId>', { thingName: 'thing-without-vin' }],
-    ['version 2', { v: 2 }],
+    ['version 1 (unauthenticated messageId and sentAt)', { v: 1 }],
+    ['version 3', { v: 3 }],
   ])('drops an envelope with %s and stores nothing', async (_label, change) => {
     const event = await ruleEvent({});
 

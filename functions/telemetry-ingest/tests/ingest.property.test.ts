@@ -7,7 +7,7 @@ const deps = (): IngestDeps & { stored: number } => {
     stored: 0,
     decryptor: {
       async decrypt() {
-        return { data: {} }; // an empty body never passes the schemas
+        return { data: {}, esdkMessageId: 'a'.repeat(64) }; // an empty body never passes the schemas
       },
     },
     telemetry: {
@@ -30,7 +30,7 @@ const deps = (): IngestDeps & { stored: number } => {
 
 const ruleLike = fc.record(
   {
-    v: fc.oneof(fc.constant(1), fc.jsonValue()),
+    v: fc.oneof(fc.constant(2), fc.constant(1), fc.jsonValue()),
     messageId: fc.oneof(fc.uuid({ version: 4 }), fc.string()),
     sentAt: fc.oneof(
       fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),

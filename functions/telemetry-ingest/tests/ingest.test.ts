@@ -1,5 +1,5 @@
 /** The use case with in-memory fakes: outcomes, what reaches the stores, and which failures are rethrown. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   TelemetryDecryptError,
   type TelemetryEnvelope,
@@ -31,19 +31,37 @@ class MemoryTelemetry implements TelemetryStore {
 }
 
 class MemoryCommands implements CommandResultStore {
-  readonly rows = new Map<string, { thingName: string; status: string; result?: unknown }>();
+  readonly rows = new Map<
+    string,
+    { thingName: string; status: string; result?: unknown; resultMessageId?: string }
+  >();
   calls = 0;
   async applyResult(input: Parameters<CommandResultStore['applyResult']>[0]) {
     this.calls += 1;
     const row = this.rows.get(input.commandId);
-    if (!row || row.thingName !== input.thingName || row.status !== 'PENDING')
-      return 'not-applicable' as const;
-    this.rows.set(input.commandId, { ...row, status: input.result.status, result: input.result });
+    if (!row || row.thingName !== input.thingName) return 'not-applicable' as const;
+    if (row.status !== 'PENDING') {
+      return row.resultMessageId === input.esdkMessageId
+        ? ('already-applied' as const)
+        : ('not-applicable' as const);
+    }
+    this.rows.set(input.commandId, {
+      ...row,
+      status: input.result.status,
+      result: input.result,
+      resultMessageId: input.esdkMessageId,
+    });
     return 'applied' as const;
   }
 }
 
-/** A decryptor fake: the "ciphertext" is base64 JSON of `{ thing, kind, data }`; it enforces the context like the real one. */
+/** The fake's "Encryption SDK message id": a digest of the ciphertext (one message, one id). */
+const idOf = (esdk: string) => createHash('sha256').update(esdk).digest('hex');
+
+/**
+ * A decryptor fake: the "ciphertext" is base64 JSON of `{ thing, kind, messageId, sentAt, data }`; it enforces the
+ * context and the envelope's claims like the real one.
+ */
 const fakeDecryptor = (failure?: Error): Decryptor & { calls: number } => {
   const d = {
     calls: 0,
@@ -54,7 +72,10 @@ const fakeDecryptor = (failure?: Error): Decryptor & { calls: number } => {
       if (inner.thing !== expected.thing || inner.kind !== expected.kind) {
         throw new TelemetryDecryptError('context-mismatch', 'test');
       }
-      return { data: inner.data };
+      if (inner.messageId !== envelope.messageId || inner.sentAt !== envelope.sentAt) {
+        throw new TelemetryDecryptError('envelope-mismatch', 'test');
+      }
+      return { data: inner.data, esdkMessageId: idOf(envelope.esdk) };
     },
   };
   return d;
@@ -65,11 +86,15 @@ function event(
   opts: { thing?: string; kind?: string; topicKind?: string; topicThing?: string } = {},
 ) {
   const kind = opts.kind ?? 'telemetry';
+  const messageId = randomUUID();
+  const sentAt = '2026-11-25T11:59:58.250+02:00';
   return {
-    v: 1,
-    messageId: randomUUID(),
-    sentAt: '2026-11-25T11:59:58.250+02:00',
-    esdk: Buffer.from(JSON.stringify({ thing: opts.thing ?? THING, kind, data })).toString('base64'),
+    v: 2,
+    messageId,
+    sentAt,
+    esdk: Buffer.from(JSON.stringify({ thing: opts.thing ?? THING, kind, messageId, sentAt, data })).toString(
+      'base64',
+    ),
     thingName: opts.topicThing ?? opts.thing ?? THING,
     topicKind: opts.topicKind ?? (kind === 'telemetry' ? 'telemetry' : 'command-results'),
   };
@@ -92,7 +117,7 @@ function setup(decryptor = fakeDecryptor()) {
 const reading = { location: { lat: 52.52, lon: 13.405 } };
 
 describe('ingestMessage', () => {
-  it('stores a reading keyed by UTC sentAt and messageId, with vin, ecuId and ttl', async () => {
+  it('stores a reading keyed by UTC sentAt and the Encryption SDK message id, with vin, ecuId and ttl', async () => {
     const { deps, telemetry } = setup();
     const e = event(reading);
 
@@ -102,11 +127,12 @@ describe('ingestMessage', () => {
     expect([...telemetry.rows.values()]).toEqual([
       {
         thingName: THING,
-        sk: `2026-11-25T09:59:58.250Z#${e.messageId}`,
+        sk: `2026-11-25T09:59:58.250Z#${idOf(e.esdk)}`,
         vin: '1HGCM82633A004352',
         ecuId: 'gw-01',
         kind: 'telemetry',
         messageId: e.messageId,
+        esdkMessageId: idOf(e.esdk),
         sentAt: '2026-11-25T09:59:58.250Z',
         receivedAt: NOW.toISOString(),
         data: reading,
@@ -133,7 +159,7 @@ describe('ingestMessage', () => {
     const second = await ingestMessage(e, deps);
 
     expect(first).toMatchObject({ result: 'stored', commandUpdate: 'applied' });
-    expect(second).toMatchObject({ result: 'duplicate', commandUpdate: 'not-applicable' });
+    expect(second).toMatchObject({ result: 'duplicate', commandUpdate: 'already-applied' });
     expect(commands.calls).toBe(2);
     expect(commands.rows.get(commandId)?.status).toBe('SUCCEEDED');
   });
@@ -147,6 +173,17 @@ describe('ingestMessage', () => {
     ['no topicKind', { ...event(reading), topicKind: undefined }, 'unknown-kind'],
     ['topicKind __proto__', { ...event(reading), topicKind: '__proto__' }, 'unknown-kind'],
     ['an unsupported version', { ...event(reading), v: 3 }, 'unsupported-version'],
+    ['the version 1 envelope', { ...event(reading), v: 1 }, 'unsupported-version'],
+    [
+      'a messageId other than the sealed one',
+      { ...event(reading), messageId: randomUUID() },
+      'envelope-mismatch',
+    ],
+    [
+      'a sentAt other than the sealed one',
+      { ...event(reading), sentAt: '2026-11-25T11:59:59.250+02:00' },
+      'envelope-mismatch',
+    ],
     [
       'another thing in the context',
       event(reading, { thing: THING, topicThing: '2FTRX18W1XCA01234_tcu-7' }),

@@ -61,7 +61,7 @@ const tag = cipher.getAuthTag();
 // The same baseline with the key as a KeyObject (as the in-process path holds its keys): AES-GCM setup is much cheaper.
 const keyObject = createSecretKey(key);
 const barePayload = JSON.stringify({
-  v: 1,
+  v: 2,
   messageId: randomUUID(),
   sentAt: new Date().toISOString(),
   c: body.toString('base64'),

@@ -25,6 +25,7 @@ import {
   createTelemetryMaterialsManager,
   DEFAULT_ENCRYPT_CACHE_LIMITS,
   readEsdkHeaderV2,
+  sealTelemetryPlaintext,
   TELEMETRY_SUITE,
   type TelemetryContext,
   TelemetryDecryptError,
@@ -49,8 +50,21 @@ function aesKeyring(key: Uint8Array, name = 'telemetry'): RawAesKeyringNode {
   });
 }
 
-function envelopeOf(bytes: Buffer): TelemetryEnvelope {
-  return { v: 1, messageId: randomUUID(), sentAt: new Date().toISOString(), esdk: bytes.toString('base64') };
+/** The envelope claims every message of this file is sealed with (the plaintext repeats them). */
+const META = { messageId: randomUUID(), sentAt: new Date().toISOString() };
+
+function envelopeOf(bytes: Buffer, meta: { messageId: string; sentAt: string } = META): TelemetryEnvelope {
+  return { v: 2, ...meta, esdk: bytes.toString('base64') };
+}
+
+/** The v2 plaintext of a body: `{ messageId, sentAt, body }` with {@link META}. */
+function sealed(body: unknown): string {
+  return sealTelemetryPlaintext({ ...META, body }).toString('utf8');
+}
+
+/** A body whose sealed plaintext is exactly `bytes` long. */
+function sealedOfLength(bytes: number): { p: string } {
+  return { p: 'x'.repeat(bytes - Buffer.byteLength(sealed({ p: '' }))) };
 }
 
 /** Encrypts with the plain Encryption SDK (the peer), not with our encryptor. */
@@ -90,9 +104,9 @@ describe('in-process decrypt agrees with the Encryption SDK', () => {
       { speedKmh: 1.5, doorsLocked: true },
       undefined,
     ],
-    ['a body of exactly one frame', { p: 'x'.repeat(64 - 8) }, 64],
-    ['a body of exactly two frames', { p: 'x'.repeat(128 - 8) }, 64],
-    ['a body one byte over a frame', { p: 'x'.repeat(65 - 8) }, 64],
+    ['a body of exactly one frame', sealedOfLength(256), 256],
+    ['a body of exactly two frames', sealedOfLength(512), 256],
+    ['a body one byte over a frame', sealedOfLength(257), 256],
     ['many frames of 16 bytes', { p: 'y'.repeat(1000), n: [1, 2, 3] }, 16],
     ['frames of 1 byte', { a: 1 }, 1],
     ['a 20 KiB body under the default frame length', { p: 'z'.repeat(20_000) }, undefined],
@@ -100,8 +114,8 @@ describe('in-process decrypt agrees with the Encryption SDK', () => {
   ];
 
   it.each(bodies)('%s decrypts to the same data on both paths', async (_label, data, frameLength) => {
-    const text = JSON.stringify(data);
-    if (frameLength === 64 && _label.includes('exactly one')) expect(Buffer.byteLength(text)).toBe(64);
+    const text = sealed(data);
+    if (frameLength === 256 && _label.includes('exactly one')) expect(Buffer.byteLength(text)).toBe(256);
     const bytes = await sdkEncrypt(keyring, text, { thing: THING, kind: 'telemetry' }, frameLength);
     const expected = { thing: THING, kind: 'telemetry' as const };
 
@@ -124,12 +138,75 @@ describe('in-process decrypt agrees with the Encryption SDK', () => {
     expect(b).toEqual(a);
   });
 
+  const shifted = new Date(Date.parse(META.sentAt) + 1000).toISOString();
+  it.each([
+    ['another messageId', { messageId: randomUUID(), sentAt: META.sentAt }],
+    ['sentAt one second later', { messageId: META.messageId, sentAt: shifted }],
+    [
+      'sentAt the same instant written with an offset',
+      { messageId: META.messageId, sentAt: META.sentAt.replace('Z', '+00:00') },
+    ],
+    ['both changed', { messageId: randomUUID(), sentAt: shifted }],
+  ])(
+    'rejects an envelope whose claims differ from the sealed ones (%s) as envelope-mismatch on both paths',
+    async (_label, meta) => {
+      const bytes = await sdkEncrypt(keyring, sealed({ speedKmh: 3 }), { thing: THING, kind: 'telemetry' });
+      const expected = { thing: THING, kind: 'telemetry' as const };
+
+      const reasons = [];
+      for (const decryptor of [fast, sdk]) {
+        reasons.push(await decryptor.decrypt(envelopeOf(bytes, meta), expected).catch((e: unknown) => e));
+      }
+
+      for (const error of reasons) {
+        expect(error).toBeInstanceOf(TelemetryDecryptError);
+        expect((error as TelemetryDecryptError).reason).toBe('envelope-mismatch');
+        expect((error as TelemetryDecryptError).messageId).toBe(meta.messageId);
+      }
+    },
+  );
+
+  it.each([
+    ['a bare body (the version 1 plaintext)', JSON.stringify({ speedKmh: 3 })],
+    ['an extra member', JSON.stringify({ ...META, body: {}, thing: THING })],
+    ['no body', JSON.stringify({ ...META })],
+    ['an array', JSON.stringify([META.messageId, META.sentAt, {}])],
+    ['a messageId that is not a string', JSON.stringify({ ...META, messageId: 7, body: {} })],
+  ])('rejects a sealed plaintext with %s as malformed on both paths', async (_label, plaintext) => {
+    const bytes = await sdkEncrypt(keyring, plaintext, { thing: THING, kind: 'telemetry' });
+    const expected = { thing: THING, kind: 'telemetry' as const };
+
+    const [a, b] = [await outcome(fast, bytes, expected), await outcome(sdk, bytes, expected)];
+
+    expect(a).toEqual({
+      ok: false,
+      reason: _label.startsWith('a messageId') ? 'envelope-mismatch' : 'malformed',
+    });
+    expect(b).toEqual(a);
+  });
+
+  it('reports the authenticated Encryption SDK message id, the same on both paths and as the SDK reads it', async () => {
+    const bytes = await sdkEncrypt(keyring, sealed({ a: 1 }), { thing: THING, kind: 'telemetry' });
+    const expected = { thing: THING, kind: 'telemetry' as const };
+    const { messageHeader } = await peer.decrypt(keyring, bytes);
+
+    const a = await fast.decrypt(envelopeOf(bytes), expected);
+    const b = await sdk.decrypt(envelopeOf(bytes), expected);
+
+    expect(a.esdkMessageId).toBe(Buffer.from(messageHeader.messageId).toString('hex'));
+    expect(a.esdkMessageId).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.esdkMessageId).toBe(a.esdkMessageId);
+  });
+
   it.each([
     ['a command result', { thing: THING, kind: 'command-result' as const }],
     ['a long thing name', { thing: `${'V'.repeat(17)}_${'e'.repeat(100)}`, kind: 'telemetry' as const }],
     ['a non-ASCII thing name', { thing: 'ÄÖÜ_ecu-😀', kind: 'telemetry' as const }],
   ])('decrypts %s on both paths', async (_label, expected) => {
-    const bytes = await sdkEncrypt(keyring, '{"ok":true}', { thing: expected.thing, kind: expected.kind });
+    const bytes = await sdkEncrypt(keyring, sealed({ ok: true }), {
+      thing: expected.thing,
+      kind: expected.kind,
+    });
 
     const [a, b] = [await outcome(fast, bytes, expected), await outcome(sdk, bytes, expected)];
 
@@ -163,11 +240,11 @@ describe('in-process decrypt rejects every alteration', () => {
   const fast = createTelemetryDecryptor({ keyring });
   const sdk = createEsdkTelemetryDecryptor({ materials: createTelemetryMaterialsManager(keyring) });
   const expected = { thing: THING, kind: 'telemetry' as const };
-  const data = { location: { lat: 48.1, lon: 11.5 }, pad: 'p'.repeat(40) };
+  const data = { location: { lat: 48.1, lon: 11.5 } };
 
   it('rejects every single-byte change (two masks per byte) with the reason the SDK gives', async () => {
-    // Three regular frames and a final frame, so every header and frame field is covered.
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected, 24);
+    // Regular frames and a final frame, so every header and frame field is covered.
+    const bytes = await sdkEncrypt(keyring, sealed(data), expected, 24);
     const disagreements: string[] = [];
     let rejected = 0;
 
@@ -189,7 +266,7 @@ describe('in-process decrypt rejects every alteration', () => {
   }, 120_000);
 
   it('rejects every truncation with the reason the SDK gives', async () => {
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected, 24);
+    const bytes = await sdkEncrypt(keyring, sealed(data), expected, 24);
     const disagreements: string[] = [];
 
     for (let cut = 0; cut < bytes.length; cut++) {
@@ -209,7 +286,7 @@ describe('in-process decrypt rejects every alteration', () => {
   ])(
     'rejects %s appended after the final frame as tampered (the SDK accepts them)',
     async (_label, extra) => {
-      const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected);
+      const bytes = await sdkEncrypt(keyring, sealed(data), expected);
       const appended = Buffer.concat([bytes, extra]);
 
       const a = await outcome(fast, appended, expected);
@@ -221,11 +298,12 @@ describe('in-process decrypt rejects every alteration', () => {
   );
 
   it('rejects a copy of the final frame appended after it', async () => {
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected, 24);
+    const bytes = await sdkEncrypt(keyring, sealed(data), expected, 24);
     const header = readEsdkHeaderV2(bytes);
     const frameSize = 4 + 12 + 24 + 16;
-    const finalStart = header.bodyOffset + 3 * frameSize;
-    expect(bytes.readUInt32BE(finalStart)).toBe(0xffffffff);
+    let finalStart = header.bodyOffset;
+    while (bytes.readUInt32BE(finalStart) !== 0xffffffff) finalStart += frameSize;
+    expect(finalStart).toBeGreaterThan(header.bodyOffset + 2 * frameSize);
 
     const a = await outcome(fast, Buffer.concat([bytes, bytes.subarray(finalStart)]), expected);
 
@@ -233,7 +311,7 @@ describe('in-process decrypt rejects every alteration', () => {
   });
 
   it('rejects a wrong key commitment and a wrong header tag as tampered, before any frame', async () => {
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected);
+    const bytes = await sdkEncrypt(keyring, sealed(data), expected);
     const header = readEsdkHeaderV2(bytes);
     const commitmentAt = header.headerBody.length - 32;
     const tagAt = header.headerBody.length;
@@ -249,7 +327,7 @@ describe('in-process decrypt rejects every alteration', () => {
   });
 
   it('rejects reordered frames, with or without renumbering, as tampered', async () => {
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected, 24);
+    const bytes = await sdkEncrypt(keyring, sealed(data), expected, 24);
     const { bodyOffset } = readEsdkHeaderV2(bytes);
     const frameSize = 4 + 12 + 24 + 16;
     const first = bytes.subarray(bodyOffset, bodyOffset + frameSize);
@@ -273,7 +351,7 @@ describe('in-process decrypt rejects every alteration', () => {
   });
 
   it('rejects a dropped regular frame as tampered', async () => {
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), expected, 24);
+    const bytes = await sdkEncrypt(keyring, sealed(data), expected, 24);
     const { bodyOffset } = readEsdkHeaderV2(bytes);
     const frameSize = 4 + 12 + 24 + 16;
     const dropped = Buffer.concat([bytes.subarray(0, bodyOffset), bytes.subarray(bodyOffset + frameSize)]);
@@ -294,7 +372,7 @@ describe('in-process decrypt rejects every alteration', () => {
     ],
   ])('rejects %s as malformed without asking the keyring', async (_label, suiteId, commitmentPolicy) => {
     const other = buildClient(commitmentPolicy);
-    const { result } = await other.encrypt(keyring, JSON.stringify(data), {
+    const { result } = await other.encrypt(keyring, sealed(data), {
       encryptionContext: expected,
       suiteId,
     });
@@ -321,7 +399,7 @@ describe('in-process decrypt rejects every alteration', () => {
     const second = aesKeyring(randomBytes(32), 'second');
     const multi = new MultiKeyringNode({ generator: keyring, children: [second] });
     const unrestricted = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-    const bytes = await unrestricted.encrypt(multi, JSON.stringify(data), {
+    const bytes = await unrestricted.encrypt(multi, sealed(data), {
       encryptionContext: expected,
       suiteId: TELEMETRY_SUITE,
     });
@@ -334,7 +412,7 @@ describe('in-process decrypt rejects every alteration', () => {
   });
 
   it('rejects a context mismatch before asking the keyring', async () => {
-    const bytes = await sdkEncrypt(keyring, JSON.stringify(data), { thing: THING, kind: 'command-result' });
+    const bytes = await sdkEncrypt(keyring, sealed(data), { thing: THING, kind: 'command-result' });
 
     const a = await outcome(fast, bytes, expected);
 

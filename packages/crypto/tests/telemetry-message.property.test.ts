@@ -149,7 +149,7 @@ describe('in-process decrypt on altered messages (properties)', () => {
     materials: createTelemetryMaterialsManager(keyring),
   });
   const envelope = (bytes: Buffer) => ({
-    v: 1 as const,
+    v: 2 as const,
     messageId: randomUUID(),
     sentAt: new Date().toISOString(),
     esdk: bytes.toString('base64'),

@@ -18,6 +18,7 @@ import {
   createTelemetryMaterialsManager,
   DEFAULT_ENCRYPT_CACHE_LIMITS,
   parseTelemetryEnvelope,
+  sealTelemetryPlaintext,
   serializeTelemetryEnvelope,
   TELEMETRY_SUITE,
   type TelemetryCacheLimits,
@@ -115,7 +116,13 @@ describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, m
       Buffer.from(envelope.esdk, 'base64'),
     );
 
-    expect(JSON.parse(plaintext.toString('utf8'))).toEqual(reading);
+    // Version 2: the plaintext repeats the envelope's claims, so the SDK's authentication covers them.
+    expect(JSON.parse(plaintext.toString('utf8'))).toEqual({
+      messageId: envelope.messageId,
+      sentAt: envelope.sentAt,
+      body: reading,
+    });
+    expect(envelope.v).toBe(2);
     expect(messageHeader.suiteId).toBe(
       AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
     );
@@ -124,16 +131,16 @@ describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, m
 
   it('decrypts a message made by the plain Encryption SDK with the same context', async () => {
     const peer = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-    const { result } = await peer.encrypt(aesKeyring(key), JSON.stringify(reading), {
-      encryptionContext: { kind: 'telemetry', thing: THING_A },
-      suiteId: TELEMETRY_SUITE,
-    });
-    const envelope = {
-      v: 1 as const,
-      messageId: randomUUID(),
-      sentAt: new Date().toISOString(),
-      esdk: result.toString('base64'),
-    };
+    const meta = { messageId: randomUUID(), sentAt: new Date().toISOString() };
+    const { result } = await peer.encrypt(
+      aesKeyring(key),
+      sealTelemetryPlaintext({ ...meta, body: reading }),
+      {
+        encryptionContext: { kind: 'telemetry', thing: THING_A },
+        suiteId: TELEMETRY_SUITE,
+      },
+    );
+    const envelope = { v: 2 as const, ...meta, esdk: result.toString('base64') };
 
     const out = await decryptor.decrypt(envelope, { thing: THING_A, kind: 'telemetry' });
 
@@ -163,7 +170,7 @@ describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, m
       suiteId: TELEMETRY_SUITE,
     });
     const envelope = {
-      v: 1 as const,
+      v: 2 as const,
       messageId: randomUUID(),
       sentAt: new Date().toISOString(),
       esdk: result.toString('base64'),
@@ -192,7 +199,7 @@ describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, m
       suiteId,
     });
     const envelope = {
-      v: 1 as const,
+      v: 2 as const,
       messageId: randomUUID(),
       sentAt: new Date().toISOString(),
       esdk: result.toString('base64'),
@@ -231,7 +238,7 @@ describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, m
 
   it('rejects bytes that are not an Encryption SDK message as malformed', async () => {
     const envelope = {
-      v: 1 as const,
+      v: 2 as const,
       messageId: randomUUID(),
       sentAt: new Date().toISOString(),
       esdk: randomBytes(200).toString('base64'),
@@ -272,7 +279,7 @@ describe.each(IMPLEMENTATIONS)('telemetry with a raw AES keyring: %s', (_impl, m
       suiteId: TELEMETRY_SUITE,
     });
     const envelope = {
-      v: 1 as const,
+      v: 2 as const,
       messageId: randomUUID(),
       sentAt: new Date().toISOString(),
       esdk: result.toString('base64'),

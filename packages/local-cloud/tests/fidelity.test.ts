@@ -26,11 +26,13 @@ import {
   DeletePolicyVersionCommand,
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
+  GetEffectivePoliciesCommand,
   GetPolicyCommand,
   InvalidRequestException,
   IoTClient,
   ListAttachedPoliciesCommand,
   ListPolicyVersionsCommand,
+  ListThingPrincipalsCommand,
   RegisterCertificateCommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
@@ -519,6 +521,11 @@ describe('IoT control plane', () => {
     await iot.send(new AttachPolicyCommand({ policyName: 'role-gateway', target: reg.certificateArn }));
     const attached = await iot.send(new ListAttachedPoliciesCommand({ target: reg.certificateArn }));
     expect(attached.policies?.map((p) => p.policyName)).toEqual(['role-gateway']);
+    const effective = await iot.send(new GetEffectivePoliciesCommand({ principal: reg.certificateArn }));
+    expect(effective.effectivePolicies?.map((p) => p.policyName)).toEqual(['role-gateway']);
+    await expect(
+      iot.send(new ListThingPrincipalsCommand({ thingName: 'T_no_such_thing' })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
     await iot.send(new UpdateCertificateCommand({ certificateId: reg.certificateId, newStatus: 'REVOKED' }));
     await expect(
       iot.send(new UpdateCertificateCommand({ certificateId: reg.certificateId, newStatus: 'ACTIVE' })),

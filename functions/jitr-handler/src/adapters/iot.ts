@@ -8,6 +8,7 @@ import {
   DescribeThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
+  GetEffectivePoliciesCommand,
   GetPolicyCommand,
   type IoTClient,
   ListThingPrincipalsCommand,
@@ -84,6 +85,12 @@ export class AwsIotControlPlane implements IotControlPlane {
     } catch (error) {
       if (!(error instanceof ResourceAlreadyExistsException)) throw error;
     }
+    await this.checkThing(thingName, attributes);
+    return 'existed';
+  }
+
+  async checkThing(thingName: string, attributes: ThingAttributes): Promise<void> {
+    const wanted = { vin: attributes.vin, ecuId: attributes.ecuId, role: attributes.role };
     const existing = await this.send('DescribeThing', () =>
       this.client.send(new DescribeThingCommand({ thingName })),
     );
@@ -91,7 +98,6 @@ export class AwsIotControlPlane implements IotControlPlane {
     for (const [key, value] of Object.entries(wanted)) {
       if (attrs[key] !== value) throw new ThingConflictError(thingName, `attribute ${key}`);
     }
-    return 'existed';
   }
 
   async policyExists(policyName: string): Promise<boolean> {
@@ -132,7 +138,7 @@ export class AwsIotControlPlane implements IotControlPlane {
     );
   }
 
-  async listThingPrincipals(thingName: string): Promise<string[]> {
+  async listThingPrincipals(thingName: string): Promise<string[] | undefined> {
     const principals: string[] = [];
     let nextToken: string | undefined;
     do {
@@ -143,13 +149,21 @@ export class AwsIotControlPlane implements IotControlPlane {
           this.client.send(new ListThingPrincipalsCommand({ thingName, maxResults: 100, nextToken: token })),
         );
       } catch (error) {
-        if (error instanceof ResourceNotFoundException) return [];
+        if (error instanceof ResourceNotFoundException) return undefined;
         throw error;
       }
       principals.push(...(out.principals ?? []));
       nextToken = out.nextToken || undefined;
     } while (nextToken !== undefined);
     return principals;
+  }
+
+  async certificatePolicyNames(certificateArn: string): Promise<string[]> {
+    // Without a thing name, the policies attached to the certificate itself (no thing groups).
+    const out = await this.send('GetEffectivePolicies', () =>
+      this.client.send(new GetEffectivePoliciesCommand({ principal: certificateArn })),
+    );
+    return (out.effectivePolicies ?? []).flatMap((p) => (p.policyName ? [p.policyName] : []));
   }
 
   async certificateStatus(certificateId: string): Promise<string | undefined> {

@@ -15,7 +15,7 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
         TableName: this.tableName,
         Key: { ecuId },
         ConsistentRead: true,
-        ProjectionExpression: 'ecuId, vin, #role, #status, thingName, certificateSerial',
+        ProjectionExpression: 'ecuId, vin, #role, #status, thingName, certificateSerial, certificateId',
         ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
       }),
     );
@@ -30,6 +30,7 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
       status: text('status') ?? '',
       thingName: text('thingName'),
       certificateSerial: text('certificateSerial'),
+      certificateId: text('certificateId'),
     };
   }
 

@@ -2,7 +2,9 @@
  * A fake AWS IoT control plane and ECU registry (aws-sdk-client-mock) with the real services'
  * semantics where registration depends on them: CreateThing is idempotent for the same
  * attributes, GetPolicy answers ResourceNotFoundException, AttachThingPrincipal EXCLUSIVE_THING
- * refuses a second thing, ListThingPrincipals pages (`principalPageSize`), UpdateCertificate
+ * refuses a second thing, ListThingPrincipals pages (`principalPageSize`) and answers
+ * ResourceNotFoundException for a missing thing, GetEffectivePolicies lists the policies
+ * attached to a certificate, UpdateCertificate
  * refuses to change a REVOKED certificate, conditional registry updates. Every call is
  * journaled in order.
  */
@@ -17,6 +19,7 @@ import {
   DescribeThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
+  GetEffectivePoliciesCommand,
   GetPolicyCommand,
   InvalidRequestException,
   IoTClient,
@@ -208,6 +211,24 @@ export function fakeIot(state: {
       };
     });
   mock
+    .on(GetEffectivePoliciesCommand as never)
+    .callsFake(async (input: { principal: string; thingName?: string }) => {
+      log('GetEffectivePolicies', input);
+      if (input.thingName !== undefined) throw new Error('fake: thing groups are not modelled');
+      const certificateId = /cert\/([0-9a-f]{64})$/.exec(input.principal)?.[1];
+      if (certificateId === undefined || !state.certificates.has(certificateId)) {
+        throw new ResourceNotFoundException({ message: 'no such principal', ...meta });
+      }
+      const effectivePolicies = [...policyTargets.entries()]
+        .filter(([, targets]) => targets.has(input.principal))
+        .map(([policyName]) => ({
+          policyName,
+          policyArn: `arn:aws:iot:${REGION}:${ACCOUNT}:policy/${policyName}`,
+          policyDocument: policies.get(policyName),
+        }));
+      return { effectivePolicies };
+    });
+  mock
     .on(DetachThingPrincipalCommand as never)
     .callsFake(async (input: { thingName: string; principal: string }) => {
       log('DetachThingPrincipal', input);
@@ -239,8 +260,19 @@ export interface RegistryRow {
 export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
   const mock = mockAws(DynamoDBDocumentClient);
   const table = new Map<string, RegistryRow>(rows.map((r) => [r.ecuId, { ...r }]));
+  const faults: { command: 'GetItem' | 'UpdateItem'; error: Error }[] = [];
+  const fault = (command: 'GetItem' | 'UpdateItem') => {
+    const at = faults.findIndex((f) => f.command === command);
+    const [hit] = at >= 0 ? faults.splice(at, 1) : [];
+    if (hit) throw hit.error;
+  };
+  /** The next `command` fails with `error` (journaled, no state change). */
+  const failOnce = (command: 'GetItem' | 'UpdateItem', error: Error) => {
+    faults.push({ command, error });
+  };
   mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
     journal.entries.push({ service: 'registry', command: 'GetItem', input });
+    fault('GetItem');
     const row = table.get(input.Key.ecuId);
     return { Item: row ? { ...row } : undefined };
   });
@@ -249,6 +281,7 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
     .callsFake(
       async (input: { Key: { ecuId: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
         journal.entries.push({ service: 'registry', command: 'UpdateItem', input });
+        fault('UpdateItem');
         const row = table.get(input.Key.ecuId);
         const v = input.ExpressionAttributeValues;
         if (!row || row.status !== v[':active'] || row.vin !== v[':vin']) {
@@ -260,5 +293,5 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
         return {};
       },
     );
-  return { mock, table };
+  return { mock, table, failOnce };
 }

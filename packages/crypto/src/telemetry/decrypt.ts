@@ -21,6 +21,7 @@ import {
   readEsdkHeaderV2,
   walkEsdkFrames,
 } from './message.js';
+import { openTelemetryPlaintext } from './plaintext.js';
 
 /** Default cap on the plaintext body, in bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -30,6 +31,11 @@ export interface DecryptedTelemetry {
   context: TelemetryContext;
   /** The decrypted body, JSON-decoded but not yet validated: parse it with the kind's schema. */
   data: unknown;
+  /**
+   * The Encryption SDK message id (32 random bytes in the header, covered by the header tag), as 64
+   * lower-case hex digits: the identity of this exact message, for deduplication.
+   */
+  esdkMessageId: string;
 }
 
 export interface TelemetryDecryptor {
@@ -60,7 +66,8 @@ const THING = Buffer.from('thing', 'utf8');
  * frame. In order: strict header read (`malformed`), suite and context checks (`malformed` / `context-mismatch`)
  * before any key is requested, data key from the cache or else through the keyring's decrypt path (KMS errors
  * classified as before), HKDF-SHA512 key derivation with a constant-time key-commitment check and the header tag
- * (`tampered`), then every frame with AES-256-GCM (`tampered`, or `oversize` past `maxBodyBytes`), then JSON.
+ * (`tampered`), then every frame with AES-256-GCM (`tampered`, or `oversize` past `maxBodyBytes`), then JSON, whose
+ * authenticated `messageId` and `sentAt` must be the envelope's (`envelope-mismatch`); `data` is its `body`.
  * Plaintext data keys are cached per (encrypted data key, serialized context) within `cache` bounds, so the keyring
  * (KMS) is called once per data key. Share one decryptor per process.
  *
@@ -163,7 +170,8 @@ export function createTelemetryDecryptor(opts: {
         return {
           envelope,
           context: { thing: expected.thing, kind: expected.kind },
-          data: parseJsonBody(plaintext ?? EMPTY, messageId),
+          data: openTelemetryPlaintext(parseJsonBody(plaintext ?? EMPTY, messageId), envelope),
+          esdkMessageId: header.messageId.toString('hex'),
         };
       } finally {
         plaintext?.fill(0);

@@ -7,8 +7,13 @@ import {
   type NodeMaterialsManager,
 } from '@aws-crypto/client-node';
 import { type TelemetryKind, telemetryEncryptionContext } from './context.js';
-import { serializeTelemetryEnvelope, type TelemetryEnvelope } from './envelope.js';
+import {
+  serializeTelemetryEnvelope,
+  TELEMETRY_ENVELOPE_VERSION,
+  type TelemetryEnvelope,
+} from './envelope.js';
 import { TelemetryEncryptError } from './errors.js';
+import { sealTelemetryPlaintext } from './plaintext.js';
 
 /** The one algorithm suite telemetry uses: key-committing AES-256-GCM with HKDF-SHA512, no signature. */
 export const TELEMETRY_SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
@@ -36,7 +41,8 @@ export interface TelemetryEncryptor {
 
 /**
  * Vehicle side: encrypts a body into the telemetry envelope with the Encryption SDK (committing suite, no signature,
- * encryption context `{ thing, kind }`). Pass a caching materials manager to reuse data keys.
+ * encryption context `{ thing, kind }`). The plaintext is `{ messageId, sentAt, body }`, so the envelope's
+ * `messageId` and `sentAt` are authenticated copies. Pass a caching materials manager to reuse data keys.
  *
  * @example
  * const encryptor = createTelemetryEncryptor({ materials: createTelemetryMaterialsManager(keyring, DEFAULT_ENCRYPT_CACHE_LIMITS) });
@@ -52,7 +58,9 @@ export function createTelemetryEncryptor(opts: {
   });
   return {
     async encrypt(input) {
-      const plaintext = Buffer.from(JSON.stringify(input.data) ?? 'null', 'utf8');
+      const messageId = input.messageId ?? randomUUID();
+      const sentAt = (input.sentAt ?? new Date()).toISOString();
+      const plaintext = sealTelemetryPlaintext({ messageId, sentAt, body: input.data ?? null });
       let result: Buffer;
       try {
         ({ result } = await encrypt(opts.materials, plaintext, {
@@ -66,9 +74,9 @@ export function createTelemetryEncryptor(opts: {
         plaintext.fill(0);
       }
       const envelope: TelemetryEnvelope = {
-        v: 1,
-        messageId: input.messageId ?? randomUUID(),
-        sentAt: (input.sentAt ?? new Date()).toISOString(),
+        v: TELEMETRY_ENVELOPE_VERSION,
+        messageId,
+        sentAt,
         esdk: result.toString('base64'),
       };
       return { envelope, payload: serializeTelemetryEnvelope(envelope) };

@@ -6,9 +6,15 @@ export const DEFAULT_MAX_ENVELOPE_BYTES = 64 * 1024;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Zod schema of the envelope `{ v: 1, messageId, sentAt, esdk }`: strict, no other key is accepted. */
+/**
+ * The envelope version. 2: the plaintext repeats `messageId` and `sentAt` (authenticated, see
+ * `openTelemetryPlaintext`); version 1 (body only, both claims unauthenticated) is refused.
+ */
+export const TELEMETRY_ENVELOPE_VERSION = 2;
+
+/** Zod schema of the envelope `{ v: 2, messageId, sentAt, esdk }`: strict, no other key is accepted. */
 export const telemetryEnvelopeSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(TELEMETRY_ENVELOPE_VERSION),
   messageId: z.uuidv4(),
   sentAt: z.iso.datetime({ offset: true }),
   esdk: z.string().min(4).regex(BASE64, 'esdk must be standard base64'),
@@ -22,13 +28,13 @@ export type TelemetryEnvelope = z.infer<typeof telemetryEnvelopeSchema>;
  * Throws {@link TelemetryDecryptError} with reason `malformed` or `unsupported-version`; never echoes values.
  *
  * @example
- * const envelope = parseTelemetryEnvelopeObject({ v: 1, messageId, sentAt, esdk });
+ * const envelope = parseTelemetryEnvelopeObject({ v: 2, messageId, sentAt, esdk });
  */
 export function parseTelemetryEnvelopeObject(value: unknown): TelemetryEnvelope {
   const parsed = telemetryEnvelopeSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const v = typeof value === 'object' && value !== null ? (value as { v?: unknown }).v : undefined;
-  if (typeof v === 'number' && v !== 1) {
+  if (typeof v === 'number' && v !== TELEMETRY_ENVELOPE_VERSION) {
     throw new TelemetryDecryptError(
       'unsupported-version',
       `envelope version ${Number.isInteger(v) ? v : '?'}`,
@@ -68,7 +74,7 @@ export function parseTelemetryEnvelope(
  * Serialises an envelope (vehicle side).
  *
  * @example
- * const payload = serializeTelemetryEnvelope({ v: 1, messageId, sentAt, esdk });
+ * const payload = serializeTelemetryEnvelope({ v: 2, messageId, sentAt, esdk });
  */
 export function serializeTelemetryEnvelope(envelope: TelemetryEnvelope): string {
   return JSON.stringify({

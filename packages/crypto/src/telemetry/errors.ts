@@ -7,7 +7,9 @@ export type TelemetryRejectReason =
   | 'unsupported-version'
   | 'context-mismatch'
   | 'tampered'
-  | 'wrong-key';
+  | 'wrong-key'
+  /** The envelope's `messageId` or `sentAt` differs from the authenticated copy in the message. */
+  | 'envelope-mismatch';
 
 /** Base of the telemetry errors. */
 export class TelemetryError extends CryptoError {

@@ -11,6 +11,7 @@ import { contextMatches } from './context.js';
 import { DEFAULT_MAX_BODY_BYTES, type TelemetryDecryptor } from './decrypt.js';
 import { TELEMETRY_SUITE } from './encrypt.js';
 import { TelemetryDecryptError } from './errors.js';
+import { openTelemetryPlaintext } from './plaintext.js';
 
 /**
  * Reference decryptor through the AWS Encryption SDK's own (streaming) decrypt, kept as the independent peer that the
@@ -82,8 +83,13 @@ export function createEsdkTelemetryDecryptor(opts: {
         if (messageHeader.suiteId !== TELEMETRY_SUITE) {
           throw new TelemetryDecryptError('malformed', 'algorithm suite not allowed', { messageId });
         }
-        const data = parseJsonBody(plaintext, messageId);
-        return { envelope, context: { thing: expected.thing, kind: expected.kind }, data };
+        const data = openTelemetryPlaintext(parseJsonBody(plaintext, messageId), envelope);
+        return {
+          envelope,
+          context: { thing: expected.thing, kind: expected.kind },
+          data,
+          esdkMessageId: Buffer.from(messageHeader.messageId).toString('hex'),
+        };
       } finally {
         plaintext.fill(0);
       }

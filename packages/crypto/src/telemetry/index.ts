@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './esdk-decrypt.js';
 export * from './materials.js';
 export * from './message.js';
+export * from './plaintext.js';

@@ -712,6 +712,32 @@ export class IotService extends EventEmitter<{
         this.thingGroups.get(String(body.thingGroupName ?? ''))?.things.delete(String(body.thingName ?? ''));
         return { body: {} };
       }),
+      r('POST', '/effective-policies', 'GetEffectivePolicies', (req) => {
+        const body = jsonBody(req) as { principal?: string };
+        const principal = String(body.principal ?? '');
+        if (!/:cert\/[0-9a-f]{64}$/.test(principal)) {
+          throw new AwsApiError('InvalidRequestException', 'principal must be a certificate ARN');
+        }
+        const names = new Set<string>(this.attachments.get(principal) ?? []);
+        const thingName = req.query.get('thingName') ?? undefined;
+        for (const group of this.thingGroups.values()) {
+          if (thingName && group.things.has(thingName))
+            for (const name of this.attachments.get(group.arn) ?? []) names.add(name);
+        }
+        const effectivePolicies = [...names].flatMap((name) => {
+          const policy = this.policies.get(name);
+          return policy
+            ? [
+                {
+                  policyName: name,
+                  policyArn: policy.policyArn,
+                  policyDocument: this.defaultDocument(policy),
+                },
+              ]
+            : [];
+        });
+        return { body: { effectivePolicies } };
+      }),
       r('POST', '/attached-policies/{target}', 'ListAttachedPolicies', (_req, params) => {
         const names = [...(this.attachments.get(p(params, 'target')) ?? [])];
         return {
