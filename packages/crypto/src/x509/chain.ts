@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { type InternalCertificate, internal } from './certificate.js';
 import { ChainValidationError } from './errors.js';
 import { keyPolicyViolation } from './keys.js';
+import { MAX_NAME_CHECKS } from './name-constraints.js';
 import { OIDS } from './oids.js';
 import { linkViolation, nameConstraintViolation, profileViolation } from './profile.js';
 import { verifySigned } from './signature.js';
@@ -180,6 +181,8 @@ interface Rules {
   readonly leafKeyUsage: readonly KeyUsageFlag[];
   readonly leafExtKeyUsage: string | undefined;
   readonly keyPolicy: KeyPolicy | undefined;
+  /** Name-constraint comparisons left for this validation, over every path tried. */
+  readonly nameChecks: { left: number };
 }
 
 function checkPath(path: readonly InternalCertificate[], anchor: InternalCertificate, rules: Rules): void {
@@ -221,7 +224,7 @@ function checkPath(path: readonly InternalCertificate[], anchor: InternalCertifi
   }
 
   // Name constraints last: the costliest rule, and only once everything else holds.
-  const nc = nameConstraintViolation(all);
+  const nc = nameConstraintViolation(all, rules.nameChecks);
   if (nc !== undefined) fail(nc.reason, nc.message, nc.depth, all[nc.depth] as InternalCertificate);
 }
 
@@ -232,6 +235,7 @@ export function validateChainImpl(options: ChainValidationOptions): ValidatedCha
     leafKeyUsage: options.leafKeyUsage ?? (['digitalSignature'] as const),
     leafExtKeyUsage: options.leafExtKeyUsage,
     keyPolicy: options.keyPolicy,
+    nameChecks: { left: MAX_NAME_CHECKS },
   };
   const maxPathLength = options.maxPathLength ?? 8;
   const leaf = internal(options.leaf);

@@ -7,12 +7,7 @@ import type { InternalCertificate } from './certificate.js';
 import { DerError } from './der.js';
 import { sanSyntaxError } from './general-names.js';
 import { keyPolicyViolation } from './keys.js';
-import {
-  checkNames,
-  MAX_NAME_CHECKS,
-  type NameConstraints,
-  NameConstraintViolation,
-} from './name-constraints.js';
+import { checkNames, type NameConstraints, NameConstraintViolation } from './name-constraints.js';
 import { OIDS } from './oids.js';
 import type { ChainFailureReason, KeyPolicy } from './types.js';
 
@@ -142,12 +137,13 @@ export function linkViolation(
 
 /**
  * Name constraints of every CA in `all` (leaf first, anchor last) applied to each certificate below
- * it, except self-issued intermediates (RFC 5280 6.1.3 (b)); returns the failing depth.
+ * it, except self-issued intermediates (RFC 5280 6.1.3 (b)); returns the failing depth. `budget` is
+ * shared by every path tried in one validation (see MAX_NAME_CHECKS).
  */
 export function nameConstraintViolation(
   all: readonly InternalCertificate[],
+  budget: { left: number },
 ): (Violation & { depth: number }) | undefined {
-  const budget = { left: MAX_NAME_CHECKS };
   for (let j = 1; j < all.length; j++) {
     const ca = all[j] as InternalCertificate;
     let constraints: NameConstraints | undefined;
