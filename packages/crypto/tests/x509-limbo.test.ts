@@ -26,6 +26,8 @@ const DEVIATIONS: Readonly<Record<string, string>> = {
     'the same rule: the leaf of this case is a CA certificate (pathLen 0), refused as an end entity',
   'cve::cve-2024-0567':
     'its trust anchor "Root A" is issued by another CA and has no authorityKeyIdentifier, which we refuse as in rfc5280::aki::cross-signed-root-missing-aki',
+  'webpki::nc::permitted-dns-match-noncritical':
+    'a non-critical nameConstraints is refused (RFC 5280: MUST be critical), as rfc5280::nc::permitted-dns-match-noncritical requires; the CA/B Forum exception is not taken',
   'pathlen::max-chain-depth-1-self-issued':
     'maxPathLength bounds every certificate in the path, self-issued ones included (a resource bound, not pathLen)',
 };
