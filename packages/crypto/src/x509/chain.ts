@@ -199,7 +199,8 @@ function checkPath(path: readonly InternalCertificate[], anchor: InternalCertifi
     if (now - skewMs > cert.notAfter.getTime()) {
       fail('expired', `certificate expired at ${cert.notAfter.toISOString()}`, depth, cert);
     }
-    if (depth > 0) issuerRules(all, depth);
+    if (depth === 0) return; // the leaf's profile was checked before path building
+    issuerRules(all, depth);
     const violation = profileViolation(cert, depth === all.length - 1, rules.keyPolicy);
     if (violation !== undefined) fail(violation.reason, violation.message, depth, cert);
   });
