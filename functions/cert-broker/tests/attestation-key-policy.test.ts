@@ -55,8 +55,18 @@ function genKey(name: string, spec: Spec): string {
   return path;
 }
 
-/** A certificate with RFC 5280's CA or end-entity profile, signed by `issuer` (self-signed without). */
-function issue(name: string, subject: string, spec: Spec, issuer?: OsslCert, ca = false): OsslCert {
+/**
+ * A certificate with RFC 5280's CA or end-entity profile, signed by `issuer` (self-signed without).
+ * `ext` replaces the extension lines (profile violations).
+ */
+function issue(
+  name: string,
+  subject: string,
+  spec: Spec,
+  issuer?: OsslCert,
+  ca = false,
+  ext?: readonly string[],
+): OsslCert {
   const keyPath = genKey(name, spec);
   const certPath = join(dir, `${name}.pem`);
   const config = join(dir, `${name}.cnf`);
@@ -67,10 +77,12 @@ function issue(name: string, subject: string, spec: Spec, issuer?: OsslCert, ca 
       'distinguished_name = dn',
       '[dn]',
       '[ext]',
-      ca ? 'basicConstraints = critical, CA:TRUE' : 'basicConstraints = critical, CA:FALSE',
-      ca ? 'keyUsage = critical, keyCertSign, cRLSign' : 'keyUsage = critical, digitalSignature',
-      'subjectKeyIdentifier = hash',
-      'authorityKeyIdentifier = keyid:always',
+      ...(ext ?? [
+        ca ? 'basicConstraints = critical, CA:TRUE' : 'basicConstraints = critical, CA:FALSE',
+        ca ? 'keyUsage = critical, keyCertSign, cRLSign' : 'keyUsage = critical, digitalSignature',
+        'subjectKeyIdentifier = hash',
+        'authorityKeyIdentifier = keyid:always',
+      ]),
       '',
     ].join('\n'),
   );
@@ -162,6 +174,47 @@ const weak = {
   'a P-192 root (trust anchor)': chain('p192root', { root: 'P-192', intermediate: 'P-256', leaf: 'P-256' }),
 } as const;
 
+/** Allowed keys, but a certificate outside RFC 5280's profile (the same 403 path as a weak key). */
+const profileRoot = issue('profroot', '/O=Profile Supplier/CN=Profile Root', 'P-256', undefined, true);
+const nonConforming = {
+  'an intermediate whose basicConstraints is not critical': (() => {
+    const intermediate = issue(
+      'profint',
+      '/O=Profile Supplier/CN=Profile Intermediate',
+      'P-256',
+      profileRoot,
+      true,
+      [
+        'basicConstraints = CA:TRUE',
+        'keyUsage = critical, keyCertSign, cRLSign',
+        'subjectKeyIdentifier = hash',
+        'authorityKeyIdentifier = keyid:always',
+      ],
+    );
+    return {
+      root: profileRoot,
+      intermediate,
+      leaf: issue('profleaf1', `/O=Profile Supplier/CN=${ECU_ID}`, 'P-256', intermediate),
+    };
+  })(),
+  'an attestation leaf without authorityKeyIdentifier': (() => {
+    const intermediate = issue(
+      'profint2',
+      '/O=Profile Supplier/CN=Profile Intermediate 2',
+      'P-256',
+      profileRoot,
+      true,
+    );
+    const leaf = issue('profleaf2', `/O=Profile Supplier/CN=${ECU_ID}`, 'P-256', intermediate, false, [
+      'basicConstraints = critical, CA:FALSE',
+      'keyUsage = critical, digitalSignature',
+      'subjectKeyIdentifier = hash',
+      'authorityKeyIdentifier = none',
+    ]);
+    return { root: profileRoot, intermediate, leaf };
+  })(),
+} as const;
+
 let world: World;
 let handler: typeof import('../src/handler.js').handler;
 let pca: ReturnType<typeof fakePca>;
@@ -173,7 +226,13 @@ beforeAll(async () => {
   process.env.PCA_CA_ARN = CA_ARN;
   process.env.PCA_TEMPLATE_ARN = TEMPLATE_ARN;
   // The broker trusts every root above: the weak ones too, as a careless supplier onboarding would.
-  process.env.ATTESTATION_TRUST_BUNDLE = [good, ...Object.values(weak)].map((c) => c.root.pem).join('');
+  process.env.ATTESTATION_TRUST_BUNDLE = [
+    good,
+    ...Object.values(weak),
+    nonConforming['an intermediate whose basicConstraints is not critical'],
+  ]
+    .map((c) => c.root.pem)
+    .join('');
   process.env.AWS_REGION = 'eu-west-1';
   ({ handler } = await import('../src/handler.js'));
 });
@@ -189,7 +248,7 @@ async function post(body: unknown, clientCertPem?: string): Promise<Response> {
   return toResponse(await handler(httpEvent(JSON.stringify(body), clientCertPem), lambdaContext));
 }
 
-describe('the key policy covers the whole attestation chain', () => {
+describe('the key policy and the RFC 5280 profile cover the whole attestation chain', () => {
   it('control: the same openssl-made PKI with allowed keys (P-384 root, RSA-2048 intermediate, P-256 leaf) enrols', async () => {
     const csr = await freshCsr();
 
@@ -203,7 +262,7 @@ describe('the key policy covers the whole attestation chain', () => {
     expect(viaBody.status).toBe(201);
   });
 
-  for (const [name, c] of Object.entries(weak)) {
+  for (const [name, c] of [...Object.entries(weak), ...Object.entries(nonConforming)]) {
     it(`${name} -> 403 attestation_not_trusted, nothing issued, registry untouched (mutual TLS and signed body)`, async () => {
       const csr = await freshCsr();
       const before = structuredClone(registry.table.get(ECU_ID));
@@ -217,7 +276,7 @@ describe('the key policy covers the whole attestation chain', () => {
       for (const res of [viaTls, viaBody]) {
         expect(res.status).toBe(403);
         expect(res.body.error).toBe('attestation_not_trusted');
-        expect(JSON.stringify(res.body)).not.toMatch(/key-policy|RSA|P-192|depth/);
+        expect(JSON.stringify(res.body)).not.toMatch(/key-policy|RSA|P-192|depth|critical|authority/);
       }
       expect(pca.requests).toEqual([]);
       expect(registry.updates).toEqual([]);
