@@ -25,8 +25,10 @@ import {
   decodeSubjectKeyId,
   readExtensions,
 } from './extensions.js';
+import { type GeneralName, readGeneralNames, readRdns } from './general-names.js';
 import { keyInfoFromSpki } from './keys.js';
 import { describeName } from './name.js';
+import { decodeNameConstraints, type NameConstraints } from './name-constraints.js';
 import { OIDS } from './oids.js';
 import { derFromInput, pemBlocks, toPem } from './pem.js';
 import type { Certificate, Extension, KeyInfo, KeyUsageFlag } from './types.js';
@@ -92,6 +94,12 @@ class CertificateImpl implements Certificate {
   readonly algorithmsMatch: boolean;
   /** @internal signature bytes. */
   readonly signature: Buffer;
+  /** @internal authorityKeyIdentifier: whether it names the issuer or serial besides the key id. */
+  readonly akiHasNames: boolean;
+  /** @internal the subject Name node, read again only for name constraints. */
+  readonly subjectNode: DerNode;
+  #names: { subject: GeneralName[]; san: GeneralName[] } | undefined;
+  #constraints: NameConstraints | undefined;
   #publicKey: KeyObject | undefined;
   #x509: X509Certificate | undefined;
   #fingerprint: string | undefined;
@@ -126,6 +134,7 @@ class CertificateImpl implements Certificate {
     this.notBefore = readTime(nb, 'notBefore');
     this.notAfter = readTime(na, 'notAfter');
     const subjectNode = expect(fields[i++], TAG.SEQUENCE, 'subject');
+    this.subjectNode = subjectNode;
     const spkiNode = expect(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
     this.issuerDer = raw(issuerNode);
     this.subjectDer = raw(subjectNode);
@@ -169,7 +178,32 @@ class CertificateImpl implements Certificate {
     const ski = find(OIDS.subjectKeyIdentifier);
     this.subjectKeyId = ski === undefined ? undefined : decodeSubjectKeyId(ski.value);
     const aki = find(OIDS.authorityKeyIdentifier);
-    this.authorityKeyId = aki === undefined ? undefined : decodeAuthorityKeyId(aki.value);
+    const akiValue = aki === undefined ? undefined : decodeAuthorityKeyId(aki.value);
+    this.authorityKeyId = akiValue?.keyId;
+    this.akiHasNames = akiValue?.names ?? false;
+  }
+
+  /**
+   * @internal Names for name constraints: the subject (a directory name when not empty, plus its
+   * emailAddress attributes as rfc822 names) and every subjectAltName entry. Read on first use.
+   */
+  get names(): { subject: GeneralName[]; san: GeneralName[] } {
+    if (this.#names === undefined) {
+      const { rdns, emails } = readRdns(this.subjectNode);
+      const subject: GeneralName[] = rdns.length === 0 ? [] : [{ kind: 'dn', rdns }];
+      for (const value of emails) subject.push({ kind: 'email', value });
+      const san = this.extensions.find((e) => e.oid === OIDS.subjectAltName);
+      this.#names = { subject, san: san === undefined ? [] : readGeneralNames(readRoot(san.value)) };
+    }
+    return this.#names;
+  }
+
+  /** @internal nameConstraints, decoded on first use (throws DerError when malformed). */
+  get nameConstraints(): NameConstraints | undefined {
+    const ext = this.extensions.find((e) => e.oid === OIDS.nameConstraints);
+    if (ext === undefined) return undefined;
+    this.#constraints ??= decodeNameConstraints(ext.value);
+    return this.#constraints;
   }
 
   get publicKey(): KeyObject {

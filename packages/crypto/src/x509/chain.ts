@@ -2,33 +2,29 @@
 import type { KeyObject } from 'node:crypto';
 import { type InternalCertificate, internal } from './certificate.js';
 import { ChainValidationError } from './errors.js';
+import { keyPolicyViolation } from './keys.js';
+import { MAX_NAME_CHECKS } from './name-constraints.js';
 import { OIDS } from './oids.js';
+import { linkViolation, nameConstraintViolation, profileViolation } from './profile.js';
 import { verifySigned } from './signature.js';
 import type {
   Certificate,
   ChainFailureReason,
   ChainValidationOptions,
+  KeyPolicy,
   KeyUsageFlag,
   ValidatedChain,
 } from './types.js';
 
-/** Extensions whose criticality we honour: we process them or they carry no constraint. */
-const UNDERSTOOD = new Set<string>([
-  OIDS.basicConstraints,
-  OIDS.keyUsage,
-  OIDS.extKeyUsage,
-  OIDS.subjectAltName,
-  OIDS.subjectKeyIdentifier,
-  OIDS.authorityKeyIdentifier,
-  OIDS.authorityInfoAccess,
-  OIDS.crlDistributionPoints,
-]);
+/** Most untrusted intermediates a caller may present (more is refused, not truncated). */
+const MAX_INTERMEDIATES = 16;
 
 /** Upper bound on signature checks per validation (path building over hostile input). */
 const MAX_SIGNATURE_CHECKS = 32;
 
 interface Build {
   checks: number;
+  keyPolicy: KeyPolicy | undefined;
   worst: { reason: ChainFailureReason; depth: number; cert: Certificate } | undefined;
   /** Runs the RFC 5280 rules on a complete, signature-checked path; returns the failure, if any. */
   check: (
@@ -43,12 +39,23 @@ const RANK: Partial<Record<ChainFailureReason, number>> = {
   untrusted: 0,
   'chain-too-long': 1,
   'unsupported-algorithm': 2,
-  'bad-signature': 3,
+  'key-policy': 3,
+  'signature-algorithm-mismatch': 4,
+  'bad-signature': 5,
 };
 
+/**
+ * Remembers why a link failed. The failure reported is the one furthest from the leaf (the search
+ * got that far), then the most specific: a path that was cut by the depth limit after a good link
+ * reports the limit, not a sibling candidate's bad signature.
+ */
 function note(state: Build, reason: ChainFailureReason, depth: number, cert: Certificate): void {
   const current = state.worst;
-  if (current === undefined || (RANK[reason] ?? 0) > (RANK[current.reason] ?? 0)) {
+  if (
+    current === undefined ||
+    depth > current.depth ||
+    (depth === current.depth && (RANK[reason] ?? 0) > (RANK[current.reason] ?? 0))
+  ) {
     state.worst = { reason, depth, cert };
   }
 }
@@ -72,9 +79,14 @@ function signs(
     note(state, 'chain-too-long', depth, child);
     return false;
   }
+  // A key outside the policy is never used to verify anything (nor a huge RSA modulus, say).
+  if (keyPolicyViolation(issuer.keyInfo, state.keyPolicy) !== undefined) {
+    note(state, 'key-policy', depth + 1, issuer);
+    return false;
+  }
   state.checks++;
   if (!child.algorithmsMatch) {
-    note(state, 'bad-signature', depth, child);
+    note(state, 'signature-algorithm-mismatch', depth, child);
     return false;
   }
   const key = keyOf(issuer);
@@ -143,21 +155,43 @@ function fail(reason: ChainFailureReason, message: string, depth: number, cert: 
   throw new ChainValidationError(reason, message, { depth, subject: cert.subject });
 }
 
-function checkPath(
-  path: readonly InternalCertificate[],
-  anchor: InternalCertificate,
-  rules: {
-    now: number;
-    skewMs: number;
-    leafKeyUsage: readonly KeyUsageFlag[];
-    leafExtKeyUsage: string | undefined;
-  },
-): void {
+/** Issuer at `depth`: a CA with keyCertSign, within its pathLenConstraint. */
+function issuerRules(all: readonly InternalCertificate[], depth: number): void {
+  const cert = all[depth] as InternalCertificate;
+  const isAnchor = depth === all.length - 1;
+  if (cert.basicConstraints?.ca !== true)
+    fail('not-ca', 'issuer is not a CA (basicConstraints)', depth, cert);
+  if (cert.keyUsage === undefined ? !isAnchor : !cert.keyUsage.has('keyCertSign')) {
+    fail('key-usage', 'issuer lacks keyUsage keyCertSign', depth, cert);
+  }
+  const pathLen = cert.basicConstraints.pathLen;
+  if (pathLen !== undefined) {
+    // Intermediate CAs below this one, not counting the leaf or self-issued certificates.
+    let below = 0;
+    for (let j = 1; j < depth; j++) if (!(all[j] as InternalCertificate).selfIssued) below++;
+    if (below > pathLen) {
+      fail('path-length', `pathLenConstraint ${pathLen} exceeded (${below} CA below)`, depth, cert);
+    }
+  }
+}
+
+interface Rules {
+  readonly now: number;
+  readonly skewMs: number;
+  readonly leafKeyUsage: readonly KeyUsageFlag[];
+  readonly leafExtKeyUsage: string | undefined;
+  readonly keyPolicy: KeyPolicy | undefined;
+  /** Name-constraint comparisons left for this validation, over every path tried. */
+  readonly nameChecks: { left: number };
+}
+
+function checkPath(path: readonly InternalCertificate[], anchor: InternalCertificate, rules: Rules): void {
   const { now, skewMs } = rules;
   const leaf = path[0] as InternalCertificate;
   const all: InternalCertificate[] = [...path, anchor];
 
-  // Per certificate: validity (with skew) and unknown critical extensions. Anchor included.
+  // Per certificate, anchor included: validity (with skew; certificate times have whole seconds, so
+  // the validation time is too), then the RFC 5280 profile and the key policy.
   all.forEach((cert, depth) => {
     if (now + skewMs < cert.notBefore.getTime()) {
       fail('not-yet-valid', `certificate not valid before ${cert.notBefore.toISOString()}`, depth, cert);
@@ -165,30 +199,15 @@ function checkPath(
     if (now - skewMs > cert.notAfter.getTime()) {
       fail('expired', `certificate expired at ${cert.notAfter.toISOString()}`, depth, cert);
     }
-    const unknown = cert.extensions.find((e) => e.critical && !UNDERSTOOD.has(e.oid));
-    if (unknown !== undefined) {
-      fail('unknown-critical-extension', `unknown critical extension ${unknown.oid}`, depth, cert);
-    }
+    if (depth === 0) return; // the leaf's profile was checked before path building
+    issuerRules(all, depth);
+    const violation = profileViolation(cert, depth === all.length - 1, rules.keyPolicy);
+    if (violation !== undefined) fail(violation.reason, violation.message, depth, cert);
   });
-
-  // Issuers: CA, keyCertSign, path length.
-  for (let depth = 1; depth < all.length; depth++) {
+  for (let depth = 0; depth < all.length - 1; depth++) {
     const cert = all[depth] as InternalCertificate;
-    const isAnchor = depth === all.length - 1;
-    if (cert.basicConstraints?.ca !== true)
-      fail('not-ca', 'issuer is not a CA (basicConstraints)', depth, cert);
-    if (cert.keyUsage === undefined ? !isAnchor : !cert.keyUsage.has('keyCertSign')) {
-      fail('key-usage', 'issuer lacks keyUsage keyCertSign', depth, cert);
-    }
-    const pathLen = cert.basicConstraints.pathLen;
-    if (pathLen !== undefined) {
-      // Intermediate CAs below this one, not counting the leaf or self-issued certificates.
-      let below = 0;
-      for (let j = 1; j < depth; j++) if (!(all[j] as InternalCertificate).selfIssued) below++;
-      if (below > pathLen) {
-        fail('path-length', `pathLenConstraint ${pathLen} exceeded (${below} CA below)`, depth, cert);
-      }
-    }
+    const link = linkViolation(cert, all[depth + 1] as InternalCertificate);
+    if (link !== undefined) fail(link.reason, link.message, depth, cert);
   }
 
   // Leaf: not a CA, required keyUsage bits, optional EKU.
@@ -204,22 +223,36 @@ function checkPath(
       fail('ext-key-usage', `leaf extKeyUsage lacks ${eku}`, 0, leaf);
     }
   }
+
+  // Name constraints last: the costliest rule, and only once everything else holds.
+  const nc = nameConstraintViolation(all, rules.nameChecks);
+  if (nc !== undefined) fail(nc.reason, nc.message, nc.depth, all[nc.depth] as InternalCertificate);
 }
 
 export function validateChainImpl(options: ChainValidationOptions): ValidatedChain {
-  const rules = {
-    now: (options.now ?? new Date()).getTime(),
+  const rules: Rules = {
+    now: Math.floor((options.now ?? new Date()).getTime() / 1000) * 1000,
     skewMs: (options.clockSkewSeconds ?? 300) * 1000,
     leafKeyUsage: options.leafKeyUsage ?? (['digitalSignature'] as const),
     leafExtKeyUsage: options.leafExtKeyUsage,
+    keyPolicy: options.keyPolicy,
+    nameChecks: { left: MAX_NAME_CHECKS },
   };
   const maxPathLength = options.maxPathLength ?? 8;
   const leaf = internal(options.leaf);
-  const pool = (options.intermediates ?? []).slice(0, 16).map(internal);
+  const presented = options.intermediates ?? [];
+  if (presented.length > MAX_INTERMEDIATES) {
+    fail('chain-too-long', `more than ${MAX_INTERMEDIATES} intermediates presented`, 0, leaf);
+  }
+  const pool = presented.map(internal);
+  // The leaf's own rules first (its key policy, serial, extensions): they hold whatever its path.
+  const leafRules = profileViolation(leaf, false, rules.keyPolicy);
+  if (leafRules !== undefined) fail(leafRules.reason, leafRules.message, 0, leaf);
 
   // Path building: name chaining, each link's signature, an anchor matched by key; then the rules.
   const state: Build = {
     checks: 0,
+    keyPolicy: rules.keyPolicy,
     worst: undefined,
     pathError: undefined,
     check: (path, anchor) => {
@@ -241,6 +274,8 @@ export function validateChainImpl(options: ChainValidationOptions): ValidatedCha
     'bad-signature': 'a certificate signature does not verify',
     'unsupported-algorithm': 'a certificate uses an unsupported signature algorithm',
     'chain-too-long': 'the chain is too long',
+    'key-policy': "an issuer's key is outside the key policy",
+    'signature-algorithm-mismatch': 'signatureAlgorithm differs from tbsCertificate.signature',
   };
   fail(worst.reason, messages[worst.reason] ?? 'chain rejected', worst.depth, worst.cert);
 }

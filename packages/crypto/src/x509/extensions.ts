@@ -103,7 +103,10 @@ export function decodeSubjectAltName(value: Buffer): { uris: string[]; dns: stri
 
 export function decodeAiaOcsp(value: Buffer): string[] {
   const out: string[] = [];
-  for (const ad of seq(readRoot(value), 'AuthorityInfoAccessSyntax')) {
+  const descriptions = seq(readRoot(value), 'AuthorityInfoAccessSyntax');
+  // SIZE (1..MAX): an empty AIA is malformed (RFC 5280 4.2.2.1).
+  if (descriptions.length === 0) throw new DerError('empty AuthorityInfoAccessSyntax');
+  for (const ad of descriptions) {
     const [method, location] = seq(ad, 'AccessDescription');
     if (location === undefined) throw new DerError('bad AccessDescription');
     if (readOid(method, 'accessMethod') === OIDS.accessOcsp && location.tag === 0x86) {
@@ -117,8 +120,23 @@ export function decodeSubjectKeyId(value: Buffer): Buffer {
   return Buffer.from(readOctetString(readRoot(value), 'SubjectKeyIdentifier'));
 }
 
-export function decodeAuthorityKeyId(value: Buffer): Buffer | undefined {
+export interface AuthorityKeyIdentifier {
+  readonly keyId: Buffer | undefined;
+  /** authorityCertIssuer or authorityCertSerialNumber present. */
+  readonly names: boolean;
+}
+
+export function decodeAuthorityKeyId(value: Buffer): AuthorityKeyIdentifier {
   const fields = children(expect(readRoot(value), TAG.SEQUENCE, 'AuthorityKeyIdentifier'));
+  let last = -1;
+  for (const f of fields) {
+    const n = f.tag & 0x1f;
+    if ((f.tag & 0xc0) !== 0x80 || n > 2 || n <= last) throw new DerError('bad AuthorityKeyIdentifier');
+    last = n;
+  }
   const keyId = fields.find((f) => f.tag === 0x80);
-  return keyId === undefined ? undefined : Buffer.from(content(keyId));
+  return {
+    keyId: keyId === undefined ? undefined : Buffer.from(content(keyId)),
+    names: fields.some((f) => f.tag !== 0x80),
+  };
 }

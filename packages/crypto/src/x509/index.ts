@@ -93,8 +93,9 @@ export function keyInfo(key: KeyObject | Uint8Array): KeyInfo {
 }
 
 /**
- * Throws `KeyPolicyError` unless the key is allowed: by default EC P-256 or P-384, or RSA
- * (rsaEncryption) with a 2048 to 4096-bit modulus.
+ * Throws `KeyPolicyError` unless the key is allowed: by default EC P-256 or P-384 on a named curve,
+ * or RSA (rsaEncryption) with a 2048 to 4096-bit modulus of whole bytes. `validateChain` applies the
+ * same policy to every certificate of the path.
  *
  * @example
  * assertAllowedKey(csr.keyInfo);
@@ -145,23 +146,34 @@ export function loadTrustStore(pem: string): TrustStore {
 }
 
 /**
- * Validates `leaf` up to an anchor of `trust` (RFC 5280 essentials): each link's signature and name
- * chaining; validity dates of every certificate (anchor included) within `clockSkewSeconds`;
- * basicConstraints cA and keyCertSign on every issuer; pathLenConstraint; leaf not a CA and carrying
- * `leafKeyUsage`; no unknown critical extension; the anchor matched by its key, not by its name.
- * Returns the path, or throws `ChainValidationError` with a `reason`.
+ * Validates `leaf` up to an anchor of `trust` (RFC 5280 path validation, measured against the
+ * x509-limbo suite: tests/limbo/README.md). Path building by name chaining and signatures, the anchor
+ * matched by its key; then, on every certificate of the path (anchor included): validity within
+ * `clockSkewSeconds` (at whole seconds), the key policy (`keyPolicy`, default that of
+ * `assertAllowedKey`), v3, serial rules, no unknown critical extension, criticality (AKI, SKI, AIA
+ * non-critical; a CA's basicConstraints, nameConstraints, policyConstraints critical), AKI with
+ * keyIdentifier matching the issuer's SKI (a self-issued anchor may omit it), SKI on CAs, non-empty
+ * names, keyCertSign only with cA, well-formed SAN entries; issuers with cA, keyCertSign and within
+ * pathLenConstraint; the leaf not a CA and carrying `leafKeyUsage`; nameConstraints (DN, DNS, IP,
+ * email, URI) over the path. Returns the path, or throws `ChainValidationError` whose `reason`
+ * names the rule that failed (see `ChainFailureReason`) with the offending certificate's depth.
  *
  * Choices where RFC 5280 leaves room (stricter than `openssl verify` in places):
- * - Names chain byte-exactly (DER of issuer = DER of subject); AKI/SKI only order candidates.
+ * - Names chain byte-exactly (DER of issuer = DER of subject); AKI/SKI order candidates and must agree.
  * - The anchor's own signature is not checked (it is trusted by configuration), but its validity,
- *   basicConstraints cA (so v1 roots are refused), keyCertSign (when it has keyUsage) and pathLen are.
+ *   key, profile, basicConstraints cA (so v1 roots are refused), keyCertSign (when it has keyUsage),
+ *   pathLen and nameConstraints are.
  * - Intermediates must carry keyUsage with keyCertSign (RFC 5280 says CAs MUST include keyUsage).
- * - Critical extensions understood: basicConstraints, keyUsage, extKeyUsage, subjectAltName, SKI, AKI,
- *   AIA, CRL distribution points. Anything else critical (nameConstraints, certificatePolicies, ...)
- *   is refused, because it is not enforced here.
- * - Signatures: ECDSA, RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-256/384/512, Ed25519; SHA-1 and MD5 are
- *   refused (`unsupported-algorithm`); the key type must match the algorithm.
- * - At most 16 intermediates are considered and 32 signature checks made, bounding hostile input.
+ * - A CA certificate is never accepted as the leaf.
+ * - No policy processing: certificatePolicies or policyConstraints marked critical are refused.
+ * - nameConstraints: constrained forms we do not process (otherName, x400Address, ediPartyName,
+ *   registeredID) refuse certificates carrying them; directory names compare case-insensitively with
+ *   spaces collapsed; a wildcard dNSName must lie wholly in a permitted subtree.
+ * - Signatures: ECDSA, RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-256/384/512; SHA-1 and MD5 are
+ *   refused (`unsupported-algorithm`); the key type must match the algorithm. An issuer key outside
+ *   the key policy is never used to verify anything.
+ * - More than 16 intermediates are refused; at most 32 signature checks and 65,536 name comparisons
+ *   are made, bounding hostile input.
  * - Revocation is not checked here (use `@cv/crypto/ocsp`).
  *
  * @example

@@ -69,27 +69,29 @@ export function keyInfoFromKeyObject(key: KeyObject): KeyInfo {
   return keyInfoFromSpki(pub.export({ format: 'der', type: 'spki' }));
 }
 
-export function assertAllowedKeyImpl(info: KeyInfo, policy?: KeyPolicy): void {
+/** Why the key is outside the policy, or undefined when it is allowed. */
+export function keyPolicyViolation(info: KeyInfo, policy?: KeyPolicy): string | undefined {
   const curves = policy?.ecCurves ?? ['P-256', 'P-384'];
   const min = policy?.rsaMinBits ?? 2048;
   const max = policy?.rsaMaxBits ?? 4096;
   if (info.type === 'ec') {
-    if (info.curve !== 'other' && curves.includes(info.curve)) return;
-    throw new KeyPolicyError(
-      `EC curve ${info.curve === 'other' ? info.curveOid || 'unnamed' : info.curve} is not allowed`,
-      {
-        keyType: 'ec',
-        bits: info.bits,
-        curve: info.curve,
-      },
-    );
+    if (info.curve !== 'other' && curves.includes(info.curve)) return undefined;
+    return `EC curve ${info.curve === 'other' ? info.curveOid || 'unnamed (explicit parameters)' : info.curve} is not allowed`;
   }
   if (info.type === 'rsa') {
-    if (info.bits >= min && info.bits <= max) return;
-    throw new KeyPolicyError(`RSA ${info.bits}-bit keys are not allowed (${min} to ${max})`, {
-      keyType: 'rsa',
-      bits: info.bits,
-    });
+    // A modulus that is not a whole number of bytes is a malformed or hand-made key (CA/B Forum 6.1.5).
+    if (info.bits >= min && info.bits <= max && info.bits % 8 === 0) return undefined;
+    return `RSA ${info.bits}-bit keys are not allowed (${min} to ${max}, whole bytes)`;
   }
-  throw new KeyPolicyError(`${info.type} keys are not allowed`, { keyType: info.type, bits: info.bits });
+  return `${info.type} keys are not allowed`;
+}
+
+export function assertAllowedKeyImpl(info: KeyInfo, policy?: KeyPolicy): void {
+  const message = keyPolicyViolation(info, policy);
+  if (message === undefined) return;
+  throw new KeyPolicyError(message, {
+    keyType: info.type,
+    bits: info.bits,
+    ...(info.type === 'ec' ? { curve: info.curve } : {}),
+  });
 }

@@ -120,16 +120,46 @@ export interface CertificationRequest {
   readonly sanUris: readonly string[];
 }
 
-/** Reasons a chain is rejected. */
+/**
+ * Reasons a chain is rejected; each names the rule that failed (docs/protocol.md lists them):
+ * - `expired`, `not-yet-valid`: validity at the validation time (with the allowed skew).
+ * - `bad-signature`: a signature does not verify; `signature-algorithm-mismatch`: the inner and
+ *   outer AlgorithmIdentifiers differ; `unsupported-algorithm`: SHA-1, MD5, unknown.
+ * - `key-policy`: a certificate's key (any certificate of the path, anchor included) is outside the
+ *   key policy (EC P-256/P-384 on a named curve, RSA 2048 to 4096 bits in whole bytes by default).
+ * - `not-ca`, `key-usage`, `path-length`: an issuer without cA, keyCertSign, or beyond its pathLen;
+ *   `key-usage` also for keyCertSign without cA and a leaf missing the required bits.
+ * - `certificate-version`: not an X.509 v3 certificate.
+ * - `serial-number`: serial zero, negative, or longer than 20 octets.
+ * - `extension-criticality`: AKI, SKI or AIA critical; basicConstraints of a CA, nameConstraints or
+ *   policyConstraints not critical; subjectAltName not critical under an empty subject.
+ * - `authority-key-id`: AKI (with keyIdentifier) missing where required, or not the issuer's SKI.
+ * - `subject-key-id`: a CA certificate without SKI.
+ * - `empty-name`: an empty issuer, a CA with an empty subject, an empty subject without subjectAltName.
+ * - `subject-alt-name`: a malformed dNSName, rfc822Name or iPAddress in subjectAltName.
+ * - `name-constraints`: a name outside a CA's permitted or inside its excluded subtrees, a
+ *   malformed constraint, nameConstraints in an end entity, or too much work.
+ * - `unknown-critical-extension`, `leaf-is-ca`, `ext-key-usage`, `untrusted`, `chain-too-long`.
+ */
 export type ChainFailureReason =
   | 'expired'
   | 'not-yet-valid'
   | 'bad-signature'
+  | 'signature-algorithm-mismatch'
   | 'unsupported-algorithm'
+  | 'key-policy'
   | 'not-ca'
   | 'path-length'
   | 'key-usage'
   | 'ext-key-usage'
+  | 'certificate-version'
+  | 'serial-number'
+  | 'extension-criticality'
+  | 'authority-key-id'
+  | 'subject-key-id'
+  | 'empty-name'
+  | 'subject-alt-name'
+  | 'name-constraints'
   | 'untrusted'
   | 'leaf-is-ca'
   | 'unknown-critical-extension'
@@ -161,6 +191,11 @@ export interface ChainValidationOptions {
   readonly leafExtKeyUsage?: string;
   /** Most certificates in the path, anchor included. Default 8. */
   readonly maxPathLength?: number;
+  /**
+   * Key policy every certificate of the path must meet, the trust anchor included. Default: that of
+   * `assertAllowedKey` (EC P-256 or P-384 on a named curve; RSA 2048 to 4096 bits, whole bytes).
+   */
+  readonly keyPolicy?: KeyPolicy;
 }
 
 /** A validated path. */

@@ -284,6 +284,8 @@ const EKU_NAMES: Record<string, string> = {
 export interface CertOptions {
   /** Subject (a string is a CN). Default: a CN derived from the role. */
   readonly subject?: NameSpec | string;
+  /** Subject as an already-encoded Name (wins over `subject`): other attributes and string types. */
+  readonly subjectDer?: Buffer;
   /** Key of the subject. Default: a fresh P-256 key. */
   readonly key?: KeyPair;
   /** Serial (unsigned). Default: 16 random bytes. */
@@ -349,7 +351,7 @@ export function issueCertificate(
 ): TestCert {
   const key = options.key ?? generateKey('P-256');
   const subject = options.subject ?? (options.role === 'ca' ? 'Test CA' : 'test-leaf');
-  const subjectDer = encodeName(subject);
+  const subjectDer = options.subjectDer ?? encodeName(subject);
   const issuerDer =
     options.issuerName !== undefined
       ? encodeName(options.issuerName)
