@@ -10,12 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CA_ARN, fakePca, fakeRegistry, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
+import { CA_ARN, fakePca, fakeRegistry, LEDGER_TABLE, REGISTRY_TABLE, TEMPLATE_ARN } from './helpers/aws.js';
 import { pemToDer } from './helpers/pki.js';
 import {
-  activeEcu,
   buildWorld,
   ECU_ID,
+  ecuBoundTo,
   freshCsr,
   httpEvent,
   lambdaContext,
@@ -223,6 +223,7 @@ let registry: ReturnType<typeof fakeRegistry>;
 beforeAll(async () => {
   world = await buildWorld();
   process.env.ECU_REGISTRY_TABLE = REGISTRY_TABLE;
+  process.env.REPLAY_LEDGER_TABLE = LEDGER_TABLE;
   process.env.PCA_CA_ARN = CA_ARN;
   process.env.PCA_TEMPLATE_ARN = TEMPLATE_ARN;
   // The broker trusts every root above: the weak ones too, as a careless supplier onboarding would.
@@ -241,7 +242,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeEach(() => {
   pca = fakePca(world.opIssuing, world.opChainPem);
-  registry = fakeRegistry([activeEcu]);
+  // Bound to the supplier whose intermediate issued the good chain's leaf.
+  registry = fakeRegistry([ecuBoundTo(good.intermediate.pem)]);
 });
 
 async function post(body: unknown, clientCertPem?: string): Promise<Response> {
@@ -264,6 +266,8 @@ describe('the key policy and the RFC 5280 profile cover the whole attestation ch
 
   for (const [name, c] of [...Object.entries(weak), ...Object.entries(nonConforming)]) {
     it(`${name} -> 403 attestation_not_trusted, nothing issued, registry untouched (mutual TLS and signed body)`, async () => {
+      // The ECU is bound to this chain's issuing CA, so only the chain's own defect can refuse it.
+      registry = fakeRegistry([ecuBoundTo(c.intermediate.pem)]);
       const csr = await freshCsr();
       const before = structuredClone(registry.table.get(ECU_ID));
 
