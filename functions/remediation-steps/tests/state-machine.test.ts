@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ThrottlingException, UnauthorizedException } from '@aws-sdk/client-iot';
 import { analyzeIotPolicy, renderQuarantinePolicy } from '@cv/policy';
+import { provenanceItem } from '@cv/runtime';
 import aslValidator from 'asl-validator';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -70,6 +71,7 @@ beforeEach(() => {
   world.groups.set(THING, new Set(['fleet-eu']));
   world.groupPolicies.set(GROUP, new Set([QUARANTINE_POLICY]));
   world.registry.set('TCU-00042', { thingName: THING });
+  world.provenance.set(...ownSampleProvenance());
   const broad = JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -86,6 +88,22 @@ beforeEach(() => {
   });
 });
 afterEach(() => world.dispose());
+
+/** The provenance record authz-detector wrote when it raised the committed own-detector sample finding. */
+export function ownSampleProvenance(): [string, Record<string, unknown>] {
+  const finding =
+    (loadEvent('own-authz-detector-finding').detail as { findings: Array<Record<string, string>> })
+      .findings[0] ?? {};
+  const record = {
+    findingId: finding.Id ?? '',
+    generatorId: finding.GeneratorId ?? '',
+    productArn: finding.ProductArn ?? '',
+    accountId: finding.AwsAccountId ?? '',
+    targets: { certificateId: CERT },
+    raisedAt: finding.CreatedAt ?? '',
+  };
+  return [record.findingId, provenanceItem(record, 2_000_000_000)];
+}
 
 async function walk(event: unknown) {
   const tasks: string[] = [];
@@ -146,12 +164,17 @@ describe('state machine definition', () => {
   });
 });
 
+/** The alert ledger's claim, the publish, the ledger's sent mark. */
+const ALERT = ['DynamoDB.UpdateItem', 'SNS.Publish', 'DynamoDB.UpdateItem'];
+
 const COMPROMISE_WRITES = [
   'IoT.AddThingToThingGroup',
   'IoT.UpdateCertificate',
   'IoT.CreateJob',
   'DynamoDB.UpdateItem',
+  'DynamoDB.UpdateItem',
   'SNS.Publish',
+  'DynamoDB.UpdateItem',
   'SSM.CreateOpsItem',
   'SecurityHub.BatchUpdateFindings',
 ];
@@ -166,7 +189,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPolicyVersions',
       'IoT.DeletePolicyVersion',
       'IoT.CreatePolicyVersion',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -194,7 +219,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPrincipalThings',
       'IoT.CreateJob',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -221,7 +248,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.UpdateCertificate',
       'IoT.CreateJob',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -231,7 +260,14 @@ const ROWS: Array<[string, string[], string[], string]> = [
   [
     'audit-revoked-device-certificate-still-active',
     ['classify', 'deactivateCertificate', 'notify', 'closeFinding'],
-    ['IoT.DescribeCertificate', 'IoT.UpdateCertificate', 'SNS.Publish', 'SecurityHub.BatchUpdateFindings'],
+    [
+      'IoT.DescribeCertificate',
+      'IoT.UpdateCertificate',
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'DynamoDB.UpdateItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
     'RESOLVED',
   ],
   [
@@ -241,7 +277,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPrincipalThings',
       'IoT.CreateJob',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SecurityHub.BatchUpdateFindings',
     ],
     'RESOLVED',
@@ -253,7 +291,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPrincipalThings',
       'IoT.CreateJob',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SecurityHub.BatchUpdateFindings',
     ],
     'RESOLVED',
@@ -261,13 +301,27 @@ const ROWS: Array<[string, string[], string[], string]> = [
   [
     'audit-ca-certificate-expiring',
     ['classify', 'notify', 'openTicket', 'closeFinding'],
-    ['SNS.Publish', 'SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    [
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'DynamoDB.UpdateItem',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
     'NOTIFIED',
   ],
   [
     'audit-revoked-ca-certificate-still-active',
     ['classify', 'notify', 'openTicket', 'closeFinding'],
-    ['SNS.Publish', 'SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    [
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'DynamoDB.UpdateItem',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
     'NOTIFIED',
   ],
   [
@@ -280,7 +334,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListThingPrincipals',
       'IoT.DescribeCertificate',
       'IoT.UpdateCertificate',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -291,13 +347,16 @@ const ROWS: Array<[string, string[], string[], string]> = [
     'own-authz-detector-finding',
     ['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding'],
     [
+      'DynamoDB.GetItem',
       'IoT.ListPrincipalThings',
       'IoT.ListTargetsForPolicy',
       'IoT.ListThingGroupsForThing',
       'IoT.AddThingToThingGroup',
       'IoT.DescribeCertificate',
       'IoT.UpdateCertificate',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -326,7 +385,7 @@ describe('state machine walk, per playbook row', () => {
     expect(world.findings.get(findingId)?.status).toBe(status);
   });
 
-  it('a second execution for the same finding changes nothing but re-alerting and re-closing', async () => {
+  it('a second execution for the same finding changes nothing but re-closing: no second alert', async () => {
     const event = loadEvent('audit-device-certificate-shared');
     await walk(event);
     const afterFirst = [...world.writes];
@@ -342,7 +401,8 @@ describe('state machine walk, per playbook row', () => {
 
     expect(afterFirst).toEqual(COMPROMISE_WRITES);
     expect(second.status).toBe('SUCCEEDED');
-    expect(world.writes.slice(afterFirst.length)).toEqual(['SNS.Publish', 'SecurityHub.BatchUpdateFindings']);
+    expect(world.writes.slice(afterFirst.length)).toEqual(['SecurityHub.BatchUpdateFindings']);
+    expect(world.alerts).toHaveLength(1);
     expect(world.groups).toEqual(state.groups);
     expect(world.certs.get(CERT)?.status).toBe('INACTIVE');
     expect([...world.jobs.keys()]).toEqual(state.jobs);
@@ -429,7 +489,7 @@ describe('state machine failure paths', () => {
 
       expect(run.status).toBe('FAILED');
       expect(run.tasks).toEqual(['classify', 'notify']);
-      expect(world.log).toEqual(['SNS.Publish']);
+      expect(world.log).toEqual(ALERT);
       expect(JSON.parse(world.alerts[0]?.message ?? '{}')).toMatchObject({
         outcome: 'unclassifiable-finding',
         failure: { error: 'MalformedFindingError' },
