@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AlertLedgerPort } from '../ports.js';
@@ -48,11 +49,18 @@ export class DynamoAlertLedger implements AlertLedgerPort {
       return { state: 'claimed' };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const sent = error.Item?.sentAt?.N;
-      return sent === undefined
-        ? { state: 'busy' }
-        : { state: 'sent', messageId: error.Item?.messageId?.S ?? '' };
+      // The item as it is (ReturnValuesOnConditionCheckFailure; a strongly consistent read where it is not returned).
+      const item = error.Item ?? (await this.read(key));
+      const sent = item?.sentAt?.N;
+      return sent === undefined ? { state: 'busy' } : { state: 'sent', messageId: item?.messageId?.S ?? '' };
     }
+  }
+
+  private async read(key: string) {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { alertKey: { S: key } }, ConsistentRead: true }),
+    );
+    return out.Item;
   }
 
   async markSent(key: string, messageId: string, now: Date): Promise<void> {
