@@ -1,45 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ThrottlingException, UnauthorizedException } from '@aws-sdk/client-iot';
 import { analyzeIotPolicy, renderQuarantinePolicy } from '@cv/policy';
-import { provenanceItem } from '@cv/runtime';
 import aslValidator from 'asl-validator';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { type Definition, execute, readPath, writePath } from './asl-driver.js';
 import { CERT, eventNames, loadEvent, POLICY, THING } from './corpus.js';
-import { World } from './fake-aws.js';
-import { context, GROUP, opensslCertificate, QUARANTINE_POLICY, STEP_ENV } from './harness.js';
+import type { World } from './fake-aws.js';
+import { context, GROUP, STEP_ENV } from './harness.js';
+import {
+  exportOf,
+  type Handlers,
+  invoker as invokerOf,
+  load,
+  machine,
+  seededWorld,
+  walk as walkMachine,
+} from './machine.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const cfnTags = [
-  { tag: '!GetAtt', resolve: (s: string) => ({ 'Fn::GetAtt': s.split('.') }) },
-  { tag: '!Sub', resolve: (s: string) => ({ 'Fn::Sub': s }) },
-  { tag: '!Ref', resolve: (s: string) => ({ Ref: s }) },
-];
-const load = (file: string) => parse(readFileSync(`${ROOT}${file}`, 'utf8'), { customTags: cfnTags });
-
-const stepFunctions = load('serverless/stepfunctions.yml') as {
-  stateMachines: {
-    remediation: { definition: Definition; events: Array<{ eventBridge: { event: unknown } }> };
-  };
-};
-const machine = stepFunctions.stateMachines.remediation;
-const functions = load('serverless/functions/remediation-steps.yml') as Record<string, { handler: string }>;
 const resources = load('serverless/resources/remediation.yml') as {
   Resources: Record<string, { Properties: Record<string, unknown> }>;
 };
 
-/** The Lambda logical id serverless gives a function key: remediationNotify -> RemediationNotifyLambdaFunction. */
-const logicalId = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
-const exportOf = new Map(
-  Object.entries(functions).map(([key, fn]) => [
-    logicalId(key),
-    fn.handler.replace('functions/remediation-steps/src/handler.', ''),
-  ]),
-);
-
-type Handlers = Record<string, (event: unknown, ctx: ReturnType<typeof context>) => Promise<unknown>>;
 let h: Handlers;
 const saved = { ...process.env };
 beforeAll(async () => {
@@ -51,65 +31,14 @@ afterAll(() => {
 });
 
 const ctx = context();
-function invoker(tasks: string[]) {
-  return async (resource: unknown, input: unknown) => {
-    const id = (resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const name = exportOf.get(id);
-    const fn = name === undefined ? undefined : h[name];
-    if (name === undefined || fn === undefined) throw new Error(`no handler for ${id}`);
-    tasks.push(name);
-    // Lambda passes JSON in and out.
-    return JSON.parse(JSON.stringify(await fn(JSON.parse(JSON.stringify(input)), ctx)));
-  };
-}
-
-const cert = opensslCertificate(THING);
 let world: World;
 beforeEach(() => {
-  world = new World();
-  world.certs.set(CERT, { status: 'ACTIVE', pem: cert.pem, serial: cert.serial, things: [THING] });
-  world.groups.set(THING, new Set(['fleet-eu']));
-  world.groupPolicies.set(GROUP, new Set([QUARANTINE_POLICY]));
-  world.registry.set('TCU-00042', { thingName: THING });
-  world.provenance.set(...ownSampleProvenance());
-  const broad = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: ['iot:Connect', 'iot:Publish', 'iot:Subscribe', 'iot:Receive'],
-        Resource: '*',
-      },
-    ],
-  });
-  world.policies.set(POLICY, {
-    defaultId: '3',
-    versions: ['1', '2', '3', '4', '5'].map((id, i) => ({ id, doc: broad, at: 1_700_000_000_000 + i })),
-  });
+  world = seededWorld();
 });
 afterEach(() => world.dispose());
 
-/** The provenance record authz-detector wrote when it raised the committed own-detector sample finding. */
-export function ownSampleProvenance(): [string, Record<string, unknown>] {
-  const finding =
-    (loadEvent('own-authz-detector-finding').detail as { findings: Array<Record<string, string>> })
-      .findings[0] ?? {};
-  const record = {
-    findingId: finding.Id ?? '',
-    generatorId: finding.GeneratorId ?? '',
-    productArn: finding.ProductArn ?? '',
-    accountId: finding.AwsAccountId ?? '',
-    targets: { certificateId: CERT },
-    raisedAt: finding.CreatedAt ?? '',
-  };
-  return [record.findingId, provenanceItem(record, 2_000_000_000)];
-}
-
-async function walk(event: unknown) {
-  const tasks: string[] = [];
-  const execution = await execute(machine.definition, event, invoker(tasks));
-  return { ...execution, tasks };
-}
+const walk = (event: unknown) => walkMachine(h, ctx, event);
+const invoker = (tasks: string[]) => invokerOf(h, ctx, tasks);
 
 describe('state machine definition', () => {
   it('is valid Amazon States Language (asl-validator)', () => {
