@@ -36,10 +36,7 @@ export const exportOf = new Map(
   ]),
 );
 
-export type Handlers = Record<
-  string,
-  (event: unknown, ctx: ReturnType<typeof context>) => Promise<unknown>
->;
+export type Handlers = Record<string, (event: unknown, ctx: ReturnType<typeof context>) => Promise<unknown>>;
 
 /** Runs each Task's handler as Lambda would (JSON in, JSON out), recording the step names in `tasks`. */
 export function invoker(h: Handlers, ctx: ReturnType<typeof context>, tasks: string[]) {

@@ -25,8 +25,18 @@ type Kind = 'cert' | 'thing' | 'policy' | 'cacert';
 /** Where each sample names its resource, and what it names. */
 const PLACES: Array<{ sample: string; kind: Kind; id: string; set: (f: Finding, v: string) => void }> = [
   ...(['audit-device-certificate-shared', 'own-authz-detector-finding'] as const).flatMap((sample) => [
-    { sample, kind: 'cert' as Kind, id: CERT, set: (f: Finding, v: string) => void (f.ProductFields.DeviceCertificateId = v) },
-    { sample, kind: 'cert' as Kind, id: CERT, set: (f: Finding, v: string) => void ((f.Resources[0] ?? {}).Id = v) },
+    {
+      sample,
+      kind: 'cert' as Kind,
+      id: CERT,
+      set: (f: Finding, v: string) => void (f.ProductFields.DeviceCertificateId = v),
+    },
+    {
+      sample,
+      kind: 'cert' as Kind,
+      id: CERT,
+      set: (f: Finding, v: string) => void ((f.Resources[0] ?? {}).Id = v),
+    },
     {
       sample,
       kind: 'cert' as Kind,
@@ -37,28 +47,68 @@ const PLACES: Array<{ sample: string; kind: Kind; id: string; set: (f: Finding, 
       },
     },
   ]),
-  { sample: 'detect-authorization-failures', kind: 'thing', id: THING, set: (f, v) => void (f.ProductFields.ThingName = v) },
-  { sample: 'detect-authorization-failures', kind: 'thing', id: THING, set: (f, v) => void ((f.Resources[0] ?? {}).Id = v) },
+  {
+    sample: 'detect-authorization-failures',
+    kind: 'thing',
+    id: THING,
+    set: (f, v) => void (f.ProductFields.ThingName = v),
+  },
+  {
+    sample: 'detect-authorization-failures',
+    kind: 'thing',
+    id: THING,
+    set: (f, v) => void ((f.Resources[0] ?? {}).Id = v),
+  },
   {
     sample: 'detect-authorization-failures',
     kind: 'thing',
     id: THING,
     set: (f, v) => void ((f.Resources[0]?.Details?.Other ?? {}).ThingArn = v),
   },
-  { sample: 'audit-conflicting-client-ids', kind: 'thing', id: THING, set: (f, v) => void (f.ProductFields.ClientId = v) },
+  {
+    sample: 'audit-conflicting-client-ids',
+    kind: 'thing',
+    id: THING,
+    set: (f, v) => void (f.ProductFields.ClientId = v),
+  },
   {
     sample: 'audit-conflicting-client-ids',
     kind: 'thing',
     id: THING,
     set: (f, v) => void ((f.Resources[0]?.Details?.Other ?? {}).ClientId = v),
   },
-  { sample: 'audit-iot-policy-overly-permissive', kind: 'policy', id: POLICY, set: (f, v) => void (f.ProductFields.PolicyName = v) },
-  { sample: 'audit-iot-policy-overly-permissive', kind: 'policy', id: POLICY, set: (f, v) => void ((f.Resources[0] ?? {}).Id = v) },
-  { sample: 'audit-ca-certificate-expiring', kind: 'cacert', id: CA, set: (f, v) => void (f.ProductFields.CaCertificateId = v) },
-  { sample: 'audit-ca-certificate-expiring', kind: 'cacert', id: CA, set: (f, v) => void ((f.Resources[0] ?? {}).Id = v) },
+  {
+    sample: 'audit-iot-policy-overly-permissive',
+    kind: 'policy',
+    id: POLICY,
+    set: (f, v) => void (f.ProductFields.PolicyName = v),
+  },
+  {
+    sample: 'audit-iot-policy-overly-permissive',
+    kind: 'policy',
+    id: POLICY,
+    set: (f, v) => void ((f.Resources[0] ?? {}).Id = v),
+  },
+  {
+    sample: 'audit-ca-certificate-expiring',
+    kind: 'cacert',
+    id: CA,
+    set: (f, v) => void (f.ProductFields.CaCertificateId = v),
+  },
+  {
+    sample: 'audit-ca-certificate-expiring',
+    kind: 'cacert',
+    id: CA,
+    set: (f, v) => void ((f.Resources[0] ?? {}).Id = v),
+  },
 ];
 
-const OTHER_TYPE: Record<Kind, string> = { cert: 'cacert', cacert: 'cert', thing: 'thinggroup', policy: 'rolealias' };
+const OTHER_TYPE: Record<Kind, string> = {
+  cert: 'cacert',
+  cacert: 'cert',
+  thing: 'thinggroup',
+  policy: 'rolealias',
+};
 
 /** Identifiers that name something that is not this stack's resource of `kind` (or another resource of ours). */
 function foreign(kind: Kind, id: string): string[] {
@@ -138,7 +188,10 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
     for (const { place, value } of cases) {
       const event = loadEvent(place.sample);
       place.set(findingOf(event), value);
-      expect(actsOnNothing(() => classify(event, SCOPE)), `${place.sample} <- ${value}`).toBe(true);
+      expect(
+        actsOnNothing(() => classify(event, SCOPE)),
+        `${place.sample} <- ${value}`,
+      ).toBe(true);
     }
   });
 
@@ -163,7 +216,10 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
     [
       'an extra resource of another account',
       (f: Finding) =>
-        void f.Resources.push({ Type: 'AwsIotCertificate', Id: `arn:aws:iot:eu-west-1:999999999999:cert/${OTHER_CERT}` }),
+        void f.Resources.push({
+          Type: 'AwsIotCertificate',
+          Id: `arn:aws:iot:eu-west-1:999999999999:cert/${OTHER_CERT}`,
+        }),
     ],
     [
       'a second certificate resource of ours that disagrees',
@@ -180,9 +236,13 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
     ],
     [
       'an unrelated Details.Other ARN of another account',
-      (f: Finding) => void ((f.Resources[0]?.Details?.Other ?? {}).RoleArn = 'arn:aws:iam::999999999999:role/x'),
+      (f: Finding) =>
+        void ((f.Resources[0]?.Details?.Other ?? {}).RoleArn = 'arn:aws:iam::999999999999:role/x'),
     ],
-    ['a Detect-style GeneratorId of another account', (f: Finding) => void (f.GeneratorId = 'arn:aws:iot:eu-west-1:999999999999:securityprofile/p')],
+    [
+      'a Detect-style GeneratorId of another account',
+      (f: Finding) => void (f.GeneratorId = 'arn:aws:iot:eu-west-1:999999999999:securityprofile/p'),
+    ],
     [
       'Security Hub’s own finding ARN naming another product',
       (f: Finding) =>
@@ -211,8 +271,14 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
   it.each([
     ['AwsAccountId', (f: Finding) => void (f.AwsAccountId = '999999999999')],
     ['Region', (f: Finding) => void (f.Region = 'us-east-1')],
-    ['ProductArn region', (f: Finding) => void (f.ProductArn = String(f.ProductArn).replace('eu-west-1', 'us-east-1'))],
-    ['ProductArn partition', (f: Finding) => void (f.ProductArn = String(f.ProductArn).replace('arn:aws:', 'arn:aws-cn:'))],
+    [
+      'ProductArn region',
+      (f: Finding) => void (f.ProductArn = String(f.ProductArn).replace('eu-west-1', 'us-east-1')),
+    ],
+    [
+      'ProductArn partition',
+      (f: Finding) => void (f.ProductArn = String(f.ProductArn).replace('arn:aws:', 'arn:aws-cn:')),
+    ],
   ])('a finding whose own %s is not ours is not ours to touch (ForeignFindingError)', (_name, mutate) => {
     const event = loadEvent('audit-device-certificate-shared');
     mutate(findingOf(event));
@@ -226,10 +292,17 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
     const finding = findingOf(event);
     finding.ProductArn = 'arn:aws-cn:securityhub:cn-north-1:123456789012:product/123456789012/default';
     finding.Resources = [
-      { Type: 'AwsIotCertificate', Id: `arn:aws-cn:iot:cn-north-1:123456789012:cert/${CERT}`, Partition: 'aws-cn' },
+      {
+        Type: 'AwsIotCertificate',
+        Id: `arn:aws-cn:iot:cn-north-1:123456789012:cert/${CERT}`,
+        Partition: 'aws-cn',
+      },
     ];
 
-    expect(classify(event, scope).plan).toMatchObject({ certificateId: CERT, actions: expect.arrayContaining(['quarantine']) });
+    expect(classify(event, scope).plan).toMatchObject({
+      certificateId: CERT,
+      actions: expect.arrayContaining(['quarantine']),
+    });
     expect(() => classify(event, SCOPE)).toThrow(ForeignFindingError);
   });
 });

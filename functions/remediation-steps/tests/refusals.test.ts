@@ -60,9 +60,9 @@ async function expectRefused(event: Record<string, unknown>, code: string) {
 
   expect(run.status).toBe('SUCCEEDED');
   expect(run.tasks).toEqual(['classify', 'notify', 'closeFinding']);
-  expect(world.log.filter((c) => !/^(DynamoDB\.GetItem|SNS\.Publish|DynamoDB\.UpdateItem)$/.test(c))).toEqual([
-    'SecurityHub.BatchUpdateFindings',
-  ]);
+  expect(world.log.filter((c) => !/^(DynamoDB\.GetItem|SNS\.Publish|DynamoDB\.UpdateItem)$/.test(c))).toEqual(
+    ['SecurityHub.BatchUpdateFindings'],
+  );
   expect(world.log.filter((c) => c !== 'DynamoDB.GetItem').slice(0, 3)).toEqual(ALERT);
   expect(resources()).toEqual(before);
   expect(world.certs.get(CERT)?.status).toBe('ACTIVE');
@@ -86,14 +86,17 @@ describe('foreign resources (issue 12 item 1)', () => {
     delete finding.ProductFields.DeviceCertificateId;
     delete finding.ProductFields['aws/securityhub/FindingId'];
     finding.Id = `123456789012/CERTIFICATE_SHARED/${CERT}`;
-    finding.Resources = [{ Type: 'AwsIotCertificate', Id: `arn:aws:iot:eu-west-2:999999999999:cert/${CERT}` }];
+    finding.Resources = [
+      { Type: 'AwsIotCertificate', Id: `arn:aws:iot:eu-west-2:999999999999:cert/${CERT}` },
+    ];
 
     await expectRefused(event, 'foreign-resource');
   });
 
   it('a Detect violation whose thing ARN is another account’s: refused, our thing of that name untouched', async () => {
     const event = loadEvent('detect-authorization-failures');
-    (findingOf(event).Resources[0]?.Details?.Other ?? {}).ThingArn = `arn:aws:iot:eu-west-1:999999999999:thing/${THING}`;
+    (findingOf(event).Resources[0]?.Details?.Other ?? {}).ThingArn =
+      `arn:aws:iot:eu-west-1:999999999999:thing/${THING}`;
 
     await expectRefused(event, 'foreign-resource');
   });
@@ -129,7 +132,14 @@ describe('forged own-detector findings (issue 12 item 2)', () => {
   it('the genuine finding (its provenance record matches) is remediated', async () => {
     const run = await walk(loadEvent('own-authz-detector-finding'));
 
-    expect(run.tasks).toEqual(['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding']);
+    expect(run.tasks).toEqual([
+      'classify',
+      'quarantine',
+      'deactivateCertificate',
+      'notify',
+      'openTicket',
+      'closeFinding',
+    ]);
     expect(world.certs.get(CERT)?.status).toBe('INACTIVE');
   });
 
@@ -139,7 +149,10 @@ describe('forged own-detector findings (issue 12 item 2)', () => {
 
   it('a genuine finding id re-imported naming a victim certificate: refused (the record names another one)', async () => {
     const [genuineId] = ownSampleProvenance();
-    world.certs.set(VICTIM, { ...(world.certs.get(CERT) ?? { pem: '', serial: '', things: [] }), status: 'ACTIVE' });
+    world.certs.set(VICTIM, {
+      ...(world.certs.get(CERT) ?? { pem: '', serial: '', things: [] }),
+      status: 'ACTIVE',
+    });
 
     await expectRefused(forged(VICTIM, genuineId), 'unverified-finding');
     expect(world.certs.get(VICTIM)?.status).toBe('ACTIVE');
@@ -169,7 +182,9 @@ describe('forged own-detector findings (issue 12 item 2)', () => {
           world = seededWorld();
           world.provenance.set(...ownSampleProvenance(targets));
           const run = await walk(loadEvent('own-authz-detector-finding'));
-          return matches ? run.tasks.includes('quarantine') : run.tasks.join() === 'classify,notify,closeFinding';
+          return matches
+            ? run.tasks.includes('quarantine')
+            : run.tasks.join() === 'classify,notify,closeFinding';
         },
       ),
       { numRuns: 30 },
@@ -177,7 +192,9 @@ describe('forged own-detector findings (issue 12 item 2)', () => {
   });
 
   it('a throttled provenance read is retried, never taken as "no record"', async () => {
-    world.failNext.set('DynamoDB.GetItem', [new ThrottlingException({ message: 'slow down', $metadata: {} })]);
+    world.failNext.set('DynamoDB.GetItem', [
+      new ThrottlingException({ message: 'slow down', $metadata: {} }),
+    ]);
 
     const run = await walk(loadEvent('own-authz-detector-finding'));
 
@@ -187,17 +204,18 @@ describe('forged own-detector findings (issue 12 item 2)', () => {
 });
 
 describe('one finding, one alert (issue 12 item 4)', () => {
-  it.each(['audit-device-certificate-shared', 'detect-authorization-failures', 'audit-ca-certificate-expiring'])(
-    '%s: three executions, one SNS alert',
-    async (name) => {
-      const event = loadEvent(name);
+  it.each([
+    'audit-device-certificate-shared',
+    'detect-authorization-failures',
+    'audit-ca-certificate-expiring',
+  ])('%s: three executions, one SNS alert', async (name) => {
+    const event = loadEvent(name);
 
-      for (let i = 0; i < 3; i++) expect((await walk(event)).status).toBe('SUCCEEDED');
+    for (let i = 0; i < 3; i++) expect((await walk(event)).status).toBe('SUCCEEDED');
 
-      expect(world.alerts).toHaveLength(1);
-      expect(world.log.filter((c) => c === 'SNS.Publish')).toHaveLength(1);
-    },
-  );
+    expect(world.alerts).toHaveLength(1);
+    expect(world.log.filter((c) => c === 'SNS.Publish')).toHaveLength(1);
+  });
 
   it('a refused finding re-run: still one alert', async () => {
     const event = loadEvent('own-authz-detector-finding');
@@ -221,7 +239,11 @@ describe('one finding, one alert (issue 12 item 4)', () => {
 
   it('a failing workflow re-run: one failure alert', async () => {
     const event = loadEvent('detect-authorization-failures');
-    const denied = () => Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    const denied = () =>
+      Object.assign(new Error('denied'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 403 },
+      });
     world.failNext.set('IoT.AddThingToThingGroup', [denied(), denied()]);
 
     await walk(event);
