@@ -29,13 +29,17 @@ const PLACES: Array<{ sample: string; kind: Kind; id: string; set: (f: Finding, 
       sample,
       kind: 'cert' as Kind,
       id: CERT,
-      set: (f: Finding, v: string) => void (f.ProductFields.DeviceCertificateId = v),
+      set: (f: Finding, v: string) => {
+        f.ProductFields.DeviceCertificateId = v;
+      },
     },
     {
       sample,
       kind: 'cert' as Kind,
       id: CERT,
-      set: (f: Finding, v: string) => void ((f.Resources[0] ?? {}).Id = v),
+      set: (f: Finding, v: string) => {
+        (f.Resources[0] ?? {}).Id = v;
+      },
     },
     {
       sample,
@@ -51,55 +55,73 @@ const PLACES: Array<{ sample: string; kind: Kind; id: string; set: (f: Finding, 
     sample: 'detect-authorization-failures',
     kind: 'thing',
     id: THING,
-    set: (f, v) => void (f.ProductFields.ThingName = v),
+    set: (f, v) => {
+      f.ProductFields.ThingName = v;
+    },
   },
   {
     sample: 'detect-authorization-failures',
     kind: 'thing',
     id: THING,
-    set: (f, v) => void ((f.Resources[0] ?? {}).Id = v),
+    set: (f, v) => {
+      (f.Resources[0] ?? {}).Id = v;
+    },
   },
   {
     sample: 'detect-authorization-failures',
     kind: 'thing',
     id: THING,
-    set: (f, v) => void ((f.Resources[0]?.Details?.Other ?? {}).ThingArn = v),
+    set: (f, v) => {
+      (f.Resources[0]?.Details?.Other ?? {}).ThingArn = v;
+    },
   },
   {
     sample: 'audit-conflicting-client-ids',
     kind: 'thing',
     id: THING,
-    set: (f, v) => void (f.ProductFields.ClientId = v),
+    set: (f, v) => {
+      f.ProductFields.ClientId = v;
+    },
   },
   {
     sample: 'audit-conflicting-client-ids',
     kind: 'thing',
     id: THING,
-    set: (f, v) => void ((f.Resources[0]?.Details?.Other ?? {}).ClientId = v),
+    set: (f, v) => {
+      (f.Resources[0]?.Details?.Other ?? {}).ClientId = v;
+    },
   },
   {
     sample: 'audit-iot-policy-overly-permissive',
     kind: 'policy',
     id: POLICY,
-    set: (f, v) => void (f.ProductFields.PolicyName = v),
+    set: (f, v) => {
+      f.ProductFields.PolicyName = v;
+    },
   },
   {
     sample: 'audit-iot-policy-overly-permissive',
     kind: 'policy',
     id: POLICY,
-    set: (f, v) => void ((f.Resources[0] ?? {}).Id = v),
+    set: (f, v) => {
+      (f.Resources[0] ?? {}).Id = v;
+    },
   },
   {
     sample: 'audit-ca-certificate-expiring',
     kind: 'cacert',
     id: CA,
-    set: (f, v) => void (f.ProductFields.CaCertificateId = v),
+    set: (f, v) => {
+      f.ProductFields.CaCertificateId = v;
+    },
   },
   {
     sample: 'audit-ca-certificate-expiring',
     kind: 'cacert',
     id: CA,
-    set: (f, v) => void ((f.Resources[0] ?? {}).Id = v),
+    set: (f, v) => {
+      (f.Resources[0] ?? {}).Id = v;
+    },
   },
 ];
 
@@ -211,8 +233,18 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
   });
 
   it.each([
-    ['Resources[].Partition', (f: Finding) => void ((f.Resources[0] ?? {}).Partition = 'aws-cn')],
-    ['Resources[].Region', (f: Finding) => void ((f.Resources[0] ?? {}).Region = 'us-east-1')],
+    [
+      'Resources[].Partition',
+      (f: Finding) => {
+        (f.Resources[0] ?? {}).Partition = 'aws-cn';
+      },
+    ],
+    [
+      'Resources[].Region',
+      (f: Finding) => {
+        (f.Resources[0] ?? {}).Region = 'us-east-1';
+      },
+    ],
     [
       'an extra resource of another account',
       (f: Finding) =>
@@ -236,26 +268,34 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
     ],
     [
       'an unrelated Details.Other ARN of another account',
-      (f: Finding) =>
-        void ((f.Resources[0]?.Details?.Other ?? {}).RoleArn = 'arn:aws:iam::999999999999:role/x'),
+      (f: Finding) => {
+        (f.Resources[0]?.Details?.Other ?? {}).RoleArn = 'arn:aws:iam::999999999999:role/x';
+      },
     ],
     [
       'a Detect-style GeneratorId of another account',
-      (f: Finding) => void (f.GeneratorId = 'arn:aws:iot:eu-west-1:999999999999:securityprofile/p'),
+      (f: Finding) => {
+        f.GeneratorId = 'arn:aws:iot:eu-west-1:999999999999:securityprofile/p';
+      },
     ],
     [
       'Security Hub’s own finding ARN naming another product',
-      (f: Finding) =>
-        void (f.ProductFields['aws/securityhub/FindingId'] =
-          `arn:aws:securityhub:us-east-1::product/aws/iot-device-defender-audit/${String(f.Id)}`),
+      (f: Finding) => {
+        f.ProductFields['aws/securityhub/FindingId'] =
+          `arn:aws:securityhub:us-east-1::product/aws/iot-device-defender-audit/${String(f.Id)}`;
+      },
     ],
     [
       'an audit finding Id of another account',
-      (f: Finding) => void (f.Id = String(f.Id).replace('123456789012/', '999999999999/')),
+      (f: Finding) => {
+        f.Id = String(f.Id).replace('123456789012/', '999999999999/');
+      },
     ],
     [
       'an audit finding Id naming another certificate',
-      (f: Finding) => void (f.Id = String(f.Id).replace(CERT, OTHER_CERT)),
+      (f: Finding) => {
+        f.Id = String(f.Id).replace(CERT, OTHER_CERT);
+      },
     ],
   ])('%s: refused, no target', (_name, mutate) => {
     const event = loadEvent('audit-device-certificate-shared');
@@ -269,15 +309,29 @@ describe('identifiers must be this stack’s (issue 12 item 1)', () => {
   });
 
   it.each([
-    ['AwsAccountId', (f: Finding) => void (f.AwsAccountId = '999999999999')],
-    ['Region', (f: Finding) => void (f.Region = 'us-east-1')],
+    [
+      'AwsAccountId',
+      (f: Finding) => {
+        f.AwsAccountId = '999999999999';
+      },
+    ],
+    [
+      'Region',
+      (f: Finding) => {
+        f.Region = 'us-east-1';
+      },
+    ],
     [
       'ProductArn region',
-      (f: Finding) => void (f.ProductArn = String(f.ProductArn).replace('eu-west-1', 'us-east-1')),
+      (f: Finding) => {
+        f.ProductArn = String(f.ProductArn).replace('eu-west-1', 'us-east-1');
+      },
     ],
     [
       'ProductArn partition',
-      (f: Finding) => void (f.ProductArn = String(f.ProductArn).replace('arn:aws:', 'arn:aws-cn:')),
+      (f: Finding) => {
+        f.ProductArn = String(f.ProductArn).replace('arn:aws:', 'arn:aws-cn:');
+      },
     ],
   ])('a finding whose own %s is not ours is not ours to touch (ForeignFindingError)', (_name, mutate) => {
     const event = loadEvent('audit-device-certificate-shared');
