@@ -128,6 +128,9 @@ function fromResource(
   } else if (resource.Type === 'AwsAccount') {
     const account = /^AWS::::Account:(\d{12})$/.exec(resource.Id)?.[1];
     if (account !== scope.accountId) throw new ForeignResourceError(`${where}.Id`, 'not this account');
+  } else if (resource.Type === 'Other' && options.clientIdIsThing) {
+    // CONFLICTING_CLIENT_IDS_CHECK names the client id (= thing name) as an `Other` resource.
+    set('thingName', resource.Id, `${where}.Id`);
   } else if (looksLikeArn(resource.Id)) {
     // A resource of a type we do not act on, named by ARN: it must still be ours, and an IoT ARN names its target.
     const arn = requireOwnArn(resource.Id, scope, `${where}.Id`);

@@ -80,6 +80,14 @@ const PLACES: Array<{ sample: string; kind: Kind; id: string; set: (f: Finding, 
     kind: 'thing',
     id: THING,
     set: (f, v) => {
+      (f.Resources[0] ?? {}).Id = v;
+    },
+  },
+  {
+    sample: 'audit-conflicting-client-ids',
+    kind: 'thing',
+    id: THING,
+    set: (f, v) => {
       f.ProductFields.ClientId = v;
     },
   },
