@@ -74,6 +74,41 @@ describe('detectAuthorizationFailures', () => {
     );
   });
 
+  it('in any arrival order, split and redelivered, each failure is stored once and one burst gives at most one finding (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 0, max: 25 })
+          .chain((n) => fc.uniqueArray(fc.integer({ min: 0, max: 299 }), { minLength: n, maxLength: n })),
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        async (offsets, cuts, redeliveries) => {
+          const d = deps();
+          const failures = offsets.map((o) => failure(o, `e${o}`));
+          const batches: AuthorizationFailure[][] = [];
+          let i = 0;
+          for (const size of [...cuts, failures.length]) {
+            if (i >= failures.length) break;
+            batches.push(failures.slice(i, i + size));
+            i += size;
+          }
+          for (const r of redeliveries)
+            if (batches.length > 0) batches.push(batches[r % batches.length] ?? []);
+          for (const batch of batches) await detectAuthorizationFailures(batch, d);
+          const count = Number(
+            (d.imported[0]?.ProductFields as Record<string, string> | undefined)?.['cv/FailureCount'],
+          );
+          return (
+            d.ledger.stored(CERT) === failures.length &&
+            d.imported.length === (failures.length >= config.threshold ? 1 : 0) &&
+            (d.imported.length === 0 || (count >= config.threshold && count <= failures.length))
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('12 failures, three throttled partial writes and a redelivery: counted 12, one finding, first failure first', async () => {
     const d = deps();
     const twelve = Array.from({ length: 12 }, (_, i) => failure(i * 7));
