@@ -10,7 +10,14 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { EncryptCommand, GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
@@ -32,6 +39,7 @@ import { type AnyStub, mockAws } from '../functions/cert-broker/tests/helpers/mo
 import { buildWorld, issuerKeySha256, toResponse } from '../functions/cert-broker/tests/helpers/world.js';
 import { localSigningKey, localSymmetricKms } from '../functions/command-sender/tests/helpers.js';
 import { MalformedFindingError } from '../functions/remediation-steps/src/errors.js';
+import { provenanceItem } from '../packages/runtime/src/provenance.js';
 import { SAMPLE_FINDING_PLANS } from './support/remediation-plans.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -285,7 +293,9 @@ describe('authz-detector', () => {
     useEnvOf('authz-detector');
     ddb = stub(DynamoDBClient);
     hub = stub(SecurityHubClient);
+    ddb.on(BatchWriteItemCommand).resolves({});
     ddb.on(UpdateItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(GetItemCommand).resolves({});
     ({ handler } = (await import('../functions/authz-detector/src/handler.js')) as unknown as {
@@ -299,7 +309,14 @@ describe('authz-detector', () => {
       () => handler(loadEvent('authz-detector', file), context('cv-security-dev-authzDetector')),
       expected,
     );
-    expect(ddb.commandCalls(UpdateItemCommand).length).toBeGreaterThan(0);
+    // Each failure stored once under its log event id; below the threshold, nothing imported.
+    const stored = ddb
+      .commandCalls(BatchWriteItemCommand)
+      .flatMap((c) =>
+        Object.values((c.args[0].input as { RequestItems: Record<string, unknown[]> }).RequestItems),
+      )
+      .flat();
+    expect(stored).toHaveLength(4);
     expect(hub.commandCalls(BatchImportFindingsCommand)).toHaveLength(0);
   });
 });
@@ -463,6 +480,27 @@ describe('remediation-steps (classify)', () => {
   let classify: AnyHandler;
   beforeAll(async () => {
     useEnvOf('remediation-steps', 'classify');
+    // The provenance record authz-detector wrote for the own-detector sample (the only finding that needs one).
+    const own = (
+      loadEvent('remediation-steps', 'own-authz-detector-finding.json') as {
+        detail: { findings: Array<Record<string, string>> };
+      }
+    ).detail.findings[0];
+    stub(DynamoDBClient)
+      .on(GetItemCommand, { TableName: process.env.FINDING_PROVENANCE_TABLE })
+      .resolves({
+        Item: provenanceItem(
+          {
+            findingId: own?.Id ?? '',
+            generatorId: own?.GeneratorId ?? '',
+            productArn: own?.ProductArn ?? '',
+            accountId: own?.AwsAccountId ?? '',
+            targets: { certificateId: own?.Id?.split('/')[2] ?? '' },
+            raisedAt: own?.CreatedAt ?? '',
+          },
+          2_000_000_000,
+        ),
+      });
     ({ classify } = (await import('../functions/remediation-steps/src/handler.js')) as unknown as {
       classify: AnyHandler;
     });

@@ -59,6 +59,8 @@ const TRUST_PARAM = `/cv-security/${STAGE}/attestation-trust-bundle`;
 const ALERT_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:cv-security-${STAGE}-alerts`;
 const QUARANTINE = `cv-security-${STAGE}-quarantine`;
 const AUTHZ_TABLE = `cv-security-${STAGE}-authz-failures`;
+const PROVENANCE_TABLE = `cv-security-${STAGE}-finding-provenance`;
+const ALERT_LEDGER_TABLE = `cv-security-${STAGE}-alert-ledger`;
 const ROLES = ['gateway', 'telematics', 'adas'] as const;
 const keyArn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
 
@@ -121,11 +123,12 @@ export function functionEnv(cloud: LocalCloud): Record<string, string> {
     QUARANTINE_THING_GROUP: QUARANTINE,
     QUARANTINE_POLICY_NAME: QUARANTINE,
     ALERT_TOPIC_ARN: ALERT_TOPIC,
+    ALERT_LEDGER_TABLE,
+    FINDING_PROVENANCE_TABLE: PROVENANCE_TABLE,
     AUTHZ_FAILURES_TABLE: AUTHZ_TABLE,
     // The demo's ECU misbehaves five times; the deployed threshold is 20 (serverless/functions/authz-detector.yml).
     AUTHZ_FAILURE_THRESHOLD: '5',
     AUTHZ_WINDOW_SECONDS: '300',
-    AUTHZ_BUCKET_SECONDS: '60',
   };
 }
 
@@ -203,6 +206,20 @@ export async function startSeededCloud(port = 0): Promise<{
       ],
     }),
   );
+  // serverless/resources/remediation.yml: the alert ledger and the finding provenance table.
+  for (const [TableName, key] of [
+    [ALERT_LEDGER_TABLE, 'alertKey'],
+    [PROVENANCE_TABLE, 'findingId'],
+  ] as const) {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+      }),
+    );
+  }
   cloud.iot.createThingGroup(QUARANTINE);
   cloud.iot.createPolicy(
     QUARANTINE,

@@ -8,8 +8,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { attestationIssuerKeySha256, generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
+import { provenanceItem } from '../../packages/runtime/src/provenance.js';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
@@ -87,6 +88,31 @@ cloud.iot.createPolicy(
   'cv-security-dev-ecu-telematics',
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
 );
+
+// The provenance record authz-detector would have written for the own-detector sample finding, so
+// that classify proves it genuine (a finding claiming to be ours without one is refused).
+const own = events('remediation-steps').find((e) =>
+  JSON.stringify(e).includes('cv-security/authz-detector/'),
+);
+const ownFinding = (own?.detail as { findings?: Array<Record<string, string>> } | undefined)?.findings?.[0];
+if (ownFinding?.Id !== undefined) {
+  await ddb.send(
+    new PutItemCommand({
+      TableName: 'cv-security-local-finding-provenance',
+      Item: provenanceItem(
+        {
+          findingId: ownFinding.Id,
+          generatorId: ownFinding.GeneratorId ?? '',
+          productArn: ownFinding.ProductArn ?? '',
+          accountId: ownFinding.AwsAccountId ?? '',
+          targets: { certificateId },
+          raisedAt: ownFinding.CreatedAt ?? '',
+        },
+        Math.floor(Date.now() / 1000) + 86_400,
+      ),
+    }),
+  );
+}
 
 const env = functionEnv(cloud);
 const state = {

@@ -6,8 +6,6 @@ export interface FindingInput {
   accountId: string;
   partition: string;
   certificateId: string;
-  /** Start of the window slot (epoch s): the finding Id is per certificate and slot. */
-  slotStart: number;
   windowSeconds: number;
   count: number;
   threshold: number;
@@ -19,9 +17,18 @@ export interface FindingInput {
   now: Date;
 }
 
-/** Deterministic finding Id: repeats in the same window update the same finding instead of adding one. */
-export function findingId(certificateId: string, slotStart: number): string {
-  return `${GENERATOR_ID}/${certificateId}/${new Date(slotStart * 1000).toISOString()}`;
+/**
+ * Deterministic finding Id, per certificate and first failure (epoch ms): a retried import updates the same
+ * finding instead of adding one. It starts with `<GeneratorId>/`, the prefix of the provenance keys the detector
+ * may write.
+ */
+export function findingId(certificateId: string, firstFailureAt: number): string {
+  return `${GENERATOR_ID}/${certificateId}/${new Date(firstFailureAt).toISOString()}`;
+}
+
+/** The account's own Security Hub product, the only one the detector imports into. */
+export function productArnOf(c: { partition: string; region: string; accountId: string }): string {
+  return `arn:${c.partition}:securityhub:${c.region}:${c.accountId}:product/${c.accountId}/default`;
 }
 
 /**
@@ -31,12 +38,12 @@ export function findingId(certificateId: string, slotStart: number): string {
  */
 export function buildFinding(input: FindingInput): Record<string, unknown> {
   const { region, accountId, partition, certificateId } = input;
-  const productArn = `arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
+  const productArn = productArnOf(input);
   const certArn = `arn:${partition}:iot:${region}:${accountId}:cert/${certificateId}`;
   const clients = input.clientIds.slice(0, 5).join(', ') || 'none';
   return {
     SchemaVersion: '2018-10-08',
-    Id: findingId(certificateId, input.slotStart),
+    Id: findingId(certificateId, input.firstObservedAt.getTime()),
     ProductArn: productArn,
     GeneratorId: GENERATOR_ID,
     AwsAccountId: accountId,

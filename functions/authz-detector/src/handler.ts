@@ -7,8 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import type { Context } from 'aws-lambda';
-import { DynamoFailureCounter } from './adapters/counter.js';
 import { SecurityHubImporter } from './adapters/findings.js';
+import { DynamoFailureLedger } from './adapters/ledger.js';
+import { DynamoProvenanceWriter } from './adapters/provenance.js';
 import { accountIdOf, loadConfig } from './config.js';
 import { type DetectDeps, detectAuthorizationFailures } from './detect.js';
 import { MalformedLogsError } from './errors.js';
@@ -18,7 +19,9 @@ const config = loadConfig(process.env);
 const logger = createLogger({ serviceName: 'authz-detector', logLevel: process.env.LOG_LEVEL });
 const metrics = createMetrics({ serviceName: 'authz-detector', logger });
 const clientConfig = awsClientConfig({ region: config.region });
-const counter = new DynamoFailureCounter(new DynamoDBClient(clientConfig), config.table);
+const dynamo = new DynamoDBClient(clientConfig);
+const ledger = new DynamoFailureLedger(dynamo, config.table);
+const provenance = new DynamoProvenanceWriter(dynamo, config.provenanceTable);
 const findings = new SecurityHubImporter(new SecurityHubClient(clientConfig));
 const clock = { now: () => new Date() };
 let deps: DetectDeps | undefined;
@@ -26,10 +29,17 @@ let deps: DetectDeps | undefined;
 /** The use case's collaborators; the account (for the product ARN) is the invoked function's. */
 function depsFor(context: Context): DetectDeps {
   deps ??= {
-    counter,
+    ledger,
+    provenance,
     findings,
     clock,
-    config: { ...config, accountId: accountIdOf(context.invokedFunctionArn, process.env) },
+    config: {
+      region: config.region,
+      partition: config.partition,
+      threshold: config.threshold,
+      windowSeconds: config.windowSeconds,
+      accountId: accountIdOf(context.invokedFunctionArn, process.env),
+    },
   };
   return deps;
 }

@@ -25,7 +25,7 @@ const LogsDataSchema = z.discriminatedUnion('messageType', [
     logEvents: z
       .array(
         z.object({
-          id: z.string().max(128),
+          id: z.string().min(1).max(128),
           timestamp: z.number().int().nonnegative(),
           message: z.string().max(262_144),
         }),
@@ -62,6 +62,8 @@ export function decodeSubscriptionEvent(event: unknown): LogsData {
 
 /** One AWS IoT authorization failure, attributed to the authenticated certificate. */
 export interface AuthorizationFailure {
+  /** The CloudWatch Logs event id: each failure counts once, however often its batch is delivered. */
+  eventId: string;
   certificateId: string;
   /** The client id the connection claimed (attacker-controlled: context only, never a target). */
   clientId?: string;
@@ -107,6 +109,7 @@ export function authorizationFailures(data: LogsData): { failures: Authorization
     }
     const { clientId, sourceIp } = line.data;
     failures.push({
+      eventId: event.id,
       certificateId: line.data.principalId ?? '',
       eventType: line.data.eventType as AuthorizationFailure['eventType'],
       at: event.timestamp,

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
+  ProvisionedThroughputExceededException,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -34,29 +36,43 @@ const ENV = {
   AUTHZ_FAILURES_TABLE: 'cv-security-dev-authz-failures',
   AUTHZ_FAILURE_THRESHOLD: '5',
   AUTHZ_WINDOW_SECONDS: '300',
-  AUTHZ_BUCKET_SECONDS: '60',
+  FINDING_PROVENANCE_TABLE: 'cv-security-dev-finding-provenance',
   LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
+const PROVENANCE_TABLE = 'cv-security-dev-finding-provenance';
 const NOW = Date.UTC(2026, 10, 25, 8, 46, 0);
 const T0 = Date.UTC(2026, 10, 25, 8, 45, 1);
 
-/** A DynamoDB table of the shape the counter uses, with the semantics it relies on (ADD, BETWEEN, conditions). */
-type Attr = { S?: string; N?: string };
+/**
+ * The two DynamoDB tables the detector writes (failures ledger, provenance), with the semantics it relies on:
+ * BatchWriteItem (puts by key, UnprocessedItems), key-range Query, conditional PutItem/UpdateItem. `throttle` makes
+ * the next BatchWriteItem calls fail (`'all'`: the call throws) or leave all but `n` items unprocessed.
+ */
+type Attr = { S?: string; N?: string; BOOL?: boolean };
 type Row = Record<string, Attr>;
 
 class FakeTable {
   readonly items = new Map<string, Row>();
+  readonly provenance = new Map<string, Row>();
   readonly ddb = mock(DynamoDBClient);
+  throttle: Array<'all' | number> = [];
   constructor() {
     const key = (k: Row) => `${k.principal?.S}|${k.sk?.S}`;
-    this.ddb.on(UpdateItemCommand).callsFake((i: { Key: Row; ExpressionAttributeValues: Row }) => {
-      const item = this.items.get(key(i.Key)) ?? { ...i.Key };
-      item.count = { N: String(Number(item.count?.N ?? 0) + Number(i.ExpressionAttributeValues[':n']?.N)) };
-      item.ttl = item.ttl ?? i.ExpressionAttributeValues[':ttl'] ?? {};
-      this.items.set(key(i.Key), item);
-      return {};
-    });
+    const failed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });
+    this.ddb
+      .on(BatchWriteItemCommand)
+      .callsFake((i: { RequestItems: Record<string, Array<{ PutRequest: { Item: Row } }>> }) => {
+        const [[tableName, requests] = ['', []]] = Object.entries(i.RequestItems);
+        const plan = this.throttle.shift();
+        if (plan === 'all') {
+          throw new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} });
+        }
+        const done = plan === undefined ? requests.length : plan;
+        for (const r of requests.slice(0, done)) this.items.set(key(r.PutRequest.Item), r.PutRequest.Item);
+        const rest = requests.slice(done);
+        return { UnprocessedItems: rest.length > 0 ? { [tableName]: rest } : {} };
+      });
     this.ddb.on(QueryCommand).callsFake((i: { ExpressionAttributeValues: Row }) => {
       const v = i.ExpressionAttributeValues;
       const Items = [...this.items.values()].filter(
@@ -65,16 +81,47 @@ class FakeTable {
           (it.sk?.S ?? '') >= (v[':from']?.S ?? '') &&
           (it.sk?.S ?? '') <= (v[':to']?.S ?? ''),
       );
-      return { Items: Items.map((it) => ({ count: it.count })) };
+      return { Items: Items.map((it) => ({ at: it.at })) };
     });
     this.ddb.on(GetItemCommand).callsFake((i: { Key: Row }) => ({ Item: this.items.get(key(i.Key)) }));
-    this.ddb.on(PutItemCommand).callsFake((i: { Item: Row }) => {
-      if (this.items.has(key(i.Item))) {
-        throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
-      }
-      this.items.set(key(i.Item), i.Item);
+    this.ddb
+      .on(PutItemCommand)
+      .callsFake(
+        (i: {
+          TableName: string;
+          Item: Row;
+          ConditionExpression?: string;
+          ExpressionAttributeValues?: Row;
+        }) => {
+          if (i.TableName === PROVENANCE_TABLE) {
+            this.provenance.set(i.Item.findingId?.S ?? '', i.Item);
+            return {};
+          }
+          const current = this.items.get(key(i.Item));
+          if (i.ConditionExpression === 'attribute_not_exists(sk)' && current !== undefined) throw failed();
+          if (
+            i.ConditionExpression === 'findingId = :previous' &&
+            current?.findingId?.S !== i.ExpressionAttributeValues?.[':previous']?.S
+          ) {
+            throw failed();
+          }
+          this.items.set(key(i.Item), i.Item);
+          return {};
+        },
+      );
+    this.ddb.on(UpdateItemCommand).callsFake((i: { Key: Row; ExpressionAttributeValues: Row }) => {
+      const current = this.items.get(key(i.Key));
+      if (current === undefined || current.findingId?.S !== i.ExpressionAttributeValues[':id']?.S)
+        throw failed();
+      current.imported = { BOOL: true };
       return {};
     });
+  }
+
+  /** The failures stored for a certificate. */
+  failures(cert = CERT): number {
+    return [...this.items.values()].filter((it) => it.principal?.S === cert && it.sk?.S?.startsWith('event#'))
+      .length;
   }
 }
 
@@ -190,8 +237,7 @@ describe('detection', () => {
     await handler(subscriptionEvent(burst(4, T0)), context());
 
     expect(imported()).toHaveLength(0);
-    const counts = [...table.items.values()].map((i) => Number(i.count?.N ?? 0));
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(table.failures()).toBe(4);
   });
 
   it('repeated bursts in one window raise one finding, not many', async () => {
@@ -200,11 +246,31 @@ describe('detection', () => {
     expect(imported()).toHaveLength(1);
     const finding = imported()[0]?.Findings[0];
     expect(finding).toMatchObject({
-      Id: findingId(CERT, Math.floor(T0 / 1000 / 300) * 300),
+      Id: findingId(CERT, T0),
       ProductArn: `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`,
       GeneratorId: 'cv-security/authz-detector',
       ProductFields: { DeviceCertificateId: CERT, 'cv/FailureCount': '8' },
     });
+  });
+
+  it('12 real failures, three DynamoDB throttles and a redelivered batch: 12 stored, one finding counting 12', async () => {
+    const event = subscriptionEvent(burst(12, T0));
+    // 1st invocation: 5 written, the rest unprocessed and then throttled; 2nd and 3rd: throttled outright.
+    table.throttle = [5, 'all', 'all', 'all'];
+
+    await expect(handler(event, context())).rejects.toThrow(/throttled/);
+    await expect(handler(event, context())).rejects.toThrow(/throttled/);
+    await expect(handler(event, context())).rejects.toThrow(/throttled/);
+    await handler(event, context()); // the retry that goes through
+    await handler(event, context()); // CloudWatch Logs delivers the same batch again
+
+    expect(table.failures()).toBe(12);
+    expect(imported()).toHaveLength(1);
+    expect(imported()[0]?.Findings[0]).toMatchObject({
+      FirstObservedAt: new Date(T0).toISOString(),
+      ProductFields: { 'cv/FailureCount': '12' },
+    });
+    expect(table.provenance.get(findingId(CERT, T0))?.targets).toEqual({ M: { certificateId: { S: CERT } } });
   });
 
   it('the same failures delivered again (a Lambda retry) do not raise a second finding', async () => {
@@ -233,7 +299,7 @@ describe('detection', () => {
   it('drops a malformed payload without any AWS call', async () => {
     await handler({ awslogs: { data: Buffer.from('not gzip').toString('base64') } }, context());
 
-    expect(table.ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(table.ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
     expect(imported()).toHaveLength(0);
   });
 

@@ -36,9 +36,8 @@ describe('serverless/functions/authz-detector.yml', () => {
     expect(loadConfig({ AWS_REGION: 'eu-west-1', ...env })).toMatchObject({
       threshold: 20,
       windowSeconds: 300,
-      bucketSeconds: 60,
     });
-    for (const name of ['AUTHZ_FAILURES_TABLE']) {
+    for (const name of ['AUTHZ_FAILURES_TABLE', 'FINDING_PROVENANCE_TABLE']) {
       expect(() => loadConfig({ AWS_REGION: 'eu-west-1', ...env, [name]: undefined }), name).toThrow(
         ConfigError,
       );
@@ -51,12 +50,6 @@ describe('serverless/functions/authz-detector.yml', () => {
     expect(accountIdOf(undefined, { ACCOUNT_ID: '210987654321' })).toBe('210987654321');
     expect(() => accountIdOf(undefined, {})).toThrow(/ACCOUNT_ID/);
     expect(() => accountIdOf('not-an-arn', { ACCOUNT_ID: '12' })).toThrow(ConfigError);
-  });
-
-  it('rejects a bucket that does not divide the window', () => {
-    expect(() => loadConfig({ AWS_REGION: 'eu-west-1', ...env, AUTHZ_BUCKET_SECONDS: '70' })).toThrow(
-      /AUTHZ_BUCKET_SECONDS/,
-    );
   });
 
   it('has a least-privilege role (@cv/policy lintIamStatements)', () => {

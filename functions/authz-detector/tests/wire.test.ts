@@ -39,7 +39,6 @@ const finding = buildFinding({
   accountId: '123456789012',
   partition: 'aws',
   certificateId: CERT,
-  slotStart: 1_764_060_300,
   windowSeconds: 300,
   count: 21,
   threshold: 20,

@@ -1,12 +1,9 @@
 import type { z } from 'zod';
-import {
-  type AsffFinding,
-  AsffFindingSchema,
-  type AsffResource,
-  SecurityHubImportedEventSchema,
-} from './asff.js';
-import { MalformedFindingError } from './errors.js';
-import { type Action, CERTIFICATE_ID, type Plan, PlanSchema, POLICY_NAME, THING_NAME } from './plan.js';
+import { type AsffFinding, AsffFindingSchema, SecurityHubImportedEventSchema } from './asff.js';
+import { ForeignFindingError, ForeignResourceError, MalformedFindingError } from './errors.js';
+import { type Action, type Plan, PlanSchema } from './plan.js';
+import { looksLikeArn, parseArn, printable, requireOwnArn, type StackScope } from './scope.js';
+import { type Targets, targetsOf } from './targets.js';
 
 /** GeneratorId prefix of the findings our own authz-detector imports (see docs/remediation.md). */
 export const OWN_GENERATOR_PREFIX = 'cv-security/';
@@ -55,7 +52,7 @@ const NEEDS_DEVICE: ReadonlySet<Action> = new Set([
 ]);
 
 export type Classification =
-  | { skipped: false; plan: Plan }
+  | { skipped: false; plan: Plan; claimsOwnDetector: boolean; generatorId: string }
   | { skipped: true; skipReason: string; plan: Plan };
 
 type Source = 'audit' | 'detect' | 'own';
@@ -63,19 +60,22 @@ type Source = 'audit' | 'detect' | 'own';
 /**
  * Turns a Security Hub "Findings - Imported" event into a remediation plan. Pure: no AWS call.
  * Suppressed, archived or already-handled findings and audit check summaries give an empty plan with a skip reason.
+ * A finding that names any resource not provably this stack's (see targets.ts) gives a refused plan: no target,
+ * notify only. A finding of our own detectors is flagged `claimsOwnDetector`: the caller must prove it genuine
+ * (provenance.ts) before any action.
+ * @throws ForeignFindingError when the finding itself belongs to another account, partition or region.
  * @throws MalformedFindingError when the event or finding is not a supported, well-formed Device Defender finding.
  */
-export function classify(event: unknown): Classification {
+export function classify(event: unknown, scope: StackScope): Classification {
   const envelope = SecurityHubImportedEventSchema.safeParse(event);
   if (!envelope.success)
     throw new MalformedFindingError('not a Security Hub imported-findings event', issues(envelope.error));
   const parsed = AsffFindingSchema.safeParse(envelope.data.detail.findings[0]);
   if (!parsed.success) throw new MalformedFindingError('finding does not match ASFF', issues(parsed.error));
   const finding = parsed.data;
-  const source = sourceOf(finding);
+  const source = sourceOf(finding, scope);
   const fields = finding.ProductFields ?? {};
   const check = checkOf(finding, source, fields);
-  const targets = targetsOf(finding, fields);
 
   const base = {
     findingId: finding.Id,
@@ -83,13 +83,33 @@ export function classify(event: unknown): Classification {
     check,
     title: finding.Title.slice(0, 256),
     severity: finding.Severity.Label ?? 'INFORMATIONAL',
-    region: finding.Region ?? finding.Resources[0]?.Region,
+    region: finding.Region ?? scope.region,
     accountId: finding.AwsAccountId,
-    ...targets,
   };
 
   const skipReason = skipReasonOf(finding, source, fields);
   if (skipReason !== undefined) return { skipped: true, skipReason, plan: build({ ...base, actions: [] }) };
+
+  let targets: Targets;
+  try {
+    provenanceFieldsAreOurs(finding, scope);
+    targets = targetsOf(finding, scope, {
+      clientIdIsThing: fields.CheckName === 'CONFLICTING_CLIENT_IDS_CHECK',
+      audit: source === 'audit',
+    });
+  } catch (error) {
+    if (!(error instanceof ForeignResourceError)) throw error;
+    return {
+      skipped: false,
+      claimsOwnDetector: source === 'own',
+      generatorId: finding.GeneratorId,
+      plan: build({
+        ...base,
+        actions: ['notify'],
+        refusal: { code: 'foreign-resource', reason: error.message },
+      }),
+    };
+  }
 
   const actions = source === 'audit' ? [...(PLAYBOOK[check] ?? OTHER)] : [...BEHAVIOUR_VIOLATION];
   if (actions.includes('fixPolicy') && targets.policyName === undefined) {
@@ -102,7 +122,40 @@ export function classify(event: unknown): Classification {
   ) {
     throw new MalformedFindingError(`${check} finding names neither a thing nor a device certificate`);
   }
-  return { skipped: false, plan: build({ ...base, actions }) };
+  return {
+    skipped: false,
+    claimsOwnDetector: source === 'own',
+    generatorId: finding.GeneratorId,
+    plan: build({ ...base, ...targets, actions }),
+  };
+}
+
+/**
+ * The finding's own coordinates must be this stack's, else nothing at all is done with it (not even a workflow
+ * update: the finding is not ours to close). `Region` and `AwsAccountId` must be ours.
+ */
+function requireOwnFinding(finding: AsffFinding, scope: StackScope): void {
+  if (finding.AwsAccountId !== scope.accountId) {
+    throw new ForeignFindingError(`account ${finding.AwsAccountId} is not this account`);
+  }
+  if (finding.Region !== undefined && finding.Region !== scope.region) {
+    throw new ForeignFindingError(`region ${printable(finding.Region)} is not ${scope.region}`);
+  }
+}
+
+/**
+ * Fields that say where the finding comes from must agree with it: a GeneratorId that is an ARN (Detect: the
+ * security profile) must be ours, and Security Hub's `aws/securityhub/FindingId` must be `<ProductArn>/<Id>`.
+ */
+function provenanceFieldsAreOurs(finding: AsffFinding, scope: StackScope): void {
+  if (looksLikeArn(finding.GeneratorId)) requireOwnArn(finding.GeneratorId, scope, 'GeneratorId');
+  const hubId = finding.ProductFields?.['aws/securityhub/FindingId'];
+  if (hubId !== undefined && hubId !== `${finding.ProductArn}/${finding.Id}`) {
+    throw new ForeignResourceError(
+      'ProductFields.aws/securityhub/FindingId',
+      'does not match ProductArn and Id',
+    );
+  }
 }
 
 function build(candidate: Record<string, unknown>): Plan {
@@ -111,18 +164,24 @@ function build(candidate: Record<string, unknown>): Plan {
   return plan.data;
 }
 
-function sourceOf(finding: AsffFinding): Source {
-  const product = /^arn:aws[a-z-]*:securityhub:[a-z0-9-]+:(\d{12})?:product\/([\w.-]+)\/([\w.-]+)$/.exec(
-    finding.ProductArn,
-  );
-  if (product === null) throw new MalformedFindingError('ProductArn is not a Security Hub product ARN');
-  const [, productAccount, company, name] = product;
-  if (company === 'aws' && name === 'iot-device-defender-audit') return 'audit';
-  if (company === 'aws' && name === 'iot-device-defender-detect') return 'detect';
-  // Our own findings: the account's default product, imported by authz-detector with a GeneratorId we own.
+function sourceOf(finding: AsffFinding, scope: StackScope): Source {
+  const arn = parseArn(finding.ProductArn);
+  const product = /^product\/([\w.-]+)\/([\w.-]+)$/.exec(arn?.resource ?? '');
+  if (arn === undefined || arn.service !== 'securityhub' || product === null) {
+    throw new MalformedFindingError('ProductArn is not a Security Hub product ARN');
+  }
+  if (arn.partition !== scope.partition || arn.region !== scope.region) {
+    throw new ForeignFindingError(`ProductArn is not of ${scope.partition} ${scope.region}`);
+  }
+  requireOwnFinding(finding, scope);
+  const [, company, name] = product;
+  if (company === 'aws' && arn.account === '' && name === 'iot-device-defender-audit') return 'audit';
+  if (company === 'aws' && arn.account === '' && name === 'iot-device-defender-detect') return 'detect';
+  // Our own findings: the account's default product, imported by a detector of ours (GeneratorId prefix). Claiming
+  // it proves nothing: anyone allowed BatchImportFindings can; the provenance check decides.
   if (
-    company === finding.AwsAccountId &&
-    productAccount === finding.AwsAccountId &&
+    company === scope.accountId &&
+    arn.account === scope.accountId &&
     name === 'default' &&
     finding.GeneratorId.startsWith(OWN_GENERATOR_PREFIX)
   ) {
@@ -160,74 +219,6 @@ function skipReasonOf(
   if (source === 'detect' && fields.SuppressAlerts === 'true') return 'alerts suppressed for this behavior';
   if (source === 'audit' && fields.ReportType === 'CheckSummary') return 'audit check summary (no resource)';
   return undefined;
-}
-
-interface Targets {
-  thingName?: string;
-  certificateId?: string;
-  caCertificateId?: string;
-  policyName?: string;
-  policyVersionId?: string;
-}
-
-/**
- * Where Device Defender findings name their resource: `ProductFields` (`PolicyName`, `PolicyVersionId`,
- * `ThingName`, and by the same naming `DeviceCertificateId`, `CaCertificateId`, `ClientId`), `Resources[]`
- * (`AwsIotPolicy`, `AwsIotRegisteredThing` with `Details.Other.ThingArn`, certificate resources by Id or ARN).
- * Every value found must match the AWS IoT name pattern or the finding is rejected.
- */
-function targetsOf(finding: AsffFinding, fields: Record<string, string>): Targets {
-  const targets: Targets = {};
-  const set = (key: keyof Targets, value: string | undefined, pattern: RegExp) => {
-    if (value === undefined || targets[key] !== undefined) return;
-    if (!pattern.test(value)) throw new MalformedFindingError(`${key} is malformed`);
-    targets[key] = value;
-  };
-  // In this system the MQTT client id is the thing name (SPEC section 2, pinned by the IoT policies), so for this
-  // check it names the thing. Elsewhere a client id is only claimed by the client and never chosen as a target.
-  const clientIdIsThing = fields.CheckName === 'CONFLICTING_CLIENT_IDS_CHECK';
-  set('policyName', fields.PolicyName, POLICY_NAME);
-  set('policyVersionId', fields.PolicyVersionId, /^\d{1,10}$/);
-  set('thingName', fields.ThingName, THING_NAME);
-  if (clientIdIsThing) set('thingName', fields.ClientId, THING_NAME);
-  set('certificateId', fields.DeviceCertificateId ?? fields.CertificateId, CERTIFICATE_ID);
-  set('caCertificateId', fields.CaCertificateId, CERTIFICATE_ID);
-  for (const resource of finding.Resources) fromResource(resource, set);
-  return targets;
-}
-
-function fromResource(
-  resource: AsffResource,
-  set: (key: keyof Targets, value: string | undefined, pattern: RegExp) => void,
-): void {
-  const other = resource.Details?.Other ?? {};
-  const arn = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:(thing|cert|cacert|policy)\/(.+)$/.exec(resource.Id);
-  const id = arn?.[2] ?? resource.Id;
-  const kind = arn?.[1];
-  switch (resource.Type) {
-    case 'AwsIotPolicy':
-      set('policyName', id, POLICY_NAME);
-      set('policyVersionId', other.PolicyVersionId, /^\d{1,10}$/);
-      break;
-    case 'AwsIotRegisteredThing':
-    case 'AwsIotThing':
-      set('thingName', id, THING_NAME);
-      break;
-    case 'AwsIotCertificate':
-    case 'AwsIotDeviceCertificate':
-      set('certificateId', id, CERTIFICATE_ID);
-      break;
-    case 'AwsIotCaCertificate':
-      set('caCertificateId', id, CERTIFICATE_ID);
-      break;
-    default:
-      if (kind === 'thing') set('thingName', id, THING_NAME);
-      if (kind === 'cert') set('certificateId', id, CERTIFICATE_ID);
-      if (kind === 'cacert') set('caCertificateId', id, CERTIFICATE_ID);
-      if (kind === 'policy') set('policyName', id, POLICY_NAME);
-  }
-  const thingArn = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thing\/(.+)$/.exec(other.ThingArn ?? '');
-  set('thingName', thingArn?.[1], THING_NAME);
 }
 
 function issues(error: z.ZodError): string[] {

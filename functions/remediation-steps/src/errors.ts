@@ -19,6 +19,33 @@ export class MalformedFindingError extends RemediationError {
   }
 }
 
+/**
+ * The finding names a resource that is not provably this stack's: an ARN of another partition, region, account,
+ * service or resource type, or two fields naming different resources of one kind. classify turns it into a refused
+ * plan (alert, close as NOTIFIED, no action on any resource); it is never a target.
+ */
+export class ForeignResourceError extends RemediationError {
+  readonly where: string;
+  readonly reason: string;
+  constructor(where: string, reason: string) {
+    super(`Refused finding: ${where}: ${reason}`);
+    this.name = 'ForeignResourceError';
+    this.where = where;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The finding itself is not this stack's to handle (another account, partition or region). Nothing is done to it,
+ * not even a workflow update: the Catch path alerts and the execution fails.
+ */
+export class ForeignFindingError extends MalformedFindingError {
+  constructor(reason: string) {
+    super(`not a finding of this stack: ${reason}`);
+    this.name = 'ForeignFindingError';
+  }
+}
+
 /** The state handed to a step is not a valid remediation state (a bug in the state machine, never retried). */
 export class InvalidStepInputError extends RemediationError {
   readonly step: string;

@@ -18,17 +18,19 @@ import {
   eventHandler,
   MetricUnit,
 } from '@cv/runtime';
+import { DynamoAlertLedger } from './adapters/alert-ledger.js';
 import { SnsAlerts } from './adapters/alerts.js';
 import { SecurityHubFindings } from './adapters/findings.js';
 import { IotAdapter } from './adapters/iot.js';
 import { PrivateCaAdapter } from './adapters/pca.js';
 import { policyLibrary } from './adapters/policy-library.js';
+import { DynamoProvenance } from './adapters/provenance.js';
 import { RegistryAdapter } from './adapters/registry.js';
 import { OpsCenterTickets } from './adapters/tickets.js';
 import { accountIdOf, loadConfig, type StepName } from './config.js';
 import { InvalidStepInputError } from './errors.js';
 import type { RemediationState, StepResult } from './plan.js';
-import { advance, asStepError, failureOf, initialState, parseState, unclassifiedIds } from './state.js';
+import { advance, asStepError, failureOf, parseState, triage, unclassifiedIds } from './state.js';
 import { closeFinding as closeFindingUseCase } from './steps/close-finding.js';
 import { deactivateCertificate as deactivateUseCase } from './steps/deactivate-certificate.js';
 import { fixPolicy as fixPolicyUseCase } from './steps/fix-policy.js';
@@ -95,16 +97,27 @@ function record(result: StepResult): StepResult {
   return result;
 }
 
-/** classify: Security Hub event -> `{ plan, remaining, results }` (skipped findings: `skipped: true`). */
+/**
+ * classify: Security Hub event -> `{ plan, remaining, results }` (skipped findings: `skipped: true`; refused ones:
+ * notify only, `plan.refusal` says why). Findings claiming to be our own detectors' are checked against the
+ * provenance table first.
+ */
 export const classify = on<unknown, RemediationState>(async (event) => {
   const c = config('classify');
-  const state = initialState(event, c.accountId);
+  const state = await triage(
+    event,
+    { partition: c.partition, region: c.region, accountId: c.accountId },
+    { provenance: new DynamoProvenance(dynamoClient(), c.provenanceTable ?? '') },
+  );
   logger.info('finding classified', {
     findingId: state.plan.findingId,
     check: state.plan.check,
     actions: state.plan.actions,
     skipReason: state.skipReason,
+    refusal: state.plan.refusal,
   });
+  if (state.plan.refusal !== undefined)
+    metrics.addMetric(`Refused_${state.plan.refusal.code}`, MetricUnit.Count, 1);
   return state;
 });
 
@@ -162,7 +175,11 @@ export const fixPolicy = on<unknown, RemediationState>((input) =>
  */
 export const notify = on<unknown, unknown>(async (input) => {
   const c = config('notify');
-  const deps = { alerts: new SnsAlerts(snsClient(), c.alertTopicArn ?? '') };
+  const deps = {
+    alerts: new SnsAlerts(snsClient(), c.alertTopicArn ?? ''),
+    ledger: new DynamoAlertLedger(dynamoClient(), c.alertLedgerTable ?? ''),
+    clock,
+  };
   const failure = failureOf(input);
   const hasPlan = typeof input === 'object' && input !== null && 'plan' in input;
   if (!hasPlan) {

@@ -12,6 +12,10 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** Why a finding was refused: see {@link PlanSchema} `refusal`. */
+export const REFUSALS = ['foreign-resource', 'unverified-finding'] as const;
+export type RefusalCode = (typeof REFUSALS)[number];
+
 /** AWS IoT resource name patterns (API constraints), checked before any identifier reaches an API call or ARN. */
 export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 export const CERTIFICATE_ID = /^[0-9a-f]{64}$/;
@@ -39,6 +43,11 @@ export const PlanSchema = z.object({
     .regex(/^\d{1,10}$/)
     .optional(),
   actions: z.array(z.enum(ACTIONS)).max(ACTIONS.length),
+  /**
+   * Set when the finding was refused (a resource not provably this stack's, or a claimed own-detector finding whose
+   * provenance record does not match): the plan then names no target and its only action is notify.
+   */
+  refusal: z.object({ code: z.enum(REFUSALS), reason: z.string().max(512) }).optional(),
 });
 /** What classify makes of a finding: `{ findingId, productArn, check, thingName?, certificateId?, policyName?, actions }`. */
 export type Plan = z.infer<typeof PlanSchema>;

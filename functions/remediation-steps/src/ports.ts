@@ -1,3 +1,5 @@
+import type { FindingProvenance } from '@cv/runtime';
+
 /**
  * The collaborators the steps need, as narrow ports. The use cases take them in a `deps` object and never import
  * an adapter; src/adapters/*.ts implement them with the AWS SDK.
@@ -71,6 +73,26 @@ export interface RegistryPort {
     rotation: RotationRequest,
     at: Date,
   ): Promise<'marked' | 'already' | 'missing'>;
+}
+
+/** The provenance records our detectors write (see @cv/runtime provenance). */
+export interface ProvenancePort {
+  /** The record for this finding id (strongly consistent read); `undefined` when there is none. */
+  recordOf(findingId: string): Promise<FindingProvenance | undefined>;
+}
+
+/** Which alerts were already sent, so that one finding and plan gives one alert however often the workflow runs. */
+export interface AlertLedgerPort {
+  /**
+   * Claims the alert `key` for this run: `claimed` (send it, then {@link markSent}), `sent` (an earlier run sent
+   * it: send nothing), `busy` (another run claimed it less than the lease ago and has not finished).
+   */
+  claim(
+    key: string,
+    findingId: string,
+    now: Date,
+  ): Promise<{ state: 'claimed' } | { state: 'sent'; messageId: string } | { state: 'busy' }>;
+  markSent(key: string, messageId: string, now: Date): Promise<void>;
 }
 
 export interface AlertPort {

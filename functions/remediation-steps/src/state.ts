@@ -1,13 +1,17 @@
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import * as z from 'zod';
 import { type Classification, classify } from './classify.js';
+import { InvalidStepInputError, RemediationError, TransientStepError } from './errors.js';
 import {
-  InvalidStepInputError,
-  MalformedFindingError,
-  RemediationError,
-  TransientStepError,
-} from './errors.js';
-import { type Action, type RemediationState, RemediationStateSchema, type StepResult } from './plan.js';
+  type Action,
+  type Plan,
+  type RemediationState,
+  RemediationStateSchema,
+  type StepResult,
+} from './plan.js';
+import type { ProvenancePort } from './ports.js';
+import { refused, verifyProvenance } from './provenance.js';
+import type { StackScope } from './scope.js';
 import type { Failure } from './steps/notify.js';
 
 /**
@@ -16,17 +20,33 @@ import type { Failure } from './steps/notify.js';
  * appends its result and pops it; a Choice routes on the new `remaining[0]`.
  */
 
-/** classify task: event in, initial state out. */
-export function initialState(event: unknown, expectedAccountId?: string): RemediationState {
-  const classification: Classification = classify(event);
-  const { plan } = classification;
-  if (
-    expectedAccountId !== undefined &&
-    plan.accountId !== undefined &&
-    plan.accountId !== expectedAccountId
-  ) {
-    throw new MalformedFindingError(`finding belongs to account ${plan.accountId}, not to this account`);
+/** classify without the provenance check: event in, initial state out (pure). */
+export function initialState(event: unknown, scope: StackScope): RemediationState {
+  const classification = classify(event, scope);
+  return stateOf(classification.plan, classification);
+}
+
+/**
+ * classify task: event in, initial state out. A finding that claims to come from one of our own detectors is acted
+ * on only when the detector's provenance record matches it (provenance.ts); otherwise the plan is refused: no
+ * target, notify only, closed as NOTIFIED.
+ */
+export async function triage(
+  event: unknown,
+  scope: StackScope,
+  deps: { provenance: ProvenancePort },
+): Promise<RemediationState> {
+  const classification = classify(event, scope);
+  let { plan } = classification;
+  if (!classification.skipped && classification.claimsOwnDetector && plan.refusal === undefined) {
+    const record = await asStepError('classify', () => deps.provenance.recordOf(plan.findingId));
+    const verdict = verifyProvenance(plan, classification.generatorId, record);
+    if (!verdict.genuine) plan = refused(plan, 'unverified-finding', verdict.reason);
   }
+  return stateOf(plan, classification);
+}
+
+function stateOf(plan: Plan, classification: Classification): RemediationState {
   return classification.skipped
     ? {
         plan,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classify } from '../src/classify.js';
 import { MalformedFindingError } from '../src/errors.js';
-import { CERT, eventNames, loadEvent, POLICY, THING } from './corpus.js';
+import { CERT, eventNames, loadEvent, POLICY, SCOPE, THING } from './corpus.js';
 
 const COMPROMISE = [
   'quarantine',
@@ -48,7 +48,7 @@ describe('classify', () => {
   it.each(ROWS)('%s gives its playbook row', (name, actions, targets) => {
     const event = loadEvent(name);
 
-    const result = classify(event);
+    const result = classify(event, SCOPE);
 
     expect(result.skipped).toBe(false);
     expect(result.plan.actions).toEqual(actions);
@@ -59,17 +59,17 @@ describe('classify', () => {
   });
 
   it('never takes the client id an authz-detector finding reports as the target thing', () => {
-    const plan = classify(loadEvent('own-authz-detector-finding')).plan;
+    const plan = classify(loadEvent('own-authz-detector-finding'), SCOPE).plan;
 
     expect(plan.thingName).toBeUndefined();
     expect(plan.check).toBe('cv-security/authz-detector');
   });
 
   it('names the audit check and the Detect metric', () => {
-    expect(classify(loadEvent('audit-device-certificate-shared')).plan.check).toBe(
+    expect(classify(loadEvent('audit-device-certificate-shared'), SCOPE).plan.check).toBe(
       'DEVICE_CERTIFICATE_SHARED_CHECK',
     );
-    expect(classify(loadEvent('detect-authorization-failures')).plan.check).toBe(
+    expect(classify(loadEvent('detect-authorization-failures'), SCOPE).plan.check).toBe(
       'DETECT_BEHAVIOR_VIOLATION:aws:num-authorization-failures',
     );
   });
@@ -79,14 +79,14 @@ describe('classify', () => {
     ['detect-archived', 'archived'],
     ['audit-check-summary', 'audit check summary (no resource)'],
   ])('%s is skipped with an empty plan', (name, reason) => {
-    const result = classify(loadEvent(name));
+    const result = classify(loadEvent(name), SCOPE);
 
     expect(result).toMatchObject({ skipped: true, skipReason: reason });
     expect(result.plan.actions).toEqual([]);
   });
 
   it.each(['malformed-certificate-id', 'malformed-no-resources'])('%s is a MalformedFindingError', (name) => {
-    expect(() => classify(loadEvent(name))).toThrow(MalformedFindingError);
+    expect(() => classify(loadEvent(name), SCOPE)).toThrow(MalformedFindingError);
   });
 
   it('rejects a finding from another product', () => {
@@ -94,7 +94,7 @@ describe('classify', () => {
     const finding = (event.detail as { findings: Array<Record<string, unknown>> }).findings[0] ?? {};
     finding.ProductArn = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
 
-    expect(() => classify(event)).toThrow(/unsupported product aws\/guardduty/);
+    expect(() => classify(event, SCOPE)).toThrow(/unsupported product aws\/guardduty/);
   });
 
   it('rejects an own-account finding whose GeneratorId we do not own', () => {
@@ -103,7 +103,7 @@ describe('classify', () => {
     finding.ProductArn = 'arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default';
     finding.GeneratorId = 'someone-else/detector';
 
-    expect(() => classify(event)).toThrow(MalformedFindingError);
+    expect(() => classify(event, SCOPE)).toThrow(MalformedFindingError);
   });
 
   it('rejects a device finding that names no device', () => {
@@ -112,7 +112,7 @@ describe('classify', () => {
     delete (finding.ProductFields as Record<string, string>).ThingName;
     finding.Resources = [{ Type: 'Other', Id: 'somewhere', Region: 'eu-west-1' }];
 
-    expect(() => classify(event)).toThrow(/names neither a thing nor a device certificate/);
+    expect(() => classify(event, SCOPE)).toThrow(/names neither a thing nor a device certificate/);
   });
 
   it('rejects an event carrying more than one finding', () => {
@@ -120,13 +120,13 @@ describe('classify', () => {
     const detail = event.detail as { findings: unknown[] };
     detail.findings = [detail.findings[0], detail.findings[0]];
 
-    expect(() => classify(event)).toThrow(MalformedFindingError);
+    expect(() => classify(event, SCOPE)).toThrow(MalformedFindingError);
   });
 
   it('every committed sample event either classifies or is a MalformedFindingError', () => {
     for (const name of eventNames()) {
       try {
-        classify(loadEvent(name));
+        classify(loadEvent(name), SCOPE);
       } catch (error) {
         expect(error, name).toBeInstanceOf(MalformedFindingError);
         expect(name).toMatch(/^malformed-/);
@@ -138,7 +138,7 @@ describe('classify', () => {
     fc.assert(
       fc.property(fc.anything(), (input) => {
         try {
-          classify(input);
+          classify(input, SCOPE);
         } catch (error) {
           return error instanceof MalformedFindingError;
         }
@@ -171,7 +171,7 @@ describe('classify', () => {
           const finding = (event.detail as { findings: Array<Record<string, unknown>> }).findings[0] ?? {};
           finding[field] = value;
           try {
-            const result = classify(event);
+            const result = classify(event, SCOPE);
             return result.plan.actions.length <= 7;
           } catch (error) {
             return error instanceof MalformedFindingError;

@@ -18,3 +18,6 @@ export function eventNames(): string[] {
 export const THING = 'WVWZZZ1JZXW000001_TCU-00042';
 export const CERT = '3f9c2b7e8a1d4c6f0b5e9a2d7c4f1e8b6a3d0c9f2e5b8a1d4c7f0e3b6a9d2c5f';
 export const POLICY = 'cv-security-dev-ecu-telematics';
+
+/** The stack the corpus findings belong to (the steps read it from AWS_REGION and their function ARN). */
+export const SCOPE = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' } as const;

@@ -9,7 +9,12 @@ import {
   RequestAlreadyProcessedException,
   RevokeCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   AddThingToThingGroupCommand,
   AttachPolicyCommand,
@@ -74,6 +79,10 @@ export class World {
   readonly opsItems: Array<{ id: string; findingId: string; dedup: string; status: string }> = [];
   readonly alerts: Array<{ subject: string; message: string }> = [];
   readonly findings = new Map<string, { status: string; note: string }>();
+  /** The alert ledger (pk alertKey): claimedAt / sentAt epoch seconds, messageId. */
+  readonly alertLedger = new Map<string, { claimedAt: number; sentAt?: number; messageId?: string }>();
+  /** The finding provenance table (pk findingId), as DynamoDB items. */
+  readonly provenance = new Map<string, Record<string, unknown>>();
   /** Errors to throw, once each, before the named call (`IoT.AddThingToThingGroup`) does anything. */
   readonly failNext = new Map<string, Error[]>();
   private clock = 0;
@@ -111,6 +120,31 @@ export class World {
         return out;
       },
     );
+  }
+
+  /** The two conditional updates DynamoAlertLedger makes (claim, markSent), with DynamoDB's semantics. */
+  private ledgerUpdate(i: Input): unknown {
+    const key = i.Key.alertKey.S as string;
+    const row = this.alertLedger.get(key);
+    const v = i.ExpressionAttributeValues;
+    if (String(i.UpdateExpression).includes('sentAt')) {
+      if (row === undefined) throw new ConditionalCheckFailedException({ message: 'condition', ...meta });
+      row.sentAt = Number(v[':now'].N);
+      row.messageId = v[':id'].S;
+      return {};
+    }
+    const free = row === undefined || (row.sentAt === undefined && row.claimedAt < Number(v[':stale'].N));
+    if (!free) {
+      const Item = {
+        alertKey: { S: key },
+        claimedAt: { N: String(row?.claimedAt) },
+        ...(row?.sentAt === undefined ? {} : { sentAt: { N: String(row.sentAt) } }),
+        ...(row?.messageId === undefined ? {} : { messageId: { S: row.messageId } }),
+      };
+      throw new ConditionalCheckFailedException({ message: 'condition', ...meta, Item });
+    }
+    this.alertLedger.set(key, { claimedAt: Number(v[':now'].N) });
+    return {};
   }
 
   private install(): void {
@@ -210,7 +244,12 @@ export class World {
       this.revokedSerials.add(serial);
       return {};
     });
+    this.fake(ddb, 'DynamoDB', GetItemCommand, (i) => {
+      if (!/finding-provenance$/.test(i.TableName)) throw new Error(`GetItem on ${i.TableName}`);
+      return { Item: this.provenance.get(i.Key.findingId.S) };
+    });
     this.fake(ddb, 'DynamoDB', UpdateItemCommand, (i) => {
+      if (/alert-ledger$/.test(i.TableName)) return this.ledgerUpdate(i);
       const ecuId = i.Key.ecuId.S as string;
       const row = this.registry.get(ecuId);
       const values = i.ExpressionAttributeValues;

@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Action, RemediationState } from '../src/plan.js';
 import { initialState } from '../src/state.js';
-import { loadEvent } from './corpus.js';
+import { loadEvent, SCOPE } from './corpus.js';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
@@ -16,6 +16,8 @@ export const QUARANTINE_POLICY = 'cv-security-dev-quarantine';
 export const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:cv-security-dev-alerts`;
 export const PCA = `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/0f8e2b1c-5d4a-4e3b-9c2d-1a0b9c8d7e6f`;
 export const TABLE = 'cv-security-dev-ecu-registry';
+export const ALERT_LEDGER = 'cv-security-dev-alert-ledger';
+export const PROVENANCE = 'cv-security-dev-finding-provenance';
 
 /** The environment every step function gets in serverless/functions/remediation-steps.yml. */
 export const STEP_ENV: Record<string, string> = {
@@ -27,6 +29,8 @@ export const STEP_ENV: Record<string, string> = {
   IOT_POLICY_PREFIX: 'cv-security-dev',
   IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
   ALERT_TOPIC_ARN: TOPIC,
+  ALERT_LEDGER_TABLE: ALERT_LEDGER,
+  FINDING_PROVENANCE_TABLE: PROVENANCE,
   POWERTOOLS_METRICS_DISABLED: 'true',
   LOG_LEVEL: 'SILENT',
 };
@@ -44,7 +48,7 @@ export function context(name = 'remediation'): Context {
 
 /** The state classify makes of a corpus event, positioned so that `first` is the next action. */
 export function stateAt(eventName: string, first: Action): RemediationState {
-  const state = initialState(loadEvent(eventName));
+  const state = initialState(loadEvent(eventName), SCOPE);
   const at = state.remaining.indexOf(first);
   return { ...state, remaining: at >= 0 ? state.remaining.slice(at) : [first, ...state.remaining] };
 }

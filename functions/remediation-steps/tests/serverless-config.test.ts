@@ -30,6 +30,8 @@ const RESOLVED: Record<string, string> = {
   IOT_POLICY_PREFIX: 'cv-security-dev',
   IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
   ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:cv-security-dev-security-alerts',
+  ALERT_LEDGER_TABLE: 'cv-security-dev-alert-ledger',
+  FINDING_PROVENANCE_TABLE: 'cv-security-dev-finding-provenance',
 };
 
 const entries = Object.entries(functions).map(([key, fn]) => {

@@ -1,44 +1,25 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ThrottlingException, UnauthorizedException } from '@aws-sdk/client-iot';
 import { analyzeIotPolicy, renderQuarantinePolicy } from '@cv/policy';
 import aslValidator from 'asl-validator';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { type Definition, execute, readPath, writePath } from './asl-driver.js';
 import { CERT, eventNames, loadEvent, POLICY, THING } from './corpus.js';
-import { World } from './fake-aws.js';
-import { context, GROUP, opensslCertificate, QUARANTINE_POLICY, STEP_ENV } from './harness.js';
+import type { World } from './fake-aws.js';
+import { context, GROUP, STEP_ENV } from './harness.js';
+import {
+  exportOf,
+  type Handlers,
+  invoker as invokerOf,
+  load,
+  machine,
+  seededWorld,
+  walk as walkMachine,
+} from './machine.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const cfnTags = [
-  { tag: '!GetAtt', resolve: (s: string) => ({ 'Fn::GetAtt': s.split('.') }) },
-  { tag: '!Sub', resolve: (s: string) => ({ 'Fn::Sub': s }) },
-  { tag: '!Ref', resolve: (s: string) => ({ Ref: s }) },
-];
-const load = (file: string) => parse(readFileSync(`${ROOT}${file}`, 'utf8'), { customTags: cfnTags });
-
-const stepFunctions = load('serverless/stepfunctions.yml') as {
-  stateMachines: {
-    remediation: { definition: Definition; events: Array<{ eventBridge: { event: unknown } }> };
-  };
-};
-const machine = stepFunctions.stateMachines.remediation;
-const functions = load('serverless/functions/remediation-steps.yml') as Record<string, { handler: string }>;
 const resources = load('serverless/resources/remediation.yml') as {
   Resources: Record<string, { Properties: Record<string, unknown> }>;
 };
 
-/** The Lambda logical id serverless gives a function key: remediationNotify -> RemediationNotifyLambdaFunction. */
-const logicalId = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
-const exportOf = new Map(
-  Object.entries(functions).map(([key, fn]) => [
-    logicalId(key),
-    fn.handler.replace('functions/remediation-steps/src/handler.', ''),
-  ]),
-);
-
-type Handlers = Record<string, (event: unknown, ctx: ReturnType<typeof context>) => Promise<unknown>>;
 let h: Handlers;
 const saved = { ...process.env };
 beforeAll(async () => {
@@ -50,48 +31,14 @@ afterAll(() => {
 });
 
 const ctx = context();
-function invoker(tasks: string[]) {
-  return async (resource: unknown, input: unknown) => {
-    const id = (resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const name = exportOf.get(id);
-    const fn = name === undefined ? undefined : h[name];
-    if (name === undefined || fn === undefined) throw new Error(`no handler for ${id}`);
-    tasks.push(name);
-    // Lambda passes JSON in and out.
-    return JSON.parse(JSON.stringify(await fn(JSON.parse(JSON.stringify(input)), ctx)));
-  };
-}
-
-const cert = opensslCertificate(THING);
 let world: World;
 beforeEach(() => {
-  world = new World();
-  world.certs.set(CERT, { status: 'ACTIVE', pem: cert.pem, serial: cert.serial, things: [THING] });
-  world.groups.set(THING, new Set(['fleet-eu']));
-  world.groupPolicies.set(GROUP, new Set([QUARANTINE_POLICY]));
-  world.registry.set('TCU-00042', { thingName: THING });
-  const broad = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: ['iot:Connect', 'iot:Publish', 'iot:Subscribe', 'iot:Receive'],
-        Resource: '*',
-      },
-    ],
-  });
-  world.policies.set(POLICY, {
-    defaultId: '3',
-    versions: ['1', '2', '3', '4', '5'].map((id, i) => ({ id, doc: broad, at: 1_700_000_000_000 + i })),
-  });
+  world = seededWorld();
 });
 afterEach(() => world.dispose());
 
-async function walk(event: unknown) {
-  const tasks: string[] = [];
-  const execution = await execute(machine.definition, event, invoker(tasks));
-  return { ...execution, tasks };
-}
+const walk = (event: unknown) => walkMachine(h, ctx, event);
+const invoker = (tasks: string[]) => invokerOf(h, ctx, tasks);
 
 describe('state machine definition', () => {
   it('is valid Amazon States Language (asl-validator)', () => {
@@ -146,13 +93,18 @@ describe('state machine definition', () => {
   });
 });
 
+/** The alert ledger's claim, the publish, the ledger's sent mark. */
+const ALERT = ['DynamoDB.UpdateItem', 'SNS.Publish', 'DynamoDB.UpdateItem'];
+
 const COMPROMISE_WRITES = [
   'IoT.AddThingToThingGroup',
   'IoT.UpdateCertificate',
   'PCA.RevokeCertificate',
   'IoT.UpdateCertificate',
   'DynamoDB.UpdateItem',
+  'DynamoDB.UpdateItem',
   'SNS.Publish',
+  'DynamoDB.UpdateItem',
   'SSM.CreateOpsItem',
   'SecurityHub.BatchUpdateFindings',
 ];
@@ -167,7 +119,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPolicyVersions',
       'IoT.DeletePolicyVersion',
       'IoT.CreatePolicyVersion',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -197,7 +151,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'PCA.RevokeCertificate',
       'IoT.UpdateCertificate',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -227,7 +183,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'PCA.RevokeCertificate',
       'IoT.UpdateCertificate',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -237,7 +195,14 @@ const ROWS: Array<[string, string[], string[], string]> = [
   [
     'audit-revoked-device-certificate-still-active',
     ['classify', 'deactivateCertificate', 'notify', 'closeFinding'],
-    ['IoT.DescribeCertificate', 'IoT.UpdateCertificate', 'SNS.Publish', 'SecurityHub.BatchUpdateFindings'],
+    [
+      'IoT.DescribeCertificate',
+      'IoT.UpdateCertificate',
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'DynamoDB.UpdateItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
     'RESOLVED',
   ],
   [
@@ -247,7 +212,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPrincipalThings',
       'IoT.CreateJob',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SecurityHub.BatchUpdateFindings',
     ],
     'RESOLVED',
@@ -259,7 +226,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListPrincipalThings',
       'IoT.CreateJob',
       'DynamoDB.UpdateItem',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SecurityHub.BatchUpdateFindings',
     ],
     'RESOLVED',
@@ -267,13 +236,27 @@ const ROWS: Array<[string, string[], string[], string]> = [
   [
     'audit-ca-certificate-expiring',
     ['classify', 'notify', 'openTicket', 'closeFinding'],
-    ['SNS.Publish', 'SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    [
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'DynamoDB.UpdateItem',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
     'NOTIFIED',
   ],
   [
     'audit-revoked-ca-certificate-still-active',
     ['classify', 'notify', 'openTicket', 'closeFinding'],
-    ['SNS.Publish', 'SSM.DescribeOpsItems', 'SSM.CreateOpsItem', 'SecurityHub.BatchUpdateFindings'],
+    [
+      'DynamoDB.UpdateItem',
+      'SNS.Publish',
+      'DynamoDB.UpdateItem',
+      'SSM.DescribeOpsItems',
+      'SSM.CreateOpsItem',
+      'SecurityHub.BatchUpdateFindings',
+    ],
     'NOTIFIED',
   ],
   [
@@ -286,7 +269,9 @@ const ROWS: Array<[string, string[], string[], string]> = [
       'IoT.ListThingPrincipals',
       'IoT.DescribeCertificate',
       'IoT.UpdateCertificate',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -297,13 +282,16 @@ const ROWS: Array<[string, string[], string[], string]> = [
     'own-authz-detector-finding',
     ['classify', 'quarantine', 'deactivateCertificate', 'notify', 'openTicket', 'closeFinding'],
     [
+      'DynamoDB.GetItem',
       'IoT.ListPrincipalThings',
       'IoT.ListTargetsForPolicy',
       'IoT.ListThingGroupsForThing',
       'IoT.AddThingToThingGroup',
       'IoT.DescribeCertificate',
       'IoT.UpdateCertificate',
+      'DynamoDB.UpdateItem',
       'SNS.Publish',
+      'DynamoDB.UpdateItem',
       'SSM.DescribeOpsItems',
       'SSM.CreateOpsItem',
       'SecurityHub.BatchUpdateFindings',
@@ -332,7 +320,7 @@ describe('state machine walk, per playbook row', () => {
     expect(world.findings.get(findingId)?.status).toBe(status);
   });
 
-  it('a second execution for the same finding changes nothing but re-alerting and re-closing', async () => {
+  it('a second execution for the same finding changes nothing but re-closing: no second alert', async () => {
     const event = loadEvent('audit-device-certificate-shared');
     await walk(event);
     const afterFirst = [...world.writes];
@@ -348,7 +336,8 @@ describe('state machine walk, per playbook row', () => {
 
     expect(afterFirst).toEqual(COMPROMISE_WRITES);
     expect(second.status).toBe('SUCCEEDED');
-    expect(world.writes.slice(afterFirst.length)).toEqual(['SNS.Publish', 'SecurityHub.BatchUpdateFindings']);
+    expect(world.writes.slice(afterFirst.length)).toEqual(['SecurityHub.BatchUpdateFindings']);
+    expect(world.alerts).toHaveLength(1);
     expect(world.groups).toEqual(state.groups);
     expect(world.certs.get(CERT)?.status).toBe('REVOKED');
     expect([...world.jobs.keys()]).toEqual([]);
@@ -435,7 +424,7 @@ describe('state machine failure paths', () => {
 
       expect(run.status).toBe('FAILED');
       expect(run.tasks).toEqual(['classify', 'notify']);
-      expect(world.log).toEqual(['SNS.Publish']);
+      expect(world.log).toEqual(ALERT);
       expect(JSON.parse(world.alerts[0]?.message ?? '{}')).toMatchObject({
         outcome: 'unclassifiable-finding',
         failure: { error: 'MalformedFindingError' },

@@ -1,7 +1,7 @@
 /** The use cases against in-memory fakes of their ports (no SDK, no module mocking). */
 import { describe, expect, it } from 'vitest';
 import type { Plan, StepResult } from '../src/plan.js';
-import type { AlertPort, IotPort, PolicyAnalyzerPort, TicketPort } from '../src/ports.js';
+import type { AlertLedgerPort, AlertPort, IotPort, PolicyAnalyzerPort, TicketPort } from '../src/ports.js';
 import { closeFinding, closingNote, closingStatus } from '../src/steps/close-finding.js';
 import { deactivateCertificate } from '../src/steps/deactivate-certificate.js';
 import { canonical, fixPolicy } from '../src/steps/fix-policy.js';
@@ -53,6 +53,23 @@ class FakeIot implements Partial<IotPort> {
     this.calls.push(`${status} ${id}`);
     const c = this.certs.get(id);
     if (c) c.status = status;
+  }
+}
+
+/** The alert ledger's semantics (claim unless sent or freshly claimed; lease 120 s), in memory. */
+export class MemoryLedger implements AlertLedgerPort {
+  readonly rows = new Map<string, { claimedAt: number; sentAt?: number; messageId?: string }>();
+  async claim(key: string, _findingId: string, now: Date) {
+    const row = this.rows.get(key);
+    const t = now.getTime() / 1000;
+    if (row?.sentAt !== undefined) return { state: 'sent' as const, messageId: row.messageId ?? '' };
+    if (row !== undefined && row.claimedAt >= t - 120) return { state: 'busy' as const };
+    this.rows.set(key, { claimedAt: t });
+    return { state: 'claimed' as const };
+  }
+  async markSent(key: string, messageId: string, now: Date) {
+    const row = this.rows.get(key);
+    if (row) Object.assign(row, { sentAt: now.getTime() / 1000, messageId });
   }
 }
 
@@ -207,7 +224,10 @@ describe('notify (use case)', () => {
       },
     };
 
-    await notify({ plan: plan({ check: `X${'é\n'.repeat(80)}` }), results: [] }, { alerts });
+    await notify(
+      { plan: plan({ check: `X${'é\n'.repeat(80)}` }), results: [] },
+      { alerts, ledger: new MemoryLedger(), clock: { now: () => new Date(0) } },
+    );
 
     expect(sent[0]?.subject).toMatch(/^[\x20-\x7e]{1,100}$/);
   });

@@ -6,4 +6,5 @@ export * from './http.js';
 export * from './logger.js';
 export * from './metrics.js';
 export type { LambdaHandler, Observability } from './middleware.js';
+export * from './provenance.js';
 export * from './redact.js';

@@ -25,7 +25,7 @@ const FIXES = new Set([
  * must act (only notify/ticket, a declined fix, or a failure).
  */
 export function closingStatus(input: CloseFindingInput): 'RESOLVED' | 'NOTIFIED' {
-  if (input.failure !== undefined) return 'NOTIFIED';
+  if (input.failure !== undefined || input.plan.refusal !== undefined) return 'NOTIFIED';
   if (input.results.some((r) => r.outcome === 'declined')) return 'NOTIFIED';
   return input.plan.actions.some((a) => FIXES.has(a)) ? 'RESOLVED' : 'NOTIFIED';
 }
@@ -33,9 +33,12 @@ export function closingStatus(input: CloseFindingInput): 'RESOLVED' | 'NOTIFIED'
 /** The Security Hub note (at most 512 characters): what was done, and what failed. */
 export function closingNote(input: CloseFindingInput): string {
   const done = input.results.map((r) => `${r.action}: ${r.outcome}`).join('; ') || 'nothing';
+  const refusal = input.plan.refusal;
   const text = input.failure
     ? `cv-security remediation FAILED (${input.failure.error}: ${input.failure.message}). Done: ${done}.`
-    : `cv-security remediation. ${done}. ${ticketOf(input.results)}`;
+    : refusal !== undefined
+      ? `cv-security REFUSED (${refusal.code}): ${refusal.reason}. No resource was touched. Done: ${done}.`
+      : `cv-security remediation. ${done}. ${ticketOf(input.results)}`;
   return text.trim().slice(0, 512);
 }
 
