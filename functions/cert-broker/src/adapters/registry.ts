@@ -1,8 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isThrottling, isTransient } from '../aws-errors.js';
-import { UpstreamUnavailableError } from '../errors.js';
 import type { EcuRecord, EcuRegistry, IssuedCertificateRecord } from '../ports.js';
+import { callDynamoDb } from './dynamodb-call.js';
 
 /** The ECU registry table (SPEC 3), pk `ecuId`. */
 export class DynamoDbEcuRegistry implements EcuRegistry {
@@ -73,18 +72,7 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
     }
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (isThrottling(error) || isTransient(error)) {
-        throw new UpstreamUnavailableError('dynamodb', {
-          retryAfterSeconds: this.retryAfterSeconds,
-          throttled: isThrottling(error),
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return callDynamoDb(fn, this.retryAfterSeconds);
   }
 }

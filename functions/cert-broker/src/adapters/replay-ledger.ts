@@ -1,8 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isThrottling, isTransient } from '../aws-errors.js';
-import { UpstreamUnavailableError } from '../errors.js';
 import type { LedgerCertificate, NewProof, ProofRecord, ProofState, ReplayLedger } from '../ports.js';
+import { callDynamoDb } from './dynamodb-call.js';
 
 const STATES: readonly ProofState[] = ['CLAIMED', 'ISSUED', 'COMPLETED'];
 
@@ -173,18 +172,7 @@ export class DynamoDbReplayLedger implements ReplayLedger {
     }
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (isThrottling(error) || isTransient(error)) {
-        throw new UpstreamUnavailableError('dynamodb', {
-          retryAfterSeconds: this.retryAfterSeconds,
-          throttled: isThrottling(error),
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return callDynamoDb(fn, this.retryAfterSeconds);
   }
 }
