@@ -150,11 +150,15 @@ function resolve(value: unknown, where: string): string {
   }
 }
 
-/** `functions/<fn>/src/handler.<export>` -> the environment the template sets, resolved. */
+/**
+ * `functions/<fn>/src/<module>.<export>` -> the environment the template sets, resolved (the module is `handler`, or a
+ * step's own entry such as `entries/classify` for the remediation steps).
+ */
 function templateEnv(fn: string, exportName: string): Record<string, string> {
-  const handler = `functions/${fn}/src/handler.${exportName}`;
+  const handler = `functions/${fn}/src/(handler|entries/[a-z-]+).${exportName}`;
+  const pattern = new RegExp(`^functions/${fn}/src/(handler|entries/[a-z-]+)\\.${exportName}$`);
   const lambda = Object.entries(template.Resources).find(
-    ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Handler === handler,
+    ([, r]) => r.Type === 'AWS::Lambda::Function' && pattern.test(String(r.Properties?.Handler)),
   );
   if (lambda === undefined) throw new Error(`the packaged template has no function with handler ${handler}`);
   const [id, { Properties: p = {} }] = lambda;
