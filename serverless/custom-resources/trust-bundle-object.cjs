@@ -17,7 +17,8 @@ async function handle(event, deps) {
       throw new Error('Bucket, Key and Body are required strings');
     }
     if (event.RequestType === 'Delete') {
-      if (p.PurgeOnDelete === 'true' && event.PhysicalResourceId === physicalId) await deps.purge(p.Bucket, p.Key);
+      if (p.PurgeOnDelete === 'true' && event.PhysicalResourceId === physicalId)
+        await deps.purge(p.Bucket, p.Key);
     } else {
       const versionId = await deps.put(p.Bucket, p.Key, p.Body);
       if (!versionId) throw new Error('the bucket returned no VersionId: is versioning on?');
@@ -30,7 +31,10 @@ async function handle(event, deps) {
   const body = JSON.stringify({
     Status: status,
     Reason: reason,
-    PhysicalResourceId: event.RequestType === 'Create' && status === 'FAILED' ? physicalId : event.PhysicalResourceId ?? physicalId,
+    PhysicalResourceId:
+      event.RequestType === 'Create' && status === 'FAILED'
+        ? physicalId
+        : (event.PhysicalResourceId ?? physicalId),
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
@@ -45,7 +49,11 @@ function awsDeps() {
   const s3 = new s3sdk.S3Client({});
   return {
     put: async (Bucket, Key, Body) =>
-      (await s3.send(new s3sdk.PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/x-pem-file' }))).VersionId,
+      (
+        await s3.send(
+          new s3sdk.PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/x-pem-file' }),
+        )
+      ).VersionId,
     purge: async (Bucket, Key) => {
       for (let page = 0; page < 100; page++) {
         const list = await s3.send(new s3sdk.ListObjectVersionsCommand({ Bucket, Prefix: Key }));
@@ -65,7 +73,13 @@ function awsDeps() {
 
 exports.handle = handle;
 exports.handler = async (event) => {
-  console.log(JSON.stringify({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId }));
   const result = await handle(event, awsDeps());
-  console.log(JSON.stringify({ status: result.status }));
+  // biome-ignore lint/suspicious/noConsole: the custom resource's one structured log line (no bundle content)
+  console.log(
+    JSON.stringify({
+      requestType: event.RequestType,
+      resource: event.LogicalResourceId,
+      status: result.status,
+    }),
+  );
 };

@@ -22,7 +22,11 @@ const FILTERS = [
   },
   {
     id: 'KmsThrottling',
-    functions: ['CommandSenderLambdaFunction', 'TelemetryIngestLambdaFunction', 'TelemetryIngestBatchLambdaFunction'],
+    functions: [
+      'CommandSenderLambdaFunction',
+      'TelemetryIngestLambdaFunction',
+      'TelemetryIngestBatchLambdaFunction',
+    ],
     pattern: THROTTLING_PATTERN,
     description: 'AWS KMS throttled command signing or telemetry decryption',
   },
@@ -30,7 +34,8 @@ const FILTERS = [
     id: 'JitrRefusals',
     functions: ['JitrHandlerLambdaFunction'],
     pattern: '{ $.message = "certificate left unchanged" || $.message = "certificate revoked by OCSP" }',
-    description: 'jitr-handler refused to activate a certificate (other CA, wrong status, not registered, revoked)',
+    description:
+      'jitr-handler refused to activate a certificate (other CA, wrong status, not registered, revoked)',
   },
   {
     id: 'OcspFailures',
@@ -93,7 +98,9 @@ class CvObservability {
         Statistic: 'Maximum',
       });
     }
-    const stateMachine = Object.keys(resources).find((id) => resources[id].Type === 'AWS::StepFunctions::StateMachine');
+    const stateMachine = Object.keys(resources).find(
+      (id) => resources[id].Type === 'AWS::StepFunctions::StateMachine',
+    );
     if (stateMachine) {
       alarm('RemediationExecutionsFailedAlarm', {
         AlarmDescription: 'Remediation executions failed (the alert and the finding note say which step)',
@@ -115,7 +122,12 @@ class CvObservability {
             LogGroupName: ref(logGroup),
             FilterPattern: filter.pattern,
             MetricTransformations: [
-              { MetricNamespace: NAMESPACE, MetricName: `${filter.id}-${this.serverless.service.provider.stage}`, MetricValue: '1', DefaultValue: 0 },
+              {
+                MetricNamespace: NAMESPACE,
+                MetricName: `${filter.id}-${this.serverless.service.provider.stage}`,
+                MetricValue: '1',
+                DefaultValue: 0,
+              },
             ],
           },
         };
@@ -153,7 +165,9 @@ class CvObservability {
   logGroupOf(resources, fn) {
     const name = resources[fn].Properties?.FunctionName;
     return Object.keys(resources).find(
-      (id) => resources[id].Type === 'AWS::Logs::LogGroup' && resources[id].Properties?.LogGroupName === `/aws/lambda/${name}`,
+      (id) =>
+        resources[id].Type === 'AWS::Logs::LogGroup' &&
+        resources[id].Properties?.LogGroupName === `/aws/lambda/${name}`,
     );
   }
 
@@ -171,21 +185,43 @@ class CvObservability {
       y,
       width: 12,
       height: 6,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
       properties: { title, region: '${AWS::Region}', stat: 'Sum', period: 300, view: 'timeSeries', metrics },
     });
     const widgets = [
-      widget('Lambda errors', functions.map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', token('Fn', fn)]), 0, 0),
-      widget('Lambda throttles', functions.map((fn) => ['AWS/Lambda', 'Throttles', 'FunctionName', token('Fn', fn)]), 12, 0),
+      widget(
+        'Lambda errors',
+        functions.map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', token('Fn', fn)]),
+        0,
+        0,
+      ),
+      widget(
+        'Lambda throttles',
+        functions.map((fn) => ['AWS/Lambda', 'Throttles', 'FunctionName', token('Fn', fn)]),
+        12,
+        0,
+      ),
       widget(
         'Dead-letter queues (messages visible)',
-        queues.map((q) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', token('Q', q), { stat: 'Maximum' }]),
+        queues.map((q) => [
+          'AWS/SQS',
+          'ApproximateNumberOfMessagesVisible',
+          'QueueName',
+          token('Q', q),
+          { stat: 'Maximum' },
+        ]),
         0,
         6,
       ),
       widget(
         'Remediation executions',
         stateMachine
-          ? ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed'].map((m) => ['AWS/States', m, 'StateMachineArn', token('Sm', stateMachine)])
+          ? ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed'].map((m) => [
+              'AWS/States',
+              m,
+              'StateMachineArn',
+              token('Sm', stateMachine),
+            ])
           : [],
         12,
         6,

@@ -129,7 +129,9 @@ class CvPackaging {
 
   orderIotLogSubscriptions(resources) {
     const logGroupId = Object.keys(resources).find(
-      (id) => resources[id].Type === 'AWS::Logs::LogGroup' && resources[id].Properties?.LogGroupName === 'AWSIotLogsV2',
+      (id) =>
+        resources[id].Type === 'AWS::Logs::LogGroup' &&
+        resources[id].Properties?.LogGroupName === 'AWSIotLogsV2',
     );
     if (!logGroupId) return;
     for (const resource of Object.values(resources)) {
@@ -143,7 +145,9 @@ class CvPackaging {
     const api = resources.ApiGatewayRestApi;
     if (!api) return;
     if (api.Properties?.Policy === '') delete api.Properties.Policy;
-    const deploymentId = Object.keys(resources).find((id) => resources[id].Type === 'AWS::ApiGateway::Deployment');
+    const deploymentId = Object.keys(resources).find(
+      (id) => resources[id].Type === 'AWS::ApiGateway::Deployment',
+    );
     const limits = this.serverless.service.custom?.userApiStage ?? {};
     if (!deploymentId || !resources.RestApiAccessLogGroup) return;
     const stageName = resources[deploymentId].Properties.StageName;

@@ -2,12 +2,21 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { preflightProblems, formatProblems, fingerprints, CI_FIXTURE_ACCOUNT } = require('./preflight-checks.cjs');
+const {
+  preflightProblems,
+  formatProblems,
+  fingerprints,
+  CI_FIXTURE_ACCOUNT,
+} = require('./preflight-checks.cjs');
 
 /** Stages whose packaging stays offline with the committed placeholders (SPEC: `pnpm run package`). */
 const LENIENT_STAGES = new Set(['dev', 'local']);
 /** PEM parameters: `file:<path>` (relative to the service directory) or `ssm:<parameter name>`. */
-const PEM_PARAMS = ['attestationTrustBundle', 'operationalCaCertificate', 'operationalCaVerificationCertificate'];
+const PEM_PARAMS = [
+  'attestationTrustBundle',
+  'operationalCaCertificate',
+  'operationalCaVerificationCertificate',
+];
 const EXAMPLE_PEMS = [
   'serverless/certs/operational-ca.example.pem',
   'serverless/certs/operational-ca-verification.example.pem',
@@ -87,7 +96,10 @@ class CvPreflight {
     const merged = { ...(config.default ?? {}), ...(config[this.stage()] ?? {}) };
     for (const item of [].concat(this.options.param ?? [])) {
       const at = String(item).indexOf('=');
-      if (at > 0) merged[String(item).slice(0, at)] = String(item).slice(at + 1).trimEnd();
+      if (at > 0)
+        merged[String(item).slice(0, at)] = String(item)
+          .slice(at + 1)
+          .trimEnd();
     }
     return merged;
   }
@@ -114,7 +126,11 @@ class CvPreflight {
   }
 
   knownPrints(files) {
-    return new Set(files.flatMap((f) => (fs.existsSync(path.join(this.serverless.serviceDir, f)) ? fingerprints(this.readFile(f)) : [])));
+    return new Set(
+      files.flatMap((f) =>
+        fs.existsSync(path.join(this.serverless.serviceDir, f)) ? fingerprints(this.readFile(f)) : [],
+      ),
+    );
   }
 
   async check({ allowCiFixture, announce = false }) {
@@ -134,7 +150,10 @@ class CvPreflight {
         `preflight: stage ${this.stage()} (${this.region()}) is not ready to deploy, ${problems.length} problem(s):\n${formatProblems(problems)}\nSee docs/operations.md, "First deployment".`,
       );
     }
-    if (announce) this.serverless.cli.log(`preflight: stage ${this.stage()} (${this.region()}): every parameter checked, none wrong`);
+    if (announce)
+      this.serverless.cli.log(
+        `preflight: stage ${this.stage()} (${this.region()}): every parameter checked, none wrong`,
+      );
   }
 
   /** Deployments: the strict checks, and no example or CI-fixture value left in the template to deploy. */

@@ -9,7 +9,13 @@
 const { X509Certificate, createHash } = require('node:crypto');
 
 /** Account ids of the AWS documentation and of our own placeholders: never a real deployment's. */
-const EXAMPLE_ACCOUNTS = new Set(['123456789012', '111122223333', '444455556666', '123412341234', '210987654321']);
+const EXAMPLE_ACCOUNTS = new Set([
+  '123456789012',
+  '111122223333',
+  '444455556666',
+  '123412341234',
+  '210987654321',
+]);
 /** The committed CI fixture (test/fixtures/ci-prod): accepted when packaging, refused for a deployment. */
 const CI_FIXTURE_ACCOUNT = '731948205216';
 const CI_FIXTURE_MARKER = /ci[- ]?fixture/i;
@@ -34,7 +40,6 @@ const IOT_LOG_LEVELS = new Set(['ERROR', 'WARN', 'INFO', 'DEBUG']);
 const AUDIT_FREQUENCIES = new Set(['DAILY', 'WEEKLY', 'BIWEEKLY', 'MONTHLY']);
 const DAYS_OF_WEEK = new Set(['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']);
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The certificates of a PEM bundle; anything else in it (a private key above all) is an error. */
 function parsePemBundle(text) {
@@ -42,12 +47,16 @@ function parsePemBundle(text) {
   const certificates = [];
   for (const block of blocks) {
     if (!block.startsWith('-----BEGIN CERTIFICATE-----')) {
-      throw new Error(`holds a "${/-----BEGIN ([A-Z0-9 ]+)-----/.exec(block)?.[1]}" block: only certificates belong here`);
+      throw new Error(
+        `holds a "${/-----BEGIN ([A-Z0-9 ]+)-----/.exec(block)?.[1]}" block: only certificates belong here`,
+      );
     }
     certificates.push(new X509Certificate(block));
   }
   if (certificates.length === 0) throw new Error('holds no PEM certificate');
-  const rest = String(text).replace(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g, '').trim();
+  const rest = String(text)
+    .replace(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g, '')
+    .trim();
   if (rest.length > 0) throw new Error('holds text outside its PEM blocks');
   return certificates;
 }
@@ -126,12 +135,17 @@ function preflightProblems(params, context) {
   const integer = (name, min, max) => {
     const v = value(name);
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      add(name, `"${v}" is not an integer from ${min} to ${max}`, `set ${name} to an integer from ${min} to ${max}`);
+      add(
+        name,
+        `"${v}" is not an integer from ${min} to ${max}`,
+        `set ${name} to an integer from ${min} to ${max}`,
+      );
     }
   };
   const oneOf = (name, allowed) => {
     const v = value(name);
-    if (!allowed.has(v)) add(name, `"${v}" is not one of ${[...allowed].join(', ')}`, `set ${name} to one of them`);
+    if (!allowed.has(v))
+      add(name, `"${v}" is not one of ${[...allowed].join(', ')}`, `set ${name} to one of them`);
   };
   const pem = (name, fix, check) => {
     const v = required(name, fix);
@@ -151,7 +165,8 @@ function preflightProblems(params, context) {
         fixture(name, c.subject.replace(/\n/g, ', '));
       }
       if (new Date(c.validTo) <= now) add(name, `certificate "${c.subject}" expired on ${c.validTo}`, fix);
-      if (new Date(c.validFrom) > now) add(name, `certificate "${c.subject}" is not valid before ${c.validFrom}`, fix);
+      if (new Date(c.validFrom) > now)
+        add(name, `certificate "${c.subject}" is not valid before ${c.validFrom}`, fix);
     }
     check?.(certificates, v);
   };
@@ -178,13 +193,14 @@ function preflightProblems(params, context) {
   const domain = required('certBrokerDomainName', domainFix);
   if (domain !== '') {
     if (!HOSTNAME.test(domain)) add('certBrokerDomainName', `"${domain}" is not a DNS name`, domainFix);
-    else if (EXAMPLE_DOMAIN.test(domain)) add('certBrokerDomainName', `"${domain}" is a reserved example domain`, domainFix);
+    else if (EXAMPLE_DOMAIN.test(domain))
+      add('certBrokerDomainName', `"${domain}" is a reserved example domain`, domainFix);
     else noExample('certBrokerDomainName', domain, domainFix);
   }
   arn(
     'certBrokerCertificateArn',
     /^arn:(?<partition>aws(-cn|-us-gov)?):acm:(?<region>[a-z0-9-]+):(?<account>\d{12}):certificate\/(?<uuid>[0-9a-f-]{36})$/,
-    'request a regional ACM certificate for certBrokerDomainName in the stack\'s region (docs/operations.md, step 3)',
+    "request a regional ACM certificate for certBrokerDomainName in the stack's region (docs/operations.md, step 3)",
   );
   integer('certBrokerRateLimit', 1, 10000);
   integer('certBrokerBurstLimit', 1, 5000);
@@ -201,7 +217,8 @@ function preflightProblems(params, context) {
     'the Private CA\'s certificate: aws acm-pca get-certificate-authority-certificate ... > ca.pem, then --param "operationalCaCertificate=file:ca.pem" (docs/operations.md, step 4)';
   let operationalCa;
   pem('operationalCaCertificate', caFix, (certificates) => {
-    if (certificates.length !== 1) add('operationalCaCertificate', `holds ${certificates.length} certificates, not 1`, caFix);
+    if (certificates.length !== 1)
+      add('operationalCaCertificate', `holds ${certificates.length} certificates, not 1`, caFix);
     operationalCa = certificates[0];
     if (operationalCa && !operationalCa.ca) add('operationalCaCertificate', 'is not a CA certificate', caFix);
   });
@@ -210,15 +227,32 @@ function preflightProblems(params, context) {
   pem('operationalCaVerificationCertificate', verificationFix, (certificates) => {
     const [c] = certificates;
     if (certificates.length !== 1 || !c) {
-      add('operationalCaVerificationCertificate', `holds ${certificates.length} certificates, not 1`, verificationFix);
+      add(
+        'operationalCaVerificationCertificate',
+        `holds ${certificates.length} certificates, not 1`,
+        verificationFix,
+      );
       return;
     }
-    if (c.ca) add('operationalCaVerificationCertificate', 'is a CA certificate, not a verification certificate', verificationFix);
+    if (c.ca)
+      add(
+        'operationalCaVerificationCertificate',
+        'is a CA certificate, not a verification certificate',
+        verificationFix,
+      );
     if (!/^CN=[0-9a-f]{64}$/m.test(c.subject)) {
-      add('operationalCaVerificationCertificate', `its CN is not an AWS IoT registration code (64 hex digits): "${c.subject}"`, verificationFix);
+      add(
+        'operationalCaVerificationCertificate',
+        `its CN is not an AWS IoT registration code (64 hex digits): "${c.subject}"`,
+        verificationFix,
+      );
     }
     if (operationalCa && !(c.checkIssued(operationalCa) && c.verify(operationalCa.publicKey))) {
-      add('operationalCaVerificationCertificate', 'is not signed by operationalCaCertificate', verificationFix);
+      add(
+        'operationalCaVerificationCertificate',
+        'is not signed by operationalCaCertificate',
+        verificationFix,
+      );
     }
   });
 
@@ -228,7 +262,12 @@ function preflightProblems(params, context) {
     .map((h) => h.trim())
     .filter(Boolean);
   for (const host of hosts) {
-    if (!HOSTNAME.test(host)) add('ocspAllowedHosts', `"${host}" is not a DNS name (loopback and IP addresses are for stage local)`, hostsFix);
+    if (!HOSTNAME.test(host))
+      add(
+        'ocspAllowedHosts',
+        `"${host}" is not a DNS name (loopback and IP addresses are for stage local)`,
+        hostsFix,
+      );
   }
   const ocspUrl = required('ocspResponderUrl', hostsFix);
   if (ocspUrl !== '') {
@@ -238,10 +277,12 @@ function preflightProblems(params, context) {
     } catch {
       add('ocspResponderUrl', `"${ocspUrl}" is not a URL`, hostsFix);
     }
-    if (url && !hosts.includes(url.hostname)) add('ocspResponderUrl', `host ${url.hostname} is not in ocspAllowedHosts`, hostsFix);
+    if (url && !hosts.includes(url.hostname))
+      add('ocspResponderUrl', `host ${url.hostname} is not in ocspAllowedHosts`, hostsFix);
   }
   const rule = value('jitrRuleName');
-  if (!/^[A-Za-z0-9_]{1,128}$/.test(rule)) add('jitrRuleName', `"${rule}" has characters IoT rule names do not allow`, 'use [A-Za-z0-9_] only');
+  if (!/^[A-Za-z0-9_]{1,128}$/.test(rule))
+    add('jitrRuleName', `"${rule}" has characters IoT rule names do not allow`, 'use [A-Za-z0-9_] only');
 
   const cognitoFix =
     'the vehicle owners\' Cognito user pool in the stack\'s region (docs/operations.md, step 5): --param "cognitoUserPoolId=<region>_<id>"';
@@ -250,43 +291,64 @@ function preflightProblems(params, context) {
     const m = /^(?<region>[a-z]{2}(-gov)?-[a-z]+-\d)_(?<id>[A-Za-z0-9]{1,55})$/.exec(pool);
     if (!m?.groups) add('cognitoUserPoolId', `"${pool}" is not a user pool id (<region>_<id>)`, cognitoFix);
     else {
-      if (m.groups.region !== region) add('cognitoUserPoolId', `region ${m.groups.region} is not the stack's region ${region}`, cognitoFix);
-      if (/^local/i.test(m.groups.id)) add('cognitoUserPoolId', `"${pool}" is the local cloud's pool`, cognitoFix);
+      if (m.groups.region !== region)
+        add('cognitoUserPoolId', `region ${m.groups.region} is not the stack's region ${region}`, cognitoFix);
+      if (/^local/i.test(m.groups.id))
+        add('cognitoUserPoolId', `"${pool}" is the local cloud's pool`, cognitoFix);
       else noExample('cognitoUserPoolId', pool, cognitoFix);
     }
   }
   const clientFix = 'comma-separated app client ids of that pool (26 lower-case letters and digits each)';
-  for (const id of required('cognitoClientIds', clientFix).split(',').filter((s) => s.trim() !== '')) {
-    if (!/^[a-z0-9]{26}$/.test(id.trim())) add('cognitoClientIds', `"${id}" is not a Cognito app client id`, clientFix);
-    else if (/^local/.test(id.trim())) add('cognitoClientIds', `"${id}" is the local cloud's client`, clientFix);
+  for (const id of required('cognitoClientIds', clientFix)
+    .split(',')
+    .filter((s) => s.trim() !== '')) {
+    if (!/^[a-z0-9]{26}$/.test(id.trim()))
+      add('cognitoClientIds', `"${id}" is not a Cognito app client id`, clientFix);
+    else if (/^local/.test(id.trim()))
+      add('cognitoClientIds', `"${id}" is the local cloud's client`, clientFix);
     else noExample('cognitoClientIds', id.trim(), clientFix);
   }
   const scope = value('commandScope');
-  if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/.test(scope)) add('commandScope', `"${scope}" is not an OAuth scope`, 'e.g. cv-security/commands');
+  if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/.test(scope))
+    add('commandScope', `"${scope}" is not an OAuth scope`, 'e.g. cv-security/commands');
   integer('commandTtlSeconds', 10, 900);
   const paramName = value('attestationTrustBundleParam');
   if (!/^\/[A-Za-z0-9_.\-/]{1,1010}$/.test(paramName)) {
-    add('attestationTrustBundleParam', `"${paramName}" is not an SSM parameter name`, 'e.g. /cv-security/<stage>/attestation-trust-bundle');
+    add(
+      'attestationTrustBundleParam',
+      `"${paramName}" is not an SSM parameter name`,
+      'e.g. /cv-security/<stage>/attestation-trust-bundle',
+    );
   }
 
   const emailFix = 'a monitored mailbox of the security team: --param "alertEmail=<address>"';
   const email = required('alertEmail', emailFix);
   if (email !== '') {
     const m = /^[A-Za-z0-9._%+-]{1,64}@(?<domain>[A-Za-z0-9.-]{1,253})$/.exec(email);
-    if (!m?.groups || !HOSTNAME.test(m.groups.domain)) add('alertEmail', `"${email}" is not an e-mail address`, emailFix);
-    else if (EXAMPLE_DOMAIN.test(m.groups.domain)) add('alertEmail', `"${email}" is at a reserved example domain`, emailFix);
+    if (!m?.groups || !HOSTNAME.test(m.groups.domain))
+      add('alertEmail', `"${email}" is not an e-mail address`, emailFix);
+    else if (EXAMPLE_DOMAIN.test(m.groups.domain))
+      add('alertEmail', `"${email}" is at a reserved example domain`, emailFix);
     else noExample('alertEmail', email, emailFix);
   }
 
   oneOf('logLevel', LOG_LEVELS);
   const retention = Number(value('logRetentionInDays'));
   if (!LOG_RETENTION_DAYS.has(retention)) {
-    add('logRetentionInDays', `"${value('logRetentionInDays')}" is not a CloudWatch Logs retention`, 'e.g. 365');
+    add(
+      'logRetentionInDays',
+      `"${value('logRetentionInDays')}" is not a CloudWatch Logs retention`,
+      'e.g. 365',
+    );
   }
   oneOf('deletionProtection', new Set(['true', 'false']));
   oneOf('retainPolicy', new Set(['Retain', 'Delete']));
   if (stage === 'prod' && (value('retainPolicy') !== 'Retain' || value('deletionProtection') !== 'true')) {
-    add('retainPolicy', 'prod must retain its tables, keys and dead-letter queues', 'keep retainPolicy Retain and deletionProtection true');
+    add(
+      'retainPolicy',
+      'prod must retain its tables, keys and dead-letter queues',
+      'keep retainPolicy Retain and deletionProtection true',
+    );
   }
   oneOf('accountSettings', new Set(['owned', 'shared']));
   oneOf('iotLogLevel', IOT_LOG_LEVELS);
