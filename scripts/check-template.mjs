@@ -9,6 +9,7 @@
  *   node scripts/check-template.mjs --stage prod   packages prod with the CI fixture (test/fixtures/ci-prod)
  *                                                  into .serverless-ci-prod/ first
  *   --counts-only                                  print the counts, never fail (for before/after figures)
+ *   --template <path> --no-acknowledgements        check another template / count every cdk-nag finding
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const stage = args[args.indexOf('--stage') + 1] ?? 'dev';
 const countsOnly = args.includes('--counts-only');
+const templateArg = args.includes('--template') ? args[args.indexOf('--template') + 1] : undefined;
+const withAcknowledgements = !args.includes('--no-acknowledgements');
 const region = 'eu-west-1';
 
 function packageProdWithFixture() {
@@ -70,9 +73,9 @@ function validate(path) {
 /** cdk-nag through CfnInclude; returns unacknowledged findings and the acknowledgement count. */
 function nag(path) {
   const template = JSON.parse(readFileSync(path, 'utf8'));
-  const suppressions = JSON.parse(
-    readFileSync(join(root, 'serverless/template-checks/nag-suppressions.json'), 'utf8'),
-  );
+  const suppressions = withAcknowledgements
+    ? JSON.parse(readFileSync(join(root, 'serverless/template-checks/nag-suppressions.json'), 'utf8'))
+    : { acknowledgements: [] };
   const outdir = mkdtempSync(join(tmpdir(), 'cv-nag-'));
   const file = join(outdir, 'template.json');
   writeFileSync(file, JSON.stringify(template));
@@ -133,9 +136,10 @@ function nag(path) {
 
 const started = Date.now();
 const path =
-  stage === 'dev'
+  templateArg ??
+  (stage === 'dev'
     ? join(root, '.serverless', 'cloudformation-template-update-stack.json')
-    : packageProdWithFixture();
+    : packageProdWithFixture());
 const v = validate(path);
 const n = nag(path);
 console.log(

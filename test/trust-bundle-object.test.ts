@@ -63,7 +63,10 @@ describe('trust bundle object custom resource', () => {
   it('Create writes the bundle and answers SUCCESS with the object version', async () => {
     const puts: string[] = [];
     await handle(event('Create'), {
-      put: async (b, k, body) => (puts.push(`${b}/${k}:${body}`), 'v1'),
+      put: async (b, k, body) => {
+        puts.push(`${b}/${k}:${body}`);
+        return 'v1';
+      },
       purge: async () => {},
       respond,
     });
@@ -114,7 +117,10 @@ describe('trust bundle object custom resource', () => {
   it('refuses properties that are not strings', async () => {
     const puts: unknown[] = [];
     await handle(event('Create', { Body: 42 }), {
-      put: async (...a) => (puts.push(a), 'v'),
+      put: async (...a) => {
+        puts.push(a);
+        return 'v';
+      },
       purge: async () => {},
       respond,
     });

@@ -29,6 +29,9 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  * 8. The REST API's stage is a resource of its own (access log, execution log at ERROR, X-Ray, stage
  *    throttling): the framework only sets these through API calls after a deployment, which the template
  *    checkers never see. The framework's empty REST API `Policy` is dropped.
+ * 9. Lint hygiene the CloudFormation validator asks for: a DependsOn already implied by a Ref/GetAtt
+ *    in the same resource is dropped (W3005), and the framework's retained Lambda versions get the
+ *    matching UpdateReplacePolicy (W3011).
  * 5. `serverless invoke local` loads our ES module bundles (`.mjs`): the framework only
  *    tries `<handler>`, `<handler>.js` and `<handler>.cjs`, so a `.cjs` shim that imports
  *    the bundle is written next to it. Listed after serverless-esbuild in serverless.yml
@@ -115,6 +118,25 @@ class CvPackaging {
     this.inlineCode(resources);
     this.orderIotLogSubscriptions(resources);
     this.restApiStage(resources);
+    this.tidyDependencies(resources);
+  }
+
+  tidyDependencies(resources) {
+    for (const resource of Object.values(resources)) {
+      if (resource.Type === 'AWS::Lambda::Version' && resource.DeletionPolicy === 'Retain') {
+        resource.UpdateReplacePolicy ??= 'Retain';
+      }
+      if (resource.DependsOn === undefined) continue;
+      const body = JSON.stringify(resource.Properties ?? {});
+      const implied = (id) =>
+        body.includes(`{"Ref":"${id}"}`) ||
+        body.includes(`"Fn::GetAtt":["${id}",`) ||
+        body.includes(`\${${id}.`) ||
+        body.includes(`\${${id}}`);
+      const kept = [].concat(resource.DependsOn).filter((id) => !implied(id));
+      if (kept.length === 0) delete resource.DependsOn;
+      else resource.DependsOn = kept;
+    }
   }
 
   inlineCode(resources) {
