@@ -12,7 +12,7 @@
  *   --template <path> --no-acknowledgements        check another template / count every cdk-nag finding
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,20 +94,22 @@ function nag(path) {
   );
   let report;
   // The CDK prints its own report of the same findings; ours follows in one line per finding.
-  const [log, error] = [console.log, console.error];
+  const [log, logError] = [console.log, console.error];
   console.log = console.error = () => {};
+  // synth throws when a plugin reports findings (the message differs with NODE_ENV); the report file is
+  // what counts, and a failure that left no report is rethrown.
+  let synthError;
   try {
     app.synth();
-  } catch (error) {
-    if (!String(error.message).includes('Validation failed')) throw error;
+  } catch (thrown) {
+    synthError = thrown;
   } finally {
-    [console.log, console.error] = [log, error];
+    [console.log, console.error] = [log, logError];
   }
-  try {
-    report = JSON.parse(readFileSync(join(outdir, 'cdk.out', 'validation-report.json'), 'utf8'));
-  } catch {
-    report = { pluginReports: [] };
-  }
+  const reportFile = join(outdir, 'cdk.out', 'validation-report.json');
+  if (existsSync(reportFile)) report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  else if (synthError) throw synthError;
+  else report = { pluginReports: [] };
   rmSync(outdir, { recursive: true, force: true });
   // A finding is acknowledged by an entry with its rule id (granular ids `Rule[...]` included) whose
   // resources are "*" or name the finding's logical id.
@@ -141,14 +143,26 @@ const path =
     ? join(root, '.serverless', 'cloudformation-template-update-stack.json')
     : packageProdWithFixture());
 const v = validate(path);
-const n = nag(path);
+let n;
+try {
+  n = nag(path);
+} catch (error) {
+  // CfnInclude refuses templates the CDK cannot model (e.g. a missing required property).
+  n = {
+    findings: [`(not run: the CDK could not load the template: ${String(error.message).slice(0, 600)})`],
+    acknowledged: 0,
+    unused: [],
+  };
+}
+const label = templateArg ? 'template' : stage;
 console.log(
-  `template checks (${stage}): cloudformation-validate ${v.status} errors ${v.counts.ERROR}, warnings ${v.counts.WARN}, info ${v.counts.INFO}; ` +
+  `template checks (${label}): cloudformation-validate ${v.status} errors ${v.counts.ERROR}, warnings ${v.counts.WARN}, info ${v.counts.INFO}; ` +
     `cdk-nag unacknowledged findings ${n.findings.length}, acknowledged ${n.acknowledged}; ${Date.now() - started} ms`,
 );
 for (const e of v.errors)
   console.log(`  validate ${e.ruleId} ${e.entity?.logicalId ?? ''} ${e.propertyPath ?? ''}: ${e.message}`);
 for (const f of n.findings) console.log(`  cdk-nag ${f}`);
-if (n.unused.length > 0)
+if (n.unused.length > 0 && !templateArg) {
   console.log(`  suppressions that matched no resource of this template: ${n.unused.join(', ')}`);
+}
 if (!countsOnly && (v.counts.ERROR > 0 || v.status === 'ERROR' || n.findings.length > 0)) process.exit(1);
