@@ -160,7 +160,18 @@ class CvPreflight {
   async guardDeploy() {
     if (this.stage() === 'local') return;
     await this.check({ allowCiFixture: false });
-    const template = JSON.stringify(this.serverless.service.provider.compiledCloudFormationTemplate ?? {});
+    // `deploy --package <dir>` deploys the template in that directory, whatever the params say now.
+    const packaged = this.options.package
+      ? path.resolve(
+          this.serverless.serviceDir,
+          this.options.package,
+          'cloudformation-template-update-stack.json',
+        )
+      : undefined;
+    const template =
+      packaged && fs.existsSync(packaged)
+        ? fs.readFileSync(packaged, 'utf8')
+        : JSON.stringify(this.serverless.service.provider.compiledCloudFormationTemplate ?? {});
     const markers = [
       CI_FIXTURE_ACCOUNT,
       '123456789012',
