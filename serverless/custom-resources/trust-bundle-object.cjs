@@ -26,7 +26,9 @@ async function handle(event, deps) {
     }
   } catch (error) {
     status = 'FAILED';
-    reason = `${error?.name ?? 'Error'}: ${String(error?.message ?? '').slice(0, 200)}`;
+    reason = `${error?.name ?? 'Error'}: ${String(error?.message ?? '')
+      .split('\n')[0]
+      .slice(0, 200)}`;
   }
   const body = JSON.stringify({
     Status: status,
@@ -44,24 +46,38 @@ async function handle(event, deps) {
   return { status, data };
 }
 
+// The SDK is loaded inside the calls, so a load failure still reaches CloudFormation as FAILED
+// instead of leaving the stack waiting for an answer.
 function awsDeps() {
-  const s3sdk = require('@aws-sdk/client-s3');
-  const s3 = new s3sdk.S3Client({});
+  let sdk;
+  const s3sdk = () => {
+    sdk ??= require('@aws-sdk/client-s3');
+    return sdk;
+  };
+  let client;
+  const s3 = {
+    send: (command) => {
+      client ??= new (s3sdk().S3Client)({});
+      return client.send(command);
+    },
+  };
   return {
     put: async (Bucket, Key, Body) =>
       (
         await s3.send(
-          new s3sdk.PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/x-pem-file' }),
+          new (s3sdk().PutObjectCommand)({ Bucket, Key, Body, ContentType: 'application/x-pem-file' }),
         )
       ).VersionId,
     purge: async (Bucket, Key) => {
       for (let page = 0; page < 100; page++) {
-        const list = await s3.send(new s3sdk.ListObjectVersionsCommand({ Bucket, Prefix: Key }));
+        const list = await s3.send(new (s3sdk().ListObjectVersionsCommand)({ Bucket, Prefix: Key }));
         const objects = [...(list.Versions ?? []), ...(list.DeleteMarkers ?? [])]
           .filter((v) => v.Key === Key)
           .map((v) => ({ Key, VersionId: v.VersionId }));
         if (objects.length === 0) return;
-        await s3.send(new s3sdk.DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }));
+        await s3.send(
+          new (s3sdk().DeleteObjectsCommand)({ Bucket, Delete: { Objects: objects, Quiet: true } }),
+        );
       }
     },
     respond: async (url, body) => {
