@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { preflightProblems } = require('../serverless/plugins/preflight-checks.cjs') as {
   preflightProblems: (
     params: Record<string, unknown>,
-    context: { stage: string; region: string; allowCiFixture?: boolean },
+    context: { stage: string; region: string; allowCiFixture?: boolean; accountId?: string },
   ) => { param: string; problem: string; fix: string }[];
 };
 const { parsePemReference } = require('../serverless/plugins/cv-preflight.cjs') as {
@@ -214,6 +214,24 @@ describe('preflight checks', () => {
     expect(
       problemsWith({ attestationTrustBundle: pem('att.pem') + pem('verification.pem') }).join('\n'),
     ).toContain('is not a CA certificate');
+  });
+
+  it('with the target account known, refuses ARNs of another account', () => {
+    expect(problemsWith({}, { accountId: '402938475610' })).toEqual([]);
+    const problems = problemsWith({}, { accountId: '918273645501' });
+    expect(problems).toContain(
+      'pcaCaArn: account 402938475610 is not the account being deployed to (918273645501)',
+    );
+    expect(problems).toContain(
+      'certBrokerCertificateArn: account 402938475610 is not the account being deployed to (918273645501)',
+    );
+  });
+
+  it('refuses a trust bundle too large for its SSM parameter', () => {
+    const big = pem('att.pem').repeat(Math.ceil(9000 / pem('att.pem').length));
+    expect(problemsWith({ attestationTrustBundle: big }).join('\n')).toMatch(
+      /more than an SSM parameter's 8192/,
+    );
   });
 
   it('refuses the committed example certificates by fingerprint', () => {

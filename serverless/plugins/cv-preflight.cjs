@@ -62,7 +62,7 @@ class CvPreflight {
       },
     };
     this.hooks = {
-      'preflight:check': () => this.check({ allowCiFixture: false, announce: true }),
+      'preflight:check': () => this.check({ allowCiFixture: false, announce: true, withAccount: true }),
       'before:package:initialize': () =>
         LENIENT_STAGES.has(this.stage()) ? undefined : this.check({ allowCiFixture: true }),
       'before:deploy:deploy': () => this.guardDeploy(),
@@ -133,14 +133,26 @@ class CvPreflight {
     );
   }
 
-  async check({ allowCiFixture, announce = false }) {
+  /** The account the credentials belong to, when there are credentials (never for offline packaging). */
+  async accountId() {
+    try {
+      const identity = await this.serverless.getProvider('aws').request('STS', 'getCallerIdentity', {});
+      return identity?.Account;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async check({ allowCiFixture, announce = false, withAccount = false }) {
     const { params, problems: refProblems } = await this.resolvedParams();
+    const accountId = withAccount ? await this.accountId() : undefined;
     const problems = [
       ...refProblems,
       ...preflightProblems(params, {
         stage: this.stage(),
         region: this.region(),
         allowCiFixture,
+        accountId,
         exampleFingerprints: this.knownPrints(EXAMPLE_PEMS),
         fixtureFingerprints: this.knownPrints(FIXTURE_PEMS),
       }),
@@ -150,16 +162,20 @@ class CvPreflight {
         `preflight: stage ${this.stage()} (${this.region()}) is not ready to deploy, ${problems.length} problem(s):\n${formatProblems(problems)}\nSee docs/operations.md, "First deployment".`,
       );
     }
-    if (announce)
+    if (announce) {
       this.serverless.cli.log(
-        `preflight: stage ${this.stage()} (${this.region()}): every parameter checked, none wrong`,
+        `preflight: stage ${this.stage()} (${this.region()}): every parameter checked, none wrong` +
+          (accountId
+            ? `; ARNs are in account ${accountId}`
+            : '; no AWS credentials, so ARN accounts were not compared with the target account'),
       );
+    }
   }
 
   /** Deployments: the strict checks, and no example or CI-fixture value left in the template to deploy. */
   async guardDeploy() {
     if (this.stage() === 'local') return;
-    await this.check({ allowCiFixture: false });
+    await this.check({ allowCiFixture: false, withAccount: true });
     // `deploy --package <dir>` deploys the template in that directory, whatever the params say now.
     const packaged = this.options.package
       ? path.resolve(

@@ -74,7 +74,7 @@ function fingerprints(text) {
  * Problems with a stage's parameters.
  *
  * @param {Record<string, unknown>} params resolved parameter values (PEMs as text)
- * @param {{ stage: string, region: string, now?: Date, allowCiFixture?: boolean,
+ * @param {{ stage: string, region: string, accountId?: string, now?: Date, allowCiFixture?: boolean,
  *   exampleFingerprints?: Set<string>, fixtureFingerprints?: Set<string> }} context
  * @returns {{ param: string, problem: string, fix: string }[]}
  * @example
@@ -113,6 +113,9 @@ function preflightProblems(params, context) {
     if (EXAMPLE_ACCOUNTS.has(id) || /^(\d)\1{11}$/.test(id)) {
       add(name, `account ${id} is an example account id`, fix);
     } else if (id === CI_FIXTURE_ACCOUNT) fixture(name, id);
+    else if (context.accountId && id !== context.accountId) {
+      add(name, `account ${id} is not the account being deployed to (${context.accountId})`, fix);
+    }
   };
   const arn = (name, pattern, fix, { sameRegion = true } = {}) => {
     const v = required(name, fix);
@@ -207,7 +210,15 @@ function preflightProblems(params, context) {
 
   const trustFix =
     'the PEM bundle of the ECU manufacturers\' attestation CAs: --param "attestationTrustBundle=file:<path>" or "ssm:<parameter name>"';
-  pem('attestationTrustBundle', trustFix, (certificates) => {
+  pem('attestationTrustBundle', trustFix, (certificates, text) => {
+    // The SSM parameter holds it (Intelligent-Tiering: up to 8 KiB, the advanced tier's limit).
+    if (Buffer.byteLength(text, 'utf8') > 8192) {
+      add(
+        'attestationTrustBundle',
+        `is ${Buffer.byteLength(text, 'utf8')} bytes, more than an SSM parameter's 8192`,
+        trustFix,
+      );
+    }
     for (const c of certificates) {
       if (!c.ca) add('attestationTrustBundle', `"${c.subject}" is not a CA certificate`, trustFix);
     }
