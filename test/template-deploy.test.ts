@@ -134,6 +134,46 @@ describe('observability', () => {
     expect(p(machine).LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
   });
 
+  it('names every log group encrypted with DataAtRestKey so that the key policy lets CloudWatch Logs use the key', () => {
+    // `${X}` placeholders become <X> on both sides; `*` in a pattern is a glob.
+    const text = (v: unknown) =>
+      (typeof v === 'string' ? v : String((v as { 'Fn::Sub'?: unknown })?.['Fn::Sub'] ?? '')).replace(
+        /\$\{([^}]+)\}/g,
+        '<$1>',
+      );
+    const statement = (p(R().DataAtRestKey).KeyPolicy.Statement as Record<string, any>[]).find(
+      (st) => st.Sid === 'CloudWatchLogsEncryptsOwnLogGroups',
+    );
+    const patterns = [statement?.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']]
+      .flat()
+      .map((a) => text(a).replace(/^.*:log-group:/, ''))
+      .map(
+        (g) =>
+          new RegExp(
+            `^${g
+              .split('*')
+              .map((x) => x.replace(/[.+?^$()|[\]\\{}]/g, '\\$&'))
+              .join('.*')}$`,
+          ),
+      );
+    expect(patterns.length).toBeGreaterThan(0);
+    const encrypted = of('AWS::Logs::LogGroup').filter(([, r]) =>
+      JSON.stringify(p(r).KmsKeyId).includes('DataAtRestKey'),
+    );
+    expect(encrypted.length).toBeGreaterThan(15);
+    for (const [id, group] of encrypted) {
+      const name = text(p(group).LogGroupName);
+      expect(name, id).not.toBe('');
+      expect(
+        patterns.some((re) => re.test(name)),
+        `${id} ${name}`,
+      ).toBe(true);
+    }
+    // The framework's own API log group names would not match: the class of mistake this guards against.
+    expect(patterns.some((re) => re.test('/aws/api-gateway/cv-security-dev'))).toBe(false);
+    expect(patterns.some((re) => re.test('/aws/http-api/cv-security-dev'))).toBe(false);
+  });
+
   it('alarms on the alert topic for every function, every dead-letter queue and failed remediations; one dashboard', () => {
     const alarms = of('AWS::CloudWatch::Alarm').map(([, r]) => p(r));
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
