@@ -4,22 +4,33 @@
  * package CI builds from the fixture (`pnpm run check-template` writes .serverless-ci-prod/).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const packageDir = join(root, '.serverless-ci-prod');
+const builtPackage = join(root, '.serverless-ci-prod');
 const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/ci-prod/params.json'), 'utf8')) as Record<
   string,
   string
 >;
 let dir: string;
+/** A copy of the service: `deploy --package` copies the package into the service's .serverless/, which
+ * the template tests read, so the deployments run in a directory of their own. */
+let service: string;
 
 function deploy(params: Record<string, string>) {
-  const args = ['deploy', '--stage', 'prod', '--region', 'eu-west-1', '--package', packageDir];
+  const args = [
+    'deploy',
+    '--stage',
+    'prod',
+    '--region',
+    'eu-west-1',
+    '--package',
+    join(service, '.serverless-ci-prod'),
+  ];
   for (const [k, v] of Object.entries(params)) if (!k.startsWith('_')) args.push(`--param=${k}=${v}`);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -30,17 +41,31 @@ function deploy(params: Record<string, string>) {
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   };
-  const r = spawnSync(join(root, 'node_modules/.bin/serverless'), args, { cwd: root, env, encoding: 'utf8' });
+  const r = spawnSync(join(root, 'node_modules/.bin/serverless'), args, {
+    cwd: service,
+    env,
+    encoding: 'utf8',
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 beforeAll(() => {
-  if (!existsSync(join(packageDir, 'cloudformation-template-update-stack.json'))) {
+  if (!existsSync(join(builtPackage, 'cloudformation-template-update-stack.json'))) {
     throw new Error(
-      `${packageDir} is missing: run \`pnpm run check-template\` first (\`pnpm run check\` does)`,
+      `${builtPackage} is missing: run \`pnpm run check-template\` first (\`pnpm run check\` does)`,
     );
   }
   dir = mkdtempSync(join(tmpdir(), 'cv-deploy-guard-'));
+  service = join(dir, 'service');
+  mkdirSync(service);
+  for (const f of ['serverless.yml', 'package.json', 'serverless']) {
+    cpSync(join(root, f), join(service, f), { recursive: true });
+  }
+  cpSync(join(root, 'test/fixtures'), join(service, 'test/fixtures'), { recursive: true });
+  cpSync(builtPackage, join(service, '.serverless-ci-prod'), { recursive: true });
+  for (const f of ['node_modules', 'functions', 'packages', 'tsconfig.json', 'tsconfig.base.json']) {
+    symlinkSync(join(root, f), join(service, f));
+  }
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ca = (name: string, cn: string) =>
     openssl(
