@@ -70,7 +70,7 @@ describe('the static proof on a template with a permission mistake', () => {
       {
         Effect: 'Allow',
         Action: ['ssm:DescribeOpsItems'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:opsitem/*' },
+        Resource: 'arn:aws:ssm:eu-west-1:123456789012:opsitem/*',
       },
     ]);
     const proof = await prove(template, 'RemediationOpenTicketLambdaFunction');
@@ -113,7 +113,7 @@ describe('the static proof on a template with a permission mistake', () => {
     key.KeyPolicy.Statement = [
       {
         Effect: 'Allow',
-        Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/key-admin' } },
+        Principal: { AWS: 'arn:aws:iam::123456789012:role/key-admin' },
         Action: 'kms:*',
         Resource: '*',
       },
