@@ -70,7 +70,14 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 export class ResolvedTemplate {
   readonly resources: Record<string, CfnResource>;
 
-  constructor(template: CfnTemplate) {
+  /**
+   * @param physicalIds ids that resources have where the template is evaluated (e.g. the local cloud's id of
+   * `OperationalCaCertificate`), by logical id: `Ref` and `Fn::GetAtt ... Id` return them instead of synthetic ids.
+   */
+  constructor(
+    template: CfnTemplate,
+    private readonly physicalIds: Readonly<Record<string, string>> = {},
+  ) {
     this.resources = template.Resources ?? {};
   }
 
@@ -89,6 +96,8 @@ export class ResolvedTemplate {
     if (id in PSEUDO) return PSEUDO[id] ?? '';
     const r = this.resources[id];
     if (r === undefined) throw new TemplateResolutionError(path, `Ref to unknown resource ${id}`);
+    const physical = this.physicalIds[id];
+    if (physical !== undefined) return physical;
     switch (r.Type) {
       case 'AWS::DynamoDB::Table':
         return this.physicalName(id, 'TableName');
@@ -147,7 +156,8 @@ export class ResolvedTemplate {
           return arn(r.Type.split('::')[1]?.toLowerCase() ?? 'unknown', id);
       }
     }
-    if (attribute === 'Id' && r.Type === 'AWS::IoT::CACertificate') return `cacert-${id}`.toLowerCase();
+    if (attribute === 'Id' && r.Type === 'AWS::IoT::CACertificate')
+      return this.physicalIds[id] ?? `cacert-${id}`.toLowerCase();
     if (attribute === 'QueueName' && r.Type === 'AWS::SQS::Queue') return this.physicalName(id, 'QueueName');
     if (attribute === 'TopicName' && r.Type === 'AWS::SNS::Topic') return this.physicalName(id, 'TopicName');
     if (attribute === 'KeyId' && r.Type === 'AWS::KMS::Key') return this.ref(id, path);

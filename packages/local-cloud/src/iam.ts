@@ -57,14 +57,17 @@ export class IamEnforcer {
   readonly denials: Denial[] = [];
   /** Requests evaluated. */
   evaluated = 0;
+  /** Called with each denial as it happens (the demo logs them). */
+  onDenial: (denial: Denial) => void = () => undefined;
   private readonly principals = new Map<string, Principal>();
   /** Resolves a KMS key id of the local cloud to the ids it is also known by (its aliases). */
   keyAliases: (keyId: string) => string[] = () => [];
   /** The key id a ciphertext names (Decrypt without KeyId is authorised on the key inside the ciphertext). */
   ciphertextKey: (ciphertextBase64: string) => string | undefined = () => undefined;
 
-  constructor(template: CfnTemplate) {
-    this.template = new ResolvedTemplate(template);
+  /** @param physicalIds ids of template resources in this local cloud, by logical id (see ResolvedTemplate). */
+  constructor(template: CfnTemplate, physicalIds: Readonly<Record<string, string>> = {}) {
+    this.template = new ResolvedTemplate(template, physicalIds);
     for (const fn of this.template.functions()) {
       this.principals.set(`lambda.${fn.name}`, {
         arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${fn.role.arn.split('/').pop()}/${fn.name}`,
@@ -93,6 +96,11 @@ export class IamEnforcer {
       variables: { 'credentials-iot:ThingName': thingName },
     });
     return { accessKeyId: `ecu.${thingName}`, secretAccessKey: 'local' };
+  }
+
+  private deny(denial: Denial): void {
+    this.denials.push(denial);
+    this.onDenial(denial);
   }
 
   /** Whether an access key names a principal this enforcer evaluates. */
@@ -143,7 +151,7 @@ export class IamEnforcer {
       requests = await iamRequests(this.asTemplateCall({ service, operation, input }), this.template);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.denials.push({
+      this.deny({
         principal: principal.arn,
         action: `${signingName}:${operation}`,
         resource: '?',
@@ -159,7 +167,7 @@ export class IamEnforcer {
       this.evaluated += 1;
       const verdict = await evaluate(request, principal, this.template.resourcePolicy(request.resource));
       if (!verdict.allowed) {
-        this.denials.push({
+        this.deny({
           principal: principal.arn,
           action: request.action,
           resource: request.resource,
