@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
+import { localEnforcer } from './iam.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -86,12 +87,23 @@ cloud.iot.createPolicy(
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] }),
 );
 
+// IAM enforced as in the demo: each function signs with the access key of its role (the plugin sets it per function).
+const iam = localEnforcer(root, { OperationalCaCertificate: cloud.operationalCaCertificateId });
+cloud.enforce(iam);
+iam.onDenial = (d) => console.error(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
+const functionAccessKeys = Object.fromEntries(
+  iam.template
+    .functions()
+    .map((f) => [f.name.replace(/^cv-security-local-/, ''), iam.functionCredentials(f.name).accessKeyId]),
+);
+
 const env = functionEnv(cloud);
 const state = {
   endpoint: cloud.endpoint,
   // The account a deployed function reads from its invoked ARN (authz-detector and the
   // remediation steps); `invoke local`'s context carries no ARN, so they read ACCOUNT_ID.
   env: { ...cloud.sdkEnv(), ACCOUNT_ID: cloud.account },
+  functionAccessKeys,
   resolve: {
     'Ref:AWS::AccountId': cloud.account,
     'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,
