@@ -50,8 +50,12 @@ function withVariables(document: PolicyDocument, variables: Record<string, strin
   return JSON.parse(json) as PolicyDocument;
 }
 
-const label = (m: StatementMatch) =>
-  m.statement.Sid ?? `${m.policyId ?? 'policy'} ${JSON.stringify(m.statement.Action)}`;
+/** A statement in one line: its Sid, or its policy, actions and resources (the analysis holds policy objects). */
+function label(m: StatementMatch): string {
+  const raw = JSON.parse(JSON.stringify(m.statement)) as PolicyStatement;
+  const list = (v: string | string[] | undefined) => [v ?? []].flat().join(',');
+  return raw.Sid ?? `${m.policyId ?? 'policy'}: ${list(raw.Action)} on ${list(raw.Resource)}`;
+}
 
 function explain(analysis: Analysis): string {
   const id = analysis.identityAnalysis;
