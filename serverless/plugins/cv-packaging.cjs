@@ -91,6 +91,9 @@ class CvPackaging {
     fix(this.serverless.service.provider.environment);
     const fn = this.serverless.service.getFunction(options.function);
     fn.environment = { ...(fn.environment ?? {}), ...state.env };
+    // The local cloud enforces IAM: the function signs with the access key it maps to the function's role.
+    const accessKey = state.functionAccessKeys?.[options.function];
+    if (accessKey !== undefined) fn.environment.AWS_ACCESS_KEY_ID = accessKey;
     fix(fn.environment);
   }
 
