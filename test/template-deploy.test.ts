@@ -141,9 +141,12 @@ describe('observability', () => {
         /\$\{([^}]+)\}/g,
         '<$1>',
       );
-    const statement = (p(R().DataAtRestKey).KeyPolicy.Statement as Record<string, any>[]).find(
-      (st) => st.Sid === 'CloudWatchLogsEncryptsOwnLogGroups',
-    );
+    const statement = (
+      p(R().DataAtRestKey).KeyPolicy.Statement as {
+        Sid?: string;
+        Condition: { ArnLike: Record<string, unknown> };
+      }[]
+    ).find((st) => st.Sid === 'CloudWatchLogsEncryptsOwnLogGroups');
     const patterns = [statement?.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']]
       .flat()
       .map((a) => text(a).replace(/^.*:log-group:/, ''))
