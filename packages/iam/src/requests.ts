@@ -177,6 +177,15 @@ function expand(call: ApiCall): ApiCall[] {
       })),
     );
   }
+  if (call.service === 'DynamoDB' && /^Batch(Write|Get)Item$/.test(call.operation)) {
+    // Authorised as the batch action itself on every table it names (RequestItems is keyed by table name).
+    const tables = Object.keys((call.input.RequestItems ?? {}) as Record<string, unknown>);
+    return tables.map((TableName) => ({
+      service: 'DynamoDB',
+      operation: call.operation,
+      input: { TableName },
+    }));
+  }
   return [call];
 }
 

@@ -89,3 +89,20 @@ describe.each(functions.map((fn) => [fn.logicalId, fn] as const))('%s', (id, fn)
     expect(unjustified).toEqual([]);
   });
 });
+
+describe('functions outside the recorded-call proof', () => {
+  it('are only the inline custom resources, and the trust bundle one may write and purge only its own object', () => {
+    expect(template.inlineFunctionIds()).toEqual(['TrustBundleObjectFunction']);
+    const statements = template
+      .role('TrustBundleObjectRole')
+      .policies.flatMap((p) => p.document.Statement)
+      .filter((s) => !/^(logs|xray):/.test(String([s.Action].flat()[0])));
+    const actions = statements.flatMap((s) => [s.Action].flat()).sort();
+    expect(actions).toEqual(['s3:DeleteObjectVersion', 's3:ListBucketVersions', 's3:PutObject']);
+    for (const s of statements) {
+      for (const r of [s.Resource].flat().map(String)) {
+        expect(r).toMatch(/^arn:aws:s3:[^:]*:[^:]*:TruststoreBucket(\/attestation-cas\.pem)?$/);
+      }
+    }
+  });
+});
