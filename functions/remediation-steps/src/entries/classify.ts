@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MetricUnit } from '@cv/runtime';
 import { DynamoProvenance } from '../adapters/provenance.js';
 import type { RemediationState } from '../plan.js';
-import { triage } from '../state.js';
+import { triage } from '../steps/classify.js';
 import { clientConfig, config, logger, metrics, on, once } from './runtime.js';
 
 const dynamoClient = once(() => new DynamoDBClient(clientConfig));
