@@ -260,7 +260,12 @@ describe('the packaged template', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       // Custom resource handlers inlined from serverless/custom-resources/ are not functions/ packages.
       .filter((r) => (r as { Metadata?: Record<string, unknown> }).Metadata?.['cv:inlineCode'] === undefined)
-      .map((r) => /^functions\/([a-z-]+)\/src\/handler\.([A-Za-z]+)$/.exec(String(r.Properties?.Handler)))
+      // `src/handler.<export>`, or a remediation step's own entry `src/entries/<step>.<export>`.
+      .map((r) =>
+        /^functions\/([a-z-]+)\/src\/(?:handler|entries\/[a-z-]+)\.([A-Za-z]+)$/.exec(
+          String(r.Properties?.Handler),
+        ),
+      )
       .map((m) => ({ fn: m?.[1] ?? '', exportName: m?.[2] ?? '' }));
 
   it('gives every function and remediation step an environment its loadConfig accepts, as is', async () => {
