@@ -13,6 +13,11 @@ export interface ServiceRoleProof {
   role: Role;
   /** The services that use the role (from the requests). */
   principals: string[];
+  /**
+   * `sts:AssumeRole` by each of those services, against the role's trust policy: from this account (must be allowed)
+   * and on behalf of another account (must be denied: the trust policy names the account, no confused deputy).
+   */
+  assume: { own: Verdict[]; otherAccount: Verdict[] };
   verdicts: Verdict[];
   denied: Verdict[];
   granted: Grant[];
@@ -30,6 +35,9 @@ export interface ServiceProof {
   unprovenRoles: Array<{ role: string; trusted: string[]; managedPolicies: string[] }>;
   unmapped: string[];
 }
+
+/** An account that is not the stack's. */
+const OTHER_ACCOUNT = '111122223333';
 
 const key = (r: ServiceRequest) => JSON.stringify([r.role, r.principal, r.action, r.resource, r.context]);
 
@@ -70,9 +78,24 @@ export async function proveServices(template: ResolvedTemplate): Promise<Service
     const verdicts: Verdict[] = [];
     for (const r of reqs) verdicts.push(await evaluate(r, principal, template.resourcePolicy(r.resource)));
     const grants = grantsOf(role);
+    const principals = [...new Set(reqs.map((r) => r.principal))].sort();
+    const assume = async (account: string) => {
+      const out: Verdict[] = [];
+      for (const service of principals) {
+        const request = {
+          action: 'sts:AssumeRole',
+          resource: role.arn,
+          context: { 'aws:SourceAccount': account },
+          origin: `${service} assumes ${roleId} for account ${account}`,
+        };
+        out.push(await evaluate(request, { arn: service, policies: [] }, template.trustPolicy(roleId)));
+      }
+      return out;
+    };
     roles.push({
       role,
-      principals: [...new Set(reqs.map((r) => r.principal))].sort(),
+      principals,
+      assume: { own: await assume(ACCOUNT), otherAccount: await assume(OTHER_ACCOUNT) },
       verdicts,
       denied: verdicts.filter((v) => !v.allowed),
       granted: grants.map(({ statement, action, resource }) => ({ statement, action, resource })),

@@ -14,7 +14,7 @@ export const arn = (service: string, rest: string) =>
   `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:${rest}`;
 
 export const SERVICE = {
-  states: `states.${REGION}.amazonaws.com`,
+  states: 'states.amazonaws.com',
   iot: 'iot.amazonaws.com',
   events: 'events.amazonaws.com',
   apigateway: 'apigateway.amazonaws.com',
