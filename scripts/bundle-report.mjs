@@ -134,7 +134,10 @@ function placeholderEnv(variables) {
   return env;
 }
 
-/** The packaged functions of one service: key, serverless function, CloudFormation resource. */
+/**
+ * The packaged functions of one service: key, serverless function, CloudFormation resource. Lambda resources that are
+ * not serverless functions (custom-resource handlers inlined in the template) have no bundle and are skipped.
+ */
 const functionsOf = ({ state, template }) =>
   Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -142,8 +145,9 @@ const functionsOf = ({ state, template }) =>
       const name = Object.entries(state.service.functions).find(
         ([, f]) => f.name === r.Properties.FunctionName,
       );
-      return { key: name[0], fn: name[1], resource: r };
+      return name && { key: name[0], fn: name[1], resource: r };
     })
+    .filter(Boolean)
     .sort((a, b) => a.key.localeCompare(b.key));
 
 const outDir = join(root, '.esbuild-report');
