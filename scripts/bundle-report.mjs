@@ -1,19 +1,25 @@
 #!/usr/bin/env node
-// Bundle report (`pnpm bundle-report`, not part of `npm test`). Needs a packaged service
-// (`npm start` or `pnpm run package`) in .serverless/. For every packaged function:
-//   1. what is in its bundle: esbuild is re-run on the function's handler with the exact
-//      `custom.esbuild` options serverless-esbuild used (from .serverless/serverless-state.json),
-//      with a metafile; the metafile goes to .esbuild-report/<entry>.json and the largest
-//      packages (bytes in the minified output) and packages present in several versions are printed;
-//   2. its cold-start init time on this machine: the packaged .mjs (unzipped from the deployment
-//      zip) is imported N times in a fresh `node --enable-source-maps` with the environment of the
-//      packaged template (Ref/GetAtt replaced by placeholders of the right shape, AWS_REGION set,
-//      no credentials, no network) and the median import time is reported.
-// The samples are taken round-robin over all bundles, so load from other processes spreads evenly.
-// Usage: node scripts/bundle-report.mjs [--runs N] [--top K] [--no-init] [--no-meta] [--baseline DIR]
-//   --baseline DIR: also measure a packaged service saved earlier (a copy of .serverless/), interleaved
-//                   with the current one, and print both side by side:
-//                     cp -r .serverless /tmp/before; <change>; npm start; pnpm bundle-report --baseline /tmp/before
+// Bundle report (`pnpm bundle-report`, not part of `npm test`; docs/performance.md). Needs a packaged
+// service (`pnpm run package`) in .serverless/. For every packaged function:
+//   1. its bundle: esbuild is re-run on the function's handler with the exact `custom.esbuild` options
+//      serverless-esbuild used (from .serverless/serverless-state.json), with a metafile (written to
+//      .esbuild-report/<entry>.json); the largest packages, packages in several versions and
+//      CommonJS builds are printed;
+//   2. its bare-client bundle: a generated entry that only imports and constructs the AWS SDK clients
+//      found in that bundle (same package folders, so the same versions), built with the same options;
+//   3. init time: the packaged .mjs (unzipped from the deployment zip) and the bare bundle are each
+//      imported in fresh `node --enable-source-maps` processes with the environment of the packaged
+//      template (intrinsics replaced by placeholders, AWS_REGION set, no credentials, no network),
+//      round-robin over all bundles, each function right after its bare bundle; the ratio of each
+//      pair is taken and its median and interquartile range printed, for CPU time (user + system of
+//      the importing process, what the check uses: other processes on a shared machine stretch
+//      wall-clock time, not CPU time) and for wall-clock time;
+//   4. the check: a function misses a target when its bundle exceeds the bare bundle + 150 KB (the
+//      classify step, when it constructs no client: 250 KB) or its median CPU init ratio exceeds 1.15;
+//      the exit code is then 1.
+//      The bare bundle is built without the `alias` option (the SDK with its default credential chain).
+// Usage: node scripts/bundle-report.mjs [--runs N] [--top K] [--no-init] [--json FILE] [--compare FILE]
+//   --json FILE: also write the rows as JSON; --compare FILE: print a saved run's rows next to this one.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +28,15 @@ import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
+import {
+  analyse,
+  bareEntry,
+  clientClass,
+  initRatio,
+  kb,
+  median,
+  missedTargets,
+} from './bundle-report-lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -32,9 +47,12 @@ const opt = (name, fallback) => {
 const runs = opt('--runs', 11);
 const top = opt('--top', 8);
 const measureInit = !args.includes('--no-init');
-const measureMeta = !args.includes('--no-meta');
-const baselineArg = args.indexOf('--baseline');
-const baseline = baselineArg < 0 ? undefined : resolve(args[baselineArg + 1]);
+const fileArg = (name) => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : resolve(args[i + 1]);
+};
+const jsonOut = fileArg('--json');
+const compare = fileArg('--compare');
 
 function load(dir) {
   try {
@@ -48,9 +66,8 @@ function load(dir) {
     process.exit(1);
   }
 }
-const current = load(join(root, '.serverless'));
-const services = baseline ? [load(baseline), current] : [current];
-const { state } = current;
+const service = load(join(root, '.serverless'));
+const { state } = service;
 
 // serverless-esbuild's own settings; everything else in custom.esbuild goes to esbuild as is.
 const pluginOnly = new Set([
@@ -76,63 +93,6 @@ const pluginOnly = new Set([
 ]);
 const custom = state.service.custom?.esbuild ?? {};
 const esbuildOptions = Object.fromEntries(Object.entries(custom).filter(([k]) => !pluginOnly.has(k)));
-
-const kib = (bytes) => (bytes / 1024).toFixed(1);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** `node_modules/.pnpm/<name>@<version>/node_modules/<name>/...` -> { name, version, dir } */
-function packageOf(input) {
-  const m = input.match(/node_modules\/\.pnpm\/[^/]+\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/);
-  if (!m) {
-    const ws = input.match(/^(packages|functions)\/([^/]+)\//);
-    return { name: ws ? `(${ws[1]}/${ws[2]})` : '(other)', version: '', dir: '' };
-  }
-  const storeDir = input.match(/node_modules\/\.pnpm\/([^/]+)\//)?.[1] ?? '';
-  const name = m[1];
-  const version = storeDir.slice(name.replace('/', '+').length + 1).split('_')[0];
-  const dir = m[2].split('/')[0];
-  return { name, version, dir };
-}
-
-function analyse(metafile) {
-  const output = Object.values(metafile.outputs).find((o) => o.entryPoint);
-  const byPackage = new Map();
-  const versions = new Map();
-  const cjs = new Map();
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const { name, version, dir } = packageOf(input);
-    const key = version ? `${name}@${version}` : name;
-    byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
-    if (version) {
-      if (!versions.has(name)) versions.set(name, new Map());
-      const v = versions.get(name);
-      v.set(version, (v.get(version) ?? 0) + bytesInOutput);
-      if (dir === 'dist-cjs' && bytesInOutput > 0) cjs.set(key, (cjs.get(key) ?? 0) + bytesInOutput);
-    }
-  }
-  const group = (prefix) =>
-    [...byPackage].filter(([k]) => k.startsWith(prefix)).reduce((n, [, b]) => n + b, 0);
-  return {
-    bytes: output.bytes,
-    top: [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top),
-    groups: {
-      '@aws-sdk': group('@aws-sdk/'),
-      '@smithy': group('@smithy/'),
-      '@aws-crypto': group('@aws-crypto/'),
-      powertools: group('@aws-lambda-powertools/'),
-      '@middy': group('@middy/'),
-      zod: group('zod@'),
-      own: group('('),
-    },
-    duplicates: [...versions]
-      .filter(([, v]) => [...v.values()].filter((b) => b > 0).length > 1)
-      .map(([name, v]) => `${name} {${[...v].map(([ver, b]) => `${ver}: ${kib(b)}`).join(', ')}}`),
-    cjs: [...cjs].sort((a, b) => b[1] - a[1]),
-  };
-}
 
 /** Extracts one entry of a zip (stored or deflated) via its central directory. */
 function unzipEntry(zipPath, wanted) {
@@ -174,7 +134,10 @@ function placeholderEnv(variables) {
   return env;
 }
 
-/** The packaged functions of one service: key, serverless function, CloudFormation resource. */
+/**
+ * The packaged functions of one service: key, serverless function, CloudFormation resource. Lambda resources that are
+ * not serverless functions (custom-resource handlers inlined in the template) have no bundle and are skipped.
+ */
 const functionsOf = ({ state, template }) =>
   Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -182,118 +145,220 @@ const functionsOf = ({ state, template }) =>
       const name = Object.entries(state.service.functions).find(
         ([, f]) => f.name === r.Properties.FunctionName,
       );
-      return { key: name[0], fn: name[1], resource: r };
+      return name && { key: name[0], fn: name[1], resource: r };
     })
+    .filter(Boolean)
     .sort((a, b) => a.key.localeCompare(b.key));
 
 const outDir = join(root, '.esbuild-report');
 mkdirSync(outDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), 'bundle-report-'));
-const analysed = new Map();
-const bundles = new Map(); // sha256 of the .mjs, its map and env -> { key, file, env, times }
-const rows = services.map(() => new Map()); // per service: function key -> row
+// The bare bundle is the SDK as it ships: the same options without `alias`, which deployed stages
+// use only to replace the SDK's default credential chain (docs/performance.md).
+const { alias: _alias, ...bareOptions } = esbuildOptions;
+const esbuildRun = (extra, options = esbuildOptions) =>
+  build({
+    ...options,
+    absWorkingDir: root,
+    outdir: join(work, 'build'),
+    outExtension: { '.js': custom.outputFileExtension ?? '.js' },
+    metafile: true,
+    write: false,
+    logLevel: 'error',
+    ...extra,
+  });
+const sha = (...parts) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+/** Writes a bundle (and its source map) once per content and environment; returns its sample list. */
+const bundles = new Map(); // digest -> { label, file, env, times }
+function addBundle(label, code, map, env) {
+  const digest = sha(code, map ?? '', JSON.stringify(env));
+  if (!bundles.has(digest)) {
+    const dir = join(work, digest.slice(0, 16));
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'handler.mjs');
+    writeFileSync(file, code);
+    if (map) writeFileSync(`${file}.map`, map);
+    bundles.set(digest, { label, file, env, times: [] });
+  }
+  return digest;
+}
+const analysed = new Map(); // entry -> analysis
+const bare = new Map(); // client set -> { bytes, code, map }
+const rows = [];
 try {
-  for (const [s, service] of services.entries())
-    for (const { key, fn, resource } of functionsOf(service)) {
-      const handler = fn.handler;
-      const modulePath = handler.slice(0, handler.lastIndexOf('.'));
-      const entry = `${modulePath}.ts`;
-      if (measureMeta && service === current && !analysed.has(entry)) {
-        const result = await build({
-          ...esbuildOptions,
-          absWorkingDir: root,
-          entryPoints: [entry],
-          outdir: join(work, 'build'),
-          outExtension: { '.js': custom.outputFileExtension ?? '.js' },
-          metafile: true,
-          write: false,
-          logLevel: 'error',
-        });
-        const file = join(outDir, `${modulePath.replaceAll('/', '_')}.json`);
-        writeFileSync(file, JSON.stringify(result.metafile));
-        analysed.set(entry, { ...analyse(result.metafile), file: relative(root, file) });
-      }
-      const zipPath = join(service.dir, basename(fn.package.artifact));
-      const zipSize = readFileSync(zipPath).length;
-      const code = unzipEntry(zipPath, `${modulePath}.mjs`);
-      if (!code) throw new Error(`${key}: ${modulePath}.mjs not in ${zipPath}`);
-      const map = unzipEntry(zipPath, `${modulePath}.mjs.map`);
-      const env = {
-        PATH: process.env.PATH,
-        ...placeholderEnv(resource.Properties.Environment?.Variables),
-        AWS_REGION: 'eu-west-1',
-        AWS_DEFAULT_REGION: 'eu-west-1',
-        AWS_LAMBDA_FUNCTION_NAME: resource.Properties.FunctionName,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      };
-      const digest = createHash('sha256')
-        .update(code)
-        .update(map ?? '')
-        .update(JSON.stringify(env))
-        .digest('hex');
-      if (!bundles.has(digest)) {
-        const dir = join(work, digest.slice(0, 16));
-        mkdirSync(dir, { recursive: true });
-        const file = join(dir, 'handler.mjs');
-        writeFileSync(file, code);
-        if (map) writeFileSync(`${file}.map`, map);
-        bundles.set(digest, { key, file, env, times: [] });
-      }
-      rows[s].set(key, { mjs: code.length, zip: zipSize, digest });
+  for (const { key, fn, resource } of functionsOf(service)) {
+    const modulePath = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
+    const entry = `${modulePath}.ts`;
+    if (!analysed.has(entry)) {
+      const { metafile } = await esbuildRun({ entryPoints: [entry] });
+      const file = join(outDir, `${modulePath.replaceAll('/', '_')}.json`);
+      writeFileSync(file, JSON.stringify(metafile));
+      analysed.set(entry, { ...analyse(metafile, top), file: relative(root, file) });
     }
-  for (let i = 0; measureInit && i < runs; i++) {
-    for (const b of bundles.values()) {
-      const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(b.file).href)}); process.stdout.write(String(performance.now() - t0));`;
-      const r = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
-        env: b.env,
-        encoding: 'utf8',
-      });
-      if (r.status !== 0) throw new Error(`${b.key}: import failed:\n${r.stderr}`);
-      b.times.push(Number(r.stdout));
+    const a = analysed.get(entry);
+    const clientsKey = a.clients.map((c) => c.key).join(' ') || '(none)';
+    if (!bare.has(clientsKey)) {
+      // Metafile paths are relative to the working directory: import each client by absolute path.
+      const clients = a.clients.map((c) => ({ ...c, root: join(root, c.root) }));
+      const contents = bareEntry(clients, (c) =>
+        clientClass(readFileSync(join(c.root, 'dist-es/index.js'), 'utf8')),
+      );
+      const result = await esbuildRun(
+        {
+          stdin: { contents, resolveDir: root, sourcefile: 'bare-clients.mjs', loader: 'js' },
+          outfile: join(work, 'build', 'bare.mjs'),
+          outdir: undefined,
+          outExtension: undefined,
+        },
+        bareOptions,
+      );
+      const code = result.outputFiles.find((f) => f.path.endsWith('.mjs')).contents;
+      const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.contents;
+      bare.set(clientsKey, { bytes: code.length, code, map });
     }
+    const b = bare.get(clientsKey);
+    const zipPath = join(service.dir, basename(fn.package.artifact));
+    const code = unzipEntry(zipPath, `${modulePath}.mjs`);
+    if (!code) throw new Error(`${key}: ${modulePath}.mjs not in ${zipPath}`);
+    const map = unzipEntry(zipPath, `${modulePath}.mjs.map`);
+    const env = {
+      PATH: process.env.PATH,
+      ...placeholderEnv(resource.Properties.Environment?.Variables),
+      AWS_REGION: 'eu-west-1',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: resource.Properties.FunctionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    rows.push({
+      key,
+      entry,
+      clients: clientsKey,
+      bytes: code.length,
+      zip: readFileSync(zipPath).length,
+      bareBytes: b.bytes,
+      digest: addBundle(key, code, map, env),
+      bareDigest: addBundle(`bare ${clientsKey}`, b.code, b.map, env),
+    });
+  }
+  // One round: every distinct (bare, function) pair, the bare bundle first, each in a fresh process.
+  const pairs = [...new Map(rows.map((r) => [`${r.bareDigest} ${r.digest}`, r])).values()];
+  // Each sample: wall-clock and CPU (user + system) milliseconds of the import. The check uses CPU time: on a
+  // shared machine other processes stretch wall-clock time but not the CPU time the import itself needs.
+  const time = (b) => {
+    const script = `const c0 = process.cpuUsage(); const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(b.file).href)}); const c = process.cpuUsage(c0); process.stdout.write(JSON.stringify([performance.now() - t0, (c.user + c.system) / 1000]));`;
+    const r = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+      env: b.env,
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`${b.label}: import failed:\n${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  const samples = new Map(); // pair -> { fn: [[wall, cpu]], bare: [[wall, cpu]] }
+  for (let i = 0; measureInit && i < runs; i++)
+    for (const r of pairs) {
+      const k = `${r.bareDigest} ${r.digest}`;
+      if (!samples.has(k)) samples.set(k, { fn: [], bare: [] });
+      samples.get(k).bare.push(time(bundles.get(r.bareDigest)));
+      samples.get(k).fn.push(time(bundles.get(r.digest)));
+    }
+  for (const r of rows) {
+    const s = samples.get(`${r.bareDigest} ${r.digest}`);
+    if (!s) continue;
+    const wall = (xs) => xs.map(([w]) => w);
+    const cpu = (xs) => xs.map(([, c]) => c);
+    r.initMs = median(wall(s.fn));
+    r.bareInitMs = median(wall(s.bare));
+    r.wallRatio = initRatio(wall(s.fn), wall(s.bare));
+    r.initCpuMs = median(cpu(s.fn));
+    r.bareInitCpuMs = median(cpu(s.bare));
+    r.ratio = initRatio(cpu(s.fn), cpu(s.bare));
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
 
 for (const [entry, a] of analysed) {
-  console.log(`\n${entry}: ${kib(a.bytes)} KiB (metafile ${a.file})`);
-  console.log(
-    `  groups (KiB): ${Object.entries(a.groups)
-      .map(([g, b]) => `${g} ${kib(b)}`)
-      .join(', ')}`,
-  );
-  console.log(`  largest: ${a.top.map(([p, b]) => `${p} ${kib(b)}`).join(', ')}`);
+  console.log(`\n${entry}: ${kb(a.bytes)} KB (metafile ${a.file})`);
+  console.log(`  clients: ${a.clients.map((c) => c.key).join(', ') || 'none'}`);
+  console.log(`  largest (KB): ${a.top.map(([p, b]) => `${p} ${kb(b)}`).join(', ')}`);
   if (a.duplicates.length) console.log(`  several versions: ${a.duplicates.join('; ')}`);
   if (a.cjs.length)
     console.log(
-      `  dist-cjs builds: ${a.cjs.length} packages, ${kib(a.cjs.reduce((n, [, b]) => n + b, 0))} KiB (${a.cjs
+      `  dist-cjs builds: ${a.cjs.length} packages, ${kb(a.cjs.reduce((n, [, b]) => n + b, 0))} KB (${a.cjs
         .slice(0, 5)
         .map(([p]) => p)
         .join(', ')}${a.cjs.length > 5 ? ', ...' : ''})`,
     );
 }
 
-const init = (row) => (row && measureInit ? median(bundles.get(row.digest).times) : undefined);
-const cells = (row) => (row ? [kib(row.mjs), kib(row.zip), init(row)?.toFixed(1) ?? '-'] : ['-', '-', '-']);
-const header = ['function', '.mjs KiB', 'zip KiB', `median init ms (n=${runs})`];
-const table = baseline
-  ? [
-      ['', 'baseline', '', '', 'current', '', '', ''],
-      ['function', ...header.slice(1), ...header.slice(1), 'init change'],
-      ...[...rows[1].keys()].map((key) => {
-        const [b, c] = [rows[0].get(key), rows[1].get(key)];
-        const change = init(b) && init(c) ? `${((init(c) / init(b) - 1) * 100).toFixed(0)}%` : '-';
-        return [key, ...cells(b), ...cells(c), change];
-      }),
-    ]
-  : [header, ...[...rows[0]].map(([key, row]) => [key, ...cells(row)])];
+for (const r of rows) r.missed = missedTargets(r);
+const previous = compare
+  ? new Map(JSON.parse(readFileSync(compare, 'utf8')).map((r) => [r.key, r]))
+  : undefined;
+const ratioOf = (ratio) =>
+  ratio ? `${ratio.median.toFixed(2)}x (${ratio.p25.toFixed(2)}-${ratio.p75.toFixed(2)})` : '-';
+const ratioCell = (r) => ratioOf(r?.ratio);
+const ms = (x) => x?.toFixed(1) ?? '-';
+const header = [
+  'function',
+  'bundle KB',
+  'bare KB',
+  'cpu ms',
+  'bare cpu ms',
+  `init/bare cpu (IQR, n=${runs})`,
+  'wall ms',
+  'bare wall ms',
+  'init/bare wall (IQR)',
+];
+const cells = (r) => [
+  kb(r.bytes),
+  kb(r.bareBytes),
+  ms(r.initCpuMs),
+  ms(r.bareInitCpuMs),
+  ratioCell(r),
+  ms(r.initMs),
+  ms(r.bareInitMs),
+  ratioOf(r.wallRatio),
+];
+const table = [
+  previous ? [...header, 'before KB', 'before init/bare', 'check'] : [...header, 'check'],
+  ...rows.map((r) => {
+    const p = previous?.get(r.key);
+    const check = r.missed.length ? `MISSED: ${r.missed.join('; ')}` : 'ok';
+    return [r.key, ...cells(r), ...(previous ? [p ? kb(p.bytes) : '-', ratioCell(p)] : []), check];
+  }),
+];
 const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
 console.log(
-  `\n${table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n')}`,
+  `\n${table
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}`,
 );
-if (baseline) console.log(`baseline: ${baseline}; current: ${relative(root, current.dir)}`);
+if (previous) console.log(`before: ${compare}`);
 console.log(
   `\nnode ${process.version} ${process.platform}-${process.arch}; esbuild options: ${JSON.stringify(esbuildOptions)}`,
 );
+if (jsonOut)
+  writeFileSync(
+    jsonOut,
+    JSON.stringify(
+      rows.map(({ digest, bareDigest, ...r }) => r),
+      null,
+      2,
+    ),
+  );
+const missed = rows.filter((r) => r.missed.length);
+if (missed.length) {
+  console.error(`\nbundle-report: ${missed.length} function(s) miss the targets (docs/performance.md)`);
+  process.exitCode = 1;
+}

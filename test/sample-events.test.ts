@@ -150,11 +150,15 @@ function resolve(value: unknown, where: string): string {
   }
 }
 
-/** `functions/<fn>/src/handler.<export>` -> the environment the template sets, resolved. */
+/**
+ * `functions/<fn>/src/<module>.<export>` -> the environment the template sets, resolved (the module is `handler`, or a
+ * step's own entry such as `entries/classify` for the remediation steps).
+ */
 function templateEnv(fn: string, exportName: string): Record<string, string> {
-  const handler = `functions/${fn}/src/handler.${exportName}`;
+  const handler = `functions/${fn}/src/(handler|entries/[a-z-]+).${exportName}`;
+  const pattern = new RegExp(`^functions/${fn}/src/(handler|entries/[a-z-]+)\\.${exportName}$`);
   const lambda = Object.entries(template.Resources).find(
-    ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Handler === handler,
+    ([, r]) => r.Type === 'AWS::Lambda::Function' && pattern.test(String(r.Properties?.Handler)),
   );
   if (lambda === undefined) throw new Error(`the packaged template has no function with handler ${handler}`);
   const [id, { Properties: p = {} }] = lambda;
@@ -256,7 +260,12 @@ describe('the packaged template', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       // Custom resource handlers inlined from serverless/custom-resources/ are not functions/ packages.
       .filter((r) => (r as { Metadata?: Record<string, unknown> }).Metadata?.['cv:inlineCode'] === undefined)
-      .map((r) => /^functions\/([a-z-]+)\/src\/handler\.([A-Za-z]+)$/.exec(String(r.Properties?.Handler)))
+      // `src/handler.<export>`, or a remediation step's own entry `src/entries/<step>.<export>`.
+      .map((r) =>
+        /^functions\/([a-z-]+)\/src\/(?:handler|entries\/[a-z-]+)\.([A-Za-z]+)$/.exec(
+          String(r.Properties?.Handler),
+        ),
+      )
       .map((m) => ({ fn: m?.[1] ?? '', exportName: m?.[2] ?? '' }));
 
   it('gives every function and remediation step an environment its loadConfig accepts, as is', async () => {

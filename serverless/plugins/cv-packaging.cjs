@@ -36,11 +36,16 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  *    tries `<handler>`, `<handler>.js` and `<handler>.cjs`, so a `.cjs` shim that imports
  *    the bundle is written next to it. Listed after serverless-esbuild in serverless.yml
  *    so that this hook runs after the bundle is built.
+ * 6. Deployed bundles alias `@aws-sdk/credential-provider-node` to the environment-only provider
+ *    (custom.esbuild.alias in serverless.yml); `serverless invoke local` runs with the developer's
+ *    credentials (profiles, SSO) or the local cloud's, so it bundles the SDK's full default chain.
+ *    Done in the constructor: serverless-esbuild reads custom.esbuild in its `initialize` hook.
  */
 class CvPackaging {
   constructor(serverless, options) {
     this.serverless = serverless;
     this.options = options ?? {};
+    this.fullCredentialChainForInvokeLocal();
     this.hooks = {
       'package:createDeploymentArtifacts': () => this.allowNoFunctions(),
       'before:aws:package:finalize:saveServiceState': () => this.finalizeTemplate(),
@@ -95,6 +100,13 @@ class CvPackaging {
     const accessKey = state.functionAccessKeys?.[options.function];
     if (accessKey !== undefined) fn.environment.AWS_ACCESS_KEY_ID = accessKey;
     fix(fn.environment);
+  }
+
+  fullCredentialChainForInvokeLocal() {
+    const commands = this.serverless.processedInput?.commands ?? [];
+    if (commands.join(' ') !== 'invoke local') return;
+    const alias = this.serverless.service.custom?.esbuild?.alias;
+    if (alias) delete alias['@aws-sdk/credential-provider-node'];
   }
 
   allowNoFunctions() {

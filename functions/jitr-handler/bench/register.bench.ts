@@ -63,7 +63,7 @@ const iot: IotControlPlane = {
   createPolicy: noop,
   attachPolicy: noop,
   attachThingPrincipalExclusive: noop,
-  // First enrolment: no thing yet, so no policy read either.
+  // First enrolment: the registry names no certificate, so the thing is not listed.
   listThingPrincipals: async () => undefined,
   certificatePolicyNames: async () => [],
   certificateStatus: async () => 'ACTIVE',
@@ -72,7 +72,7 @@ const iot: IotControlPlane = {
 };
 const registry: EcuRegistry = {
   get: async (ecuId): Promise<EcuRecord> => ({ ecuId, vin: VIN, role: 'gateway', status: 'ACTIVE' }),
-  recordCertificate: async () => true,
+  recordCertificate: async () => ({ recorded: true, previousCertificateId: undefined }),
 };
 const deps: RegisterCertificateDeps = {
   iot,

@@ -12,7 +12,11 @@ export interface JitrConfig {
   readonly region: string;
   readonly accountId: string;
   readonly caCacheTtlSeconds: number;
+  /** The operational CA's PEM when the stack provides it (no DescribeCACertificate); else undefined. */
+  readonly operationalCaCertificatePem: string | undefined;
 }
+
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*$/;
 
 const HOSTNAME =
   /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -48,5 +52,16 @@ export function loadConfig(env: Env): JitrConfig {
     region: requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/),
     accountId: requireString(env, 'AWS_ACCOUNT_ID', /^\d{12}$/),
     caCacheTtlSeconds: integer(env, 'CA_CACHE_TTL_SECONDS', { min: 0, max: 86_400, fallback: 3_600 }),
+    operationalCaCertificatePem: caPem(env.OPERATIONAL_CA_CERTIFICATE_PEM),
   };
+}
+
+/** One PEM certificate, or nothing (empty: the CA is described at run time). */
+function caPem(value: string | undefined): string | undefined {
+  const pem = value?.trim();
+  if (!pem) return undefined;
+  if (!PEM_CERTIFICATE.test(pem)) {
+    throw new ConfigError('OPERATIONAL_CA_CERTIFICATE_PEM', 'is not one PEM certificate');
+  }
+  return `${pem}\n`;
 }

@@ -65,3 +65,11 @@ export class CertificateRetirementError extends JitrError {
     this.retiringCertificateId = retiringCertificateId;
   }
 }
+
+/** AttachPolicy named a policy that does not exist (yet): the caller creates it and attaches again. */
+export class PolicyNotFoundError extends JitrError {
+  constructor(readonly policyName: string) {
+    super(`IoT policy ${policyName} does not exist`);
+    this.name = 'PolicyNotFoundError';
+  }
+}

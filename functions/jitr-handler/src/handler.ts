@@ -41,7 +41,14 @@ const deps: RegisterCertificateDeps = {
     accountId: config.accountId,
     roleAlias: config.roleAlias,
   }),
-  caCertificates: new CaCertificates(iot, { ttlMs: config.caCacheTtlSeconds * 1000, maxEntries: 8 }),
+  caCertificates: new CaCertificates(iot, {
+    ttlMs: config.caCacheTtlSeconds * 1000,
+    maxEntries: 8,
+    pinned:
+      config.operationalCaCertificatePem === undefined
+        ? undefined
+        : { caCertificateId: config.operationalCaCertificateId, pem: config.operationalCaCertificatePem },
+  }),
   operationalCaCertificateId: config.operationalCaCertificateId,
   ocsp: {
     allowedHosts: config.ocspAllowedHosts,

@@ -36,6 +36,7 @@ export interface IotControlPlane {
   policyExists(policyName: string): Promise<boolean>;
   /** Creates the policy; an already-existing policy (a concurrent creator) is fine. */
   createPolicy(policyName: string, document: string): Promise<void>;
+  /** Attaches the policy to the certificate; throws `PolicyNotFoundError` when the policy does not exist. */
   attachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Attaches the certificate to the thing as its exclusive principal. */
   attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void>;
@@ -68,12 +69,17 @@ export interface EcuRecord {
 export interface EcuRegistry {
   get(ecuId: string): Promise<EcuRecord | undefined>;
   /**
-   * Records the registered certificate while the ECU is still `ACTIVE` with this VIN;
-   * resolves `false` when that no longer holds.
+   * Records the registered certificate while the ECU is still `ACTIVE` with this VIN, and returns the
+   * certificate the row named until then (read atomically with the write); `{ recorded: false }` when the
+   * ECU is no longer `ACTIVE` with this VIN.
    */
   recordCertificate(
     ecuId: string,
     vin: string,
     record: { readonly certificateId: string; readonly thingName: string; readonly updatedAt: string },
-  ): Promise<boolean>;
+  ): Promise<RecordedCertificate>;
 }
+
+export type RecordedCertificate =
+  | { readonly recorded: false }
+  | { readonly recorded: true; readonly previousCertificateId: string | undefined };

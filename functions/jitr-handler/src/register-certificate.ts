@@ -84,8 +84,9 @@ function isRole(role: string): role is EcuRole {
  * thing, the exclusive attachment, the role policy, the registry, and only then `ACTIVE`;
  * after that, every other certificate of the thing is set `INACTIVE` and detached (a failure
  * there throws so the invocation is retried; the new certificate stays `ACTIVE`).
- * What is already in place is read first (the thing's principals, the certificate's policies
- * when it is on the thing or ACTIVE, the registry row) and only the missing steps are written:
+ * What is already in place is read first (the thing's principals, unless the registry names no
+ * certificate of the ECU yet; the certificate's policies when it is on the thing or ACTIVE; the
+ * registry row) and only the missing steps are written:
  * the repeated event for a registered certificate makes reads only, a partial earlier run is
  * completed step for step, and an ACTIVE certificate is never set ACTIVE again. The repeat for
  * an ACTIVE certificate checks OCSP too (`revoked` sets it `REVOKED`).
@@ -165,11 +166,16 @@ export async function registerCertificate(
   }
 
   // 4. What is already in place, read before any write: a repeated event for a registered
-  //    certificate writes nothing, a partial earlier run gets exactly its missing steps.
+  //    certificate writes nothing, a partial earlier run gets exactly its missing steps. On a
+  //    first enrolment (the registry names no certificate of this ECU and this one is not ACTIVE)
+  //    nothing of this function can be in place but a partial earlier run, whose writes are each
+  //    idempotent: the thing is not listed, and the registry write tells whether a certificate
+  //    was recorded meanwhile (then its principals are listed and retired after activation).
   const active = described.status === 'ACTIVE';
   const arn = described.certificateArn;
   const attributes = { vin, ecuId, role: ecu.role };
-  const principals = await deps.iot.listThingPrincipals(thingName); // undefined: no such thing
+  const firstEnrolment = !active && ecu.certificateId === undefined;
+  const principals = firstEnrolment ? undefined : await deps.iot.listThingPrincipals(thingName); // undefined: no such thing
   const onThing = principals?.includes(arn) ?? false;
   let policyName = deps.policies.nameOf(ecu.role);
   // The role policy is attached after the thing attachment, so a certificate this function has
@@ -181,7 +187,7 @@ export async function registerCertificate(
 
   // 5. The missing steps, in order: thing, exclusive attachment, role policy, registry.
   if (principals === undefined) {
-    await deps.iot.ensureThing(thingName, attributes);
+    await deps.iot.ensureThing(thingName, attributes); // an existing thing must agree
     completed.push('thing');
   } else if (!onThing) {
     await deps.iot.checkThing(thingName, attributes); // a read: an existing thing must agree
@@ -191,17 +197,18 @@ export async function registerCertificate(
     completed.push('thing-attachment');
   }
   if (!hasPolicy) {
-    policyName = await deps.policies.ensure(ecu.role); // once per role and container
-    await deps.iot.attachPolicy(policyName, arn);
+    policyName = await deps.policies.attach(ecu.role, arn); // creates the policy only if the stack has not
     completed.push('policy-attachment');
   }
+  let previousCertificateId = ecu.certificateId;
   if (!registryCurrent) {
     const recorded = await deps.registry.recordCertificate(ecuId, vin, {
       certificateId: event.certificateId,
       thingName,
       updatedAt: deps.now().toISOString(),
     });
-    if (!recorded) return skip('ecu-not-active', `ECU ${ecuId} changed status during registration`);
+    if (!recorded.recorded) return skip('ecu-not-active', `ECU ${ecuId} changed status during registration`);
+    previousCertificateId = recorded.previousCertificateId;
     completed.push('registry');
   }
 
@@ -219,10 +226,17 @@ export async function registerCertificate(
   });
 
   // 7. Retire every other certificate of the thing (re-enrolment): a stolen old key stops working.
+  //    A first enrolment lists the thing only when the registry write found a certificate recorded
+  //    meanwhile (a concurrent registration of another certificate of this ECU).
+  const toRetire =
+    principals ??
+    (previousCertificateId !== undefined && previousCertificateId !== event.certificateId
+      ? ((await deps.iot.listThingPrincipals(thingName)) ?? [])
+      : []);
   const retiredCertificateIds = await retirePreviousCertificates(
     thingName,
     event.certificateId,
-    principals ?? [],
+    toRetire,
     policyName,
     deps,
   );

@@ -209,7 +209,7 @@ describe('a repeated event for a certificate already ACTIVE with everything in p
   });
 });
 
-describe('a partially completed earlier run: the repeat writes exactly the missing steps, ACTIVE last', () => {
+describe('a partially completed earlier run: the repeat completes it, ACTIVE last, no resource twice', () => {
   const crashes: [string, () => void, string[]][] = [
     ['before CreateThing', () => iot.failOnce('CreateThing', denied()), []],
     ['after CreateThing', () => iot.failOnce('AttachThingPrincipal', denied()), ['iot:CreateThing']],
@@ -237,7 +237,10 @@ describe('a partially completed earlier run: the repeat writes exactly the missi
     'iot:UpdateCertificate',
   ];
 
-  it.each(crashes)('crashed %s: the repeat completes the rest and nothing twice', async (_at, arm, done) => {
+  // Until the registry names the certificate, a repeat is a first enrolment: it does not list the thing,
+  // so it repeats the IoT writes before the registry (each idempotent: same thing, same attachment,
+  // same policy target); once the registry names it, the repeat reads and writes exactly the missing steps.
+  it.each(crashes)('crashed %s: the repeat completes the rest, no resource twice', async (_at, arm, done) => {
     const handler = await coldHandler();
     const cert = issued();
     arm();
@@ -250,7 +253,8 @@ describe('a partially completed earlier run: the repeat writes exactly the missi
     const outcome = await handler(cert.event, context);
 
     expect(outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
-    expect(writes()).toEqual(ALL.slice(done.length));
+    expect(writes()).toEqual(done.includes('registry:UpdateItem') ? ALL.slice(done.length) : ALL);
+    expect(iot.things.size).toBe(1);
     expect(writes().at(-1)).toBe('iot:UpdateCertificate');
     expect(responder.requests()).toBeGreaterThan(0);
     expectFullyRegistered(cert);
@@ -260,7 +264,7 @@ describe('a partially completed earlier run: the repeat writes exactly the missi
     expect(writes()).toEqual([]);
   });
 
-  it('reads only what the missing steps need: no policy read while the certificate is not on the thing', async () => {
+  it('the repeat of a first enrolment reads nothing but the certificate and the registry', async () => {
     const handler = await coldHandler();
     const cert = issued();
     iot.failOnce('AttachThingPrincipal', denied());
@@ -272,14 +276,26 @@ describe('a partially completed earlier run: the repeat writes exactly the missi
     expect(calls()).toEqual([
       'iot:DescribeCertificate',
       'registry:GetItem',
-      'iot:ListThingPrincipals', // the thing exists, the certificate is not on it
-      'iot:DescribeThing', // a read instead of CreateThing: its attributes must agree
+      'iot:CreateThing', // the thing exists with the same attributes: IoT answers success
       'iot:AttachThingPrincipal',
-      'iot:GetPolicy', // the container's first use of the role policy (then cached)
-      'iot:AttachPolicy',
+      'iot:AttachPolicy', // the policy exists (the stack's): no GetPolicy
       'registry:UpdateItem',
       'iot:UpdateCertificate',
     ]);
+    expectFullyRegistered(cert);
+  });
+
+  it('the repeat of a first enrolment refuses a thing whose attributes differ (an existing thing must agree)', async () => {
+    const handler = await coldHandler();
+    const cert = issued();
+    iot.things.set(THING, { vin: VIN, ecuId: ECU, role: 'body' });
+    journal.entries.length = 0;
+
+    await expect(handler(cert.event, context)).rejects.toThrow();
+
+    expect(writes()).toEqual(['iot:CreateThing']); // refused by IoT, nothing changed
+    expect(status(cert.certificateId)).toBe('PENDING_ACTIVATION');
+    expect(iot.principalThings.get(cert.arn)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { iotPolicyName, renderIotPolicy } from '@cv/policy';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -160,7 +161,7 @@ beforeEach(() => {
 });
 
 describe('a good certificate is registered, then activated', () => {
-  it('runs the steps in order and activates last (cold container: 9 IoT calls, policy created once)', async () => {
+  it('runs the steps in order and activates last (cold container, policy absent: 9 IoT calls, policy created once)', async () => {
     const handler = await coldHandler();
     const { event, certificateId, serialNumber } = register('ECU-GW-0001');
     row('ECU-GW-0001').certificateSerial = serialNumber;
@@ -176,11 +177,11 @@ describe('a good certificate is registered, then activated', () => {
     expect(allCalls()).toEqual([
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
-      'registry:GetItem',
-      'iot:ListThingPrincipals', // no such thing: nothing in place, nothing to retire
+      'registry:GetItem', // names no certificate of the ECU: a first enrolment, the thing is not listed
       'iot:CreateThing',
       'iot:AttachThingPrincipal',
-      'iot:GetPolicy',
+      'iot:AttachPolicy', // the stack did not create the role policy: not found ...
+      'iot:GetPolicy', // ... so the run-time path creates it, once per role and container
       'iot:CreatePolicy',
       'iot:AttachPolicy',
       'registry:UpdateItem',
@@ -225,7 +226,7 @@ describe('a good certificate is registered, then activated', () => {
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
   });
 
-  it('counts IoT control-plane calls on first enrolment: cold 9 (8 once the policy exists), warm 6', async () => {
+  it('counts IoT control-plane calls on first enrolment: warm 5; cold 9 with the policy absent, 6 once it exists', async () => {
     const cold = await coldHandler();
     await cold(register('ECU-GW-0001').event, context);
     const coldFirstInAccount = iotCalls().length;
@@ -240,29 +241,104 @@ describe('a good certificate is registered, then activated', () => {
     const coldNewRole = iotCalls().length;
     journal.entries.length = 0;
     registry.table.set('ECU-GW-0005', ecu('ECU-GW-0005')); // a first enrolment, not a re-enrolment
-    await cold2(register('ECU-GW-0005').event, context);
-    const coldContainerExistingPolicy = iotCalls();
+    const cold3 = await coldHandler();
+    await cold3(register('ECU-GW-0005').event, context);
+    const coldExistingPolicy = iotCalls();
 
     expect(coldFirstInAccount).toBe(9);
     expect(warm).toEqual([
       'DescribeCertificate',
-      'ListThingPrincipals',
       'CreateThing',
       'AttachThingPrincipal',
       'AttachPolicy',
       'UpdateCertificate',
     ]);
     expect(coldNewRole).toBe(9); // telematics policy did not exist yet in the account
-    // Same container, CA cached, gateway policy exists in the account but not yet known to this container.
-    expect(coldContainerExistingPolicy).toEqual([
+    // A fresh container, the gateway policy exists in the account (as when the stack creates it).
+    expect(coldExistingPolicy).toEqual([
       'DescribeCertificate',
-      'ListThingPrincipals',
+      'DescribeCACertificate',
       'CreateThing',
       'AttachThingPrincipal',
-      'GetPolicy',
       'AttachPolicy',
       'UpdateCertificate',
     ]);
+  });
+
+  it('with the operational CA PEM configured and the role policy in place: 5 IoT calls cold, no DescribeCACertificate, no GetPolicy', async () => {
+    process.env.OPERATIONAL_CA_CERTIFICATE_PEM = pki.caPem;
+    try {
+      iot.policies.set(
+        `${PREFIX}-ecu-gateway`,
+        JSON.stringify(
+          renderIotPolicy('gateway', { region: REGION, accountId: ACCOUNT, roleAlias: ROLE_ALIAS }),
+        ),
+      );
+      const cold = await coldHandler();
+      const { event, certificateId } = register('ECU-GW-0001');
+
+      await expect(cold(event, context)).resolves.toMatchObject({ outcome: 'activated' });
+
+      expect(iotCalls()).toEqual([
+        'DescribeCertificate',
+        'CreateThing',
+        'AttachThingPrincipal',
+        'AttachPolicy',
+        'UpdateCertificate',
+      ]);
+      expect(responder.requests()).toBeGreaterThan(0); // OCSP still checked, against the configured issuer
+      expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
+    } finally {
+      delete process.env.OPERATIONAL_CA_CERTIFICATE_PEM;
+    }
+  });
+
+  it('a configured CA PEM that is not the issuer fails closed: OCSP cannot be verified, nothing written', async () => {
+    const other = new OperationalPki();
+    process.env.OPERATIONAL_CA_CERTIFICATE_PEM = other.caPem;
+    try {
+      const cold = await coldHandler();
+      const { event, certificateId } = register('ECU-GW-0001');
+
+      await expect(cold(event, context)).rejects.toThrow();
+
+      expect(mutations()).toEqual([]);
+      expect(iotCalls()).not.toContain('DescribeCACertificate');
+      expect(certificates.get(certificateId)?.status).toBe('PENDING_ACTIVATION');
+      expect(row('ECU-GW-0001').certificateId).toBeUndefined();
+    } finally {
+      delete process.env.OPERATIONAL_CA_CERTIFICATE_PEM;
+      other.cleanup();
+    }
+  });
+
+  it('a first enrolment that finds another certificate recorded meanwhile lists the thing after activation and retires it', async () => {
+    const handler = await coldHandler();
+    // Another certificate of the ECU, ACTIVE on the thing, recorded in the registry after this
+    // invocation read the row (a concurrent registration).
+    const other = register('ECU-GW-0001');
+    await handler(other.event, context);
+    const recorded = row('ECU-GW-0001').certificateId;
+    delete row('ECU-GW-0001').certificateId;
+    registry.mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
+      journal.entries.push({ service: 'registry', command: 'GetItem', input });
+      const snapshot = { ...row(input.Key.ecuId) };
+      row(input.Key.ecuId).certificateId = recorded; // written right after this read
+      return { Item: snapshot };
+    });
+    const next = register('ECU-GW-0001');
+    row('ECU-GW-0001').certificateSerial = next.serialNumber;
+    journal.entries.length = 0;
+
+    const outcome = await handler(next.event, context);
+
+    expect(outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [other.certificateId] });
+    expect(iotCalls().indexOf('ListThingPrincipals')).toBeGreaterThan(
+      iotCalls().indexOf('UpdateCertificate'),
+    );
+    expect(certificates.get(other.certificateId)?.status).toBe('INACTIVE');
+    expect(iot.principalThings.get(certificateArn(other.certificateId))).toBeUndefined();
+    expect(certificates.get(next.certificateId)?.status).toBe('ACTIVE');
   });
 
   it('the sample event runs through the handler', async () => {
@@ -569,7 +645,7 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     expect(row('ECU-GW-0001')).toMatchObject({ certificateId: next.certificateId });
   });
 
-  it('counts IoT calls on re-enrolment: warm 10, cold 12 (11 when the old certificate is already INACTIVE)', async () => {
+  it('counts IoT calls on re-enrolment: warm 10, cold 11 (10 when the old certificate is already INACTIVE)', async () => {
     const first = await coldHandler();
     await enrol(first);
     journal.entries.length = 0;
@@ -595,15 +671,14 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
       'ListThingPrincipals',
       'DescribeThing',
       'AttachThingPrincipal',
-      'GetPolicy',
-      'AttachPolicy',
+      'AttachPolicy', // the policy exists: no GetPolicy
       'UpdateCertificate',
       'DescribeCertificate',
       'UpdateCertificate',
       'DetachPolicy',
       'DetachThingPrincipal',
     ]);
-    expect(coldInactive).toBe(11);
+    expect(coldInactive).toBe(10);
   });
 
   it('a repeated event converges: no further state-changing call, nothing retired again', async () => {
@@ -628,12 +703,12 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
     expect(policyTargets()).toEqual([next.arn]);
   });
 
-  it('a thing holding only the new certificate: one ListThingPrincipals, nothing retired', async () => {
+  it('a first enrolment (the registry names no certificate): no ListThingPrincipals, nothing retired', async () => {
     const handler = await coldHandler();
     const only = await enrol(handler);
 
     expect(only.outcome).toMatchObject({ outcome: 'activated', retiredCertificateIds: [] });
-    expect(iotCalls().filter((c) => c === 'ListThingPrincipals')).toHaveLength(1);
+    expect(iotCalls().filter((c) => c === 'ListThingPrincipals')).toHaveLength(0);
     expect(iotCalls().at(-1)).toBe('UpdateCertificate');
     expect(iotCalls().filter((c) => c.startsWith('Detach'))).toEqual([]);
     expect(statusUpdates()).toEqual([`${only.certificateId.slice(0, 8)}:ACTIVE`]);

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CaCertificates, RolePolicies } from '../src/caches.js';
 import { loadConfig } from '../src/config.js';
+import { PolicyNotFoundError } from '../src/errors.js';
 import { parseJitrEvent } from '../src/event.js';
 import type { IotControlPlane } from '../src/ports.js';
 import { isRetryableAwsError, withRetry } from '../src/retry.js';
@@ -67,6 +68,17 @@ describe('loadConfig', () => {
     return undefined;
   };
 
+  it('takes the operational CA PEM when the stack provides one, and none when it is empty or absent', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----';
+    expect(loadConfig({ ...base, OPERATIONAL_CA_CERTIFICATE_PEM: pem }).operationalCaCertificatePem).toBe(
+      `${pem}\n`,
+    );
+    expect(
+      loadConfig({ ...base, OPERATIONAL_CA_CERTIFICATE_PEM: '' }).operationalCaCertificatePem,
+    ).toBeUndefined();
+    expect(loadConfig(base).operationalCaCertificatePem).toBeUndefined();
+  });
+
   it('parses the hosts list (lower-cased) and defaults', () => {
     const config = loadConfig(base);
     expect(config.ocspAllowedHosts).toEqual(['ocsp.acm-pca.eu-west-1.amazonaws.com', 'ocsp.example.com']);
@@ -84,6 +96,18 @@ describe('loadConfig', () => {
     ['IOT_ROLE_ALIAS', { IOT_ROLE_ALIAS: undefined }],
     ['AWS_ACCOUNT_ID', { AWS_ACCOUNT_ID: '1234' }],
     ['OCSP_HASH_ALGORITHM', { OCSP_HASH_ALGORITHM: 'md5' }],
+    ['OPERATIONAL_CA_CERTIFICATE_PEM', { OPERATIONAL_CA_CERTIFICATE_PEM: 'not a pem' }],
+    [
+      'OPERATIONAL_CA_CERTIFICATE_PEM',
+      { OPERATIONAL_CA_CERTIFICATE_PEM: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' },
+    ],
+    [
+      'OPERATIONAL_CA_CERTIFICATE_PEM',
+      {
+        OPERATIONAL_CA_CERTIFICATE_PEM:
+          '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n',
+      },
+    ],
   ])('names %s when it is missing or malformed', (variable, override) => {
     expect(variableOf({ ...base, ...override })).toBe(variable);
   });
@@ -110,6 +134,61 @@ function fakeIot(existing: Set<string>) {
 }
 
 describe('RolePolicies', () => {
+  it('attaches first; only a policy IoT does not know is created (once), then attached again', async () => {
+    const existingPolicies = new Set(['cv-security-dev-ecu-body']);
+    const { iot, calls } = fakeIot(existingPolicies);
+    const attached: string[] = [];
+    Object.assign(iot, {
+      attachPolicy: async (name: string, arn: string) => {
+        calls.push(`AttachPolicy ${name}`);
+        if (!existingPolicies.has(name)) throw new PolicyNotFoundError(name);
+        attached.push(`${name} ${arn}`);
+      },
+    });
+    const policies = new RolePolicies(iot, {
+      prefix: 'cv-security-dev',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      roleAlias: 'cv-security-dev-ecu',
+    });
+
+    await policies.attach('body', 'cert-1');
+    await policies.attach('gateway', 'cert-2');
+    await policies.attach('gateway', 'cert-3');
+
+    expect(calls).toEqual([
+      'AttachPolicy cv-security-dev-ecu-body', // the stack's policy: one call
+      'AttachPolicy cv-security-dev-ecu-gateway', // absent ...
+      'GetPolicy cv-security-dev-ecu-gateway',
+      'CreatePolicy cv-security-dev-ecu-gateway',
+      'AttachPolicy cv-security-dev-ecu-gateway', // ... created, attached again
+      'AttachPolicy cv-security-dev-ecu-gateway', // then known to exist
+    ]);
+    expect(attached).toEqual([
+      'cv-security-dev-ecu-body cert-1',
+      'cv-security-dev-ecu-gateway cert-2',
+      'cv-security-dev-ecu-gateway cert-3',
+    ]);
+  });
+
+  it('does not swallow other AttachPolicy failures', async () => {
+    const { iot, calls } = fakeIot(new Set());
+    Object.assign(iot, {
+      attachPolicy: async () => {
+        throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+      },
+    });
+    const policies = new RolePolicies(iot, {
+      prefix: 'p',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      roleAlias: 'a',
+    });
+
+    await expect(policies.attach('body', 'cert-1')).rejects.toThrow('throttled');
+    expect(calls).toEqual([]); // no GetPolicy, no CreatePolicy
+  });
+
   it('creates a role policy once per account and looks it up once per container and role', async () => {
     const { iot, calls } = fakeIot(new Set(['cv-security-dev-ecu-body']));
     const policies = new RolePolicies(iot, {
@@ -134,6 +213,20 @@ describe('RolePolicies', () => {
 });
 
 describe('CaCertificates', () => {
+  it('never describes the CA whose PEM is pinned by configuration; other CAs are still described', async () => {
+    const { iot, calls } = fakeIot(new Set());
+    const cas = new CaCertificates(iot, {
+      ttlMs: 0,
+      maxEntries: 2,
+      pinned: { caCertificateId: 'op', pem: 'PEM-configured' },
+    });
+
+    expect(await cas.pem('op')).toBe('PEM-configured');
+    expect(await cas.pem('op')).toBe('PEM-configured');
+    expect(await cas.pem('other')).toBe('PEM-other');
+    expect(calls).toEqual(['DescribeCACertificate other']);
+  });
+
   it('caches the CA PEM for the TTL and stays bounded', async () => {
     const { iot, calls } = fakeIot(new Set());
     let now = 0;

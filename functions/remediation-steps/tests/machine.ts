@@ -32,7 +32,7 @@ const logicalId = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}Lambd
 export const exportOf = new Map(
   Object.entries(functions).map(([key, fn]) => [
     logicalId(key),
-    fn.handler.replace('functions/remediation-steps/src/handler.', ''),
+    fn.handler.slice(fn.handler.lastIndexOf('.') + 1),
   ]),
 );
 

@@ -35,7 +35,7 @@ const RESOLVED: Record<string, string> = {
 };
 
 const entries = Object.entries(functions).map(([key, fn]) => {
-  const step = fn.handler.replace('functions/remediation-steps/src/handler.', '') as StepName;
+  const step = fn.handler.slice(fn.handler.lastIndexOf('.') + 1) as StepName;
   const env = Object.fromEntries(
     Object.keys(fn.environment ?? {}).map((k) => [k, RESOLVED[k] ?? 'unresolved']),
   );

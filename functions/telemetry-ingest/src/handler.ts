@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMS } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createTelemetryDecryptor, telemetryKmsKeyring } from '@cv/crypto/telemetry';
+import { createTelemetryDecryptor, telemetryKmsKeyring } from '@cv/crypto/telemetry/decrypt';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import type {
   KinesisStreamEvent,

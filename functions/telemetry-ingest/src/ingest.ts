@@ -5,7 +5,7 @@ import {
   type TelemetryEnvelope,
   type TelemetryKind,
   type TelemetryRejectReason,
-} from '@cv/crypto/telemetry';
+} from '@cv/crypto/telemetry/decrypt';
 import {
   type CommandResultBody,
   commandResultBodySchema,

@@ -16,7 +16,7 @@ import {
   ResourceNotFoundException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { CertificateDescriptionError, ThingConflictError } from '../errors.js';
+import { CertificateDescriptionError, PolicyNotFoundError, ThingConflictError } from '../errors.js';
 import type { CertificateDescription, IotControlPlane, ThingAttributes } from '../ports.js';
 import { type RetryOptions, withRetry } from '../retry.js';
 
@@ -121,9 +121,16 @@ export class AwsIotControlPlane implements IotControlPlane {
   }
 
   async attachPolicy(policyName: string, certificateArn: string): Promise<void> {
-    await this.send('AttachPolicy', () =>
-      this.client.send(new AttachPolicyCommand({ policyName, target: certificateArn })),
-    );
+    try {
+      await this.send('AttachPolicy', () =>
+        this.client.send(new AttachPolicyCommand({ policyName, target: certificateArn })),
+      );
+    } catch (error) {
+      // The policy, or the certificate, does not exist: the caller makes sure of the policy and
+      // attaches again (a missing certificate then fails that second attempt).
+      if (error instanceof ResourceNotFoundException) throw new PolicyNotFoundError(policyName);
+      throw error;
+    }
   }
 
   async attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void> {

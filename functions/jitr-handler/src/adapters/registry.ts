@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { EcuRecord, EcuRegistry } from '../ports.js';
+import type { EcuRecord, EcuRegistry, RecordedCertificate } from '../ports.js';
 
 /** The ECU registry table (SPEC 3), pk `ecuId`. */
 export class DynamoDbEcuRegistry implements EcuRegistry {
@@ -38,9 +38,9 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
     ecuId: string,
     vin: string,
     record: { certificateId: string; thingName: string; updatedAt: string },
-  ): Promise<boolean> {
+  ): Promise<RecordedCertificate> {
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { ecuId },
@@ -55,11 +55,15 @@ export class DynamoDbEcuRegistry implements EcuRegistry {
             ':active': 'ACTIVE',
             ':vin': vin,
           },
+          // The certificate the row named before this write: the thing's previous certificates
+          // are listed (and retired) only when there was one.
+          ReturnValues: 'UPDATED_OLD',
         }),
       );
-      return true;
+      const previous = out.Attributes?.certificateId;
+      return { recorded: true, previousCertificateId: typeof previous === 'string' ? previous : undefined };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return { recorded: false };
       throw error;
     }
   }

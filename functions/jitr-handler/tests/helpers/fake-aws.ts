@@ -279,7 +279,11 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
   mock
     .on(UpdateCommand as never)
     .callsFake(
-      async (input: { Key: { ecuId: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
+      async (input: {
+        Key: { ecuId: string };
+        ExpressionAttributeValues: Record<string, unknown>;
+        ReturnValues?: string;
+      }) => {
         journal.entries.push({ service: 'registry', command: 'UpdateItem', input });
         fault('UpdateItem');
         const row = table.get(input.Key.ecuId);
@@ -287,10 +291,16 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
         if (!row || row.status !== v[':active'] || row.vin !== v[':vin']) {
           throw new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta });
         }
+        // UPDATED_OLD: the old values of the attributes the update set, those that existed.
+        const old = Object.fromEntries(
+          ['certificateId', 'thingName', 'updatedAt']
+            .filter((k) => row[k] !== undefined)
+            .map((k) => [k, row[k]]),
+        );
         row.certificateId = v[':certificateId'];
         row.thingName = v[':thingName'];
         row.updatedAt = v[':updatedAt'];
-        return {};
+        return input.ReturnValues === 'UPDATED_OLD' && Object.keys(old).length > 0 ? { Attributes: old } : {};
       },
     );
   return { mock, table, failOnce };

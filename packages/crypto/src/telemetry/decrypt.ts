@@ -4,13 +4,13 @@ import {
   type KeyringNode,
   NodeAlgorithmSuite,
   NodeDefaultCryptographicMaterialsManager,
-} from '@aws-crypto/client-node';
+} from '@aws-crypto/material-management-node';
 import { classify, parseJsonBody } from './classify.js';
 import type { TelemetryContext } from './context.js';
 import { DataKeyCache } from './data-key-cache.js';
 import type { TelemetryEnvelope } from './envelope.js';
 import { TelemetryDecryptError, TelemetryError } from './errors.js';
-import { DEFAULT_DECRYPT_CACHE_LIMITS, type TelemetryCacheLimits } from './materials.js';
+import { DEFAULT_DECRYPT_CACHE_LIMITS, type TelemetryCacheLimits } from './limits.js';
 import {
   ESDK_COMMIT_KEY_SUITE_ID,
   ESDK_COMMITMENT_LENGTH,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TelemetryDecryptError } from './errors.js';
 
 /** Default cap on one envelope (the raw MQTT payload), in bytes. AWS IoT allows 128 KiB; we accept half. */
@@ -12,12 +12,15 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  */
 export const TELEMETRY_ENVELOPE_VERSION = 2;
 
-/** Zod schema of the envelope `{ v: 2, messageId, sentAt, esdk }`: strict, no other key is accepted. */
+/**
+ * Zod schema of the envelope `{ v: 2, messageId, sentAt, esdk }`: strict, no other key is accepted. zod/mini (the
+ * functional API, a fraction of classic zod's bundle) since telemetry-ingest bundles this (docs/performance.md).
+ */
 export const telemetryEnvelopeSchema = z.strictObject({
   v: z.literal(TELEMETRY_ENVELOPE_VERSION),
   messageId: z.uuidv4(),
   sentAt: z.iso.datetime({ offset: true }),
-  esdk: z.string().min(4).regex(BASE64, 'esdk must be standard base64'),
+  esdk: z.string().check(z.minLength(4), z.regex(BASE64, 'esdk must be standard base64')),
 });
 
 /** The outer, unencrypted part of a telemetry or command-result message. */

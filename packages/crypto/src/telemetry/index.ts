@@ -5,6 +5,8 @@ export * from './encrypt.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './esdk-decrypt.js';
+export * from './keyring.js';
+export * from './limits.js';
 export * from './materials.js';
 export * from './message.js';
 export * from './plaintext.js';
