@@ -30,6 +30,7 @@ import {
   LocalCloud,
   MqttGateway,
   pemOf,
+  type QuotaOptions,
 } from '@cv/local-cloud';
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
@@ -157,7 +158,10 @@ export function projectRuleSql(operationalCaId: string): {
 }
 
 /** Starts the local cloud seeded with what the functions and the sample events reference. */
-export async function startSeededCloud(port = 0): Promise<{
+export async function startSeededCloud(
+  port = 0,
+  options: { quotas?: QuotaOptions } = {},
+): Promise<{
   cloud: LocalCloud;
   manufacturerCaPem: string;
   manufacturer: Awaited<ReturnType<typeof createCertificateAuthority>>;
@@ -167,6 +171,7 @@ export async function startSeededCloud(port = 0): Promise<{
   });
   const cloud = await LocalCloud.start({
     port,
+    ...(options.quotas ? { quotas: options.quotas } : {}),
     region: REGION,
     account: ACCOUNT,
     kmsKeys: [
