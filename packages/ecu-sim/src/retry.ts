@@ -34,6 +34,7 @@ export const RETRY_LATER: Readonly<Record<number, string>> = {
 export function retryAfterSeconds(headers: Readonly<Record<string, string>> | undefined): number | undefined {
   if (!headers) return undefined;
   const entry = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after');
-  const n = entry ? Number(entry[1]) : Number.NaN;
-  return Number.isInteger(n) && n >= 0 && n <= 3600 ? n : undefined;
+  const raw = entry?.[1].trim() ?? '';
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  return n <= 3600 ? n : undefined;
 }

@@ -196,6 +196,8 @@ export class QuotaEnforcer {
   private readonly byOperation = new Map<string, Bucket>();
   private readonly buckets: Bucket[] = [];
   private readonly latency: Readonly<Record<string, number>>;
+  /** Throttled calls by `service:operation` (the calls the service refused, not served). */
+  readonly throttledCalls = new Map<string, number>();
 
   constructor(options: QuotaOptions = {}) {
     const scale = options.timeScale ?? 1;
@@ -240,6 +242,7 @@ export class QuotaEnforcer {
       return true;
     }
     bucket.stats.throttled += 1;
+    this.throttledCalls.set(`${service}:${operation}`, (this.throttledCalls.get(`${service}:${operation}`) ?? 0) + 1);
     bucket.stats.throttledBySecond[second] = (bucket.stats.throttledBySecond[second] ?? 0) + 1;
     return false;
   }

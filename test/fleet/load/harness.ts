@@ -42,6 +42,8 @@ export interface LoadOptions {
   readonly online: number;
   readonly commandsPerVehicle: number;
   readonly telemetryPerEcu: number;
+  /** Quota rates replaced by name (e.g. an approved increase, or a lower one in tests). */
+  readonly overrides?: Readonly<Record<string, number>>;
   /** Modelled service latency (quota milliseconds) per `service[:operation]`. */
   readonly latencyMs?: Readonly<Record<string, number>>;
   readonly log: (line: string) => void;
@@ -72,7 +74,11 @@ const vinOf = (i: number) => `WVWZZZ1JZLD${String(i).padStart(6, '0')}`;
 
 /** Snapshot of the counters a flow's deltas are taken from. */
 function snapshot(cloud: LocalCloud) {
+  // Calls served: the awsJson/awsQuery requests less the throttled ones, and the IoT operations served.
   const requests = new Map(cloud.requests);
+  for (const [key, n] of cloud.quotas?.throttledCalls ?? []) {
+    if (requests.has(key)) requests.set(key, (requests.get(key) ?? 0) - n);
+  }
   for (const [op, n] of cloud.iot.calls) requests.set(`iot:${op}`, n);
   const stats = cloud.quotas?.stats() ?? [];
   return {
@@ -86,7 +92,11 @@ function snapshot(cloud: LocalCloud) {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now();
   const log = options.log;
-  const quotaOptions: QuotaOptions = { timeScale: options.timeScale, latencyMs: options.latencyMs ?? {} };
+  const quotaOptions: QuotaOptions = {
+    timeScale: options.timeScale,
+    latencyMs: options.latencyMs ?? {},
+    overrides: options.overrides ?? {},
+  };
   const { cloud, manufacturer } = await startSeededCloud(0, { quotas: quotaOptions });
   Object.assign(process.env, functionEnv(cloud), { LOG_LEVEL: 'CRITICAL' });
   const scaledSleep = (quotaMs: number) =>
@@ -146,7 +156,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const role = ROLES[i % ROLES.length] ?? 'gateway';
       rows.push({ ecuId: `${role.toUpperCase()}-${String(v).padStart(6, '0')}`, vin: vinOf(v), role });
     }
+    const factoryStart = performance.now();
     await pool(rows, 8, async (row) => {
+      if (ecus.length % 2000 === 0 && ecus.length > 0) {
+        log(`  factory: ${ecus.length}/${rows.length} in ${((performance.now() - factoryStart) / 1000).toFixed(0)} s`);
+      }
       const { keys, privateKeyPem } = await generateKeyPair();
       const birth = await issueLeaf(manufacturer, { subject: `CN=${row.ecuId}`, publicKey: keys.publicKey });
       ecus.push(
@@ -267,13 +281,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
     const enrolled = ecus.filter((e) => e.enrolment);
     if (options.flows.includes('jitr')) {
+      // A connecting ECU mostly waits (for JITR to activate its certificate): four times the concurrency.
       await measure('jitr', enrolled.length, (flow) =>
-        pool(enrolled, options.concurrency, async (ecu) => {
+        pool(enrolled, options.concurrency * 4, async (ecu) => {
           const start = performance.now();
           const ok = await ecu.connectWithRetry(
             gw.url,
             gw.serverCaPem,
-            retryPolicy(flow, { attempts: 60, baseDelayMs: 500, maxDelayMs: 30_000 }),
+            retryPolicy(flow, { attempts: 60, baseDelayMs: 250, maxDelayMs: 20_000 }),
           );
           if (ok) complete(flow, start);
           else flow.failed += 1;

@@ -17,7 +17,7 @@ export interface FlowSummary {
   readonly retries: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  /** Calls per event, by `service:operation`, measured on the local cloud. */
+  /** Calls served per event, by `service:operation`, measured on the local cloud (throttled attempts excluded). */
   readonly callsPerEvent: Record<string, number>;
 }
 
