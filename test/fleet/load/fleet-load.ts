@@ -71,6 +71,7 @@ writeFileSync(
       options: result.options,
       flows: result.flows.map((f) => summarise(result, f)),
       invariants: result.invariants,
+      quotas: result.quotas,
       lambda: result.lambda,
       seconds: result.seconds,
     },

@@ -81,6 +81,8 @@ function snapshot(cloud: LocalCloud) {
   }
   for (const [op, n] of cloud.iot.calls) requests.set(`iot:${op}`, n);
   const stats = cloud.quotas?.stats() ?? [];
+  // MQTT connections and inbound publishes admitted by the broker.
+  for (const s of stats) if (s.spec.service === 'iot-broker') requests.set(s.spec.name, s.allowed);
   return {
     requests,
     throttled: new Map(stats.map((s) => [s.spec.name, s.throttled])),
@@ -281,14 +283,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
     const enrolled = ecus.filter((e) => e.enrolment);
     if (options.flows.includes('jitr')) {
-      // A connecting ECU mostly waits (for JITR to activate its certificate): four times the concurrency.
       await measure('jitr', enrolled.length, (flow) =>
-        pool(enrolled, options.concurrency * 4, async (ecu) => {
+        pool(enrolled, options.concurrency, async (ecu) => {
           const start = performance.now();
           const ok = await ecu.connectWithRetry(
             gw.url,
             gw.serverCaPem,
-            retryPolicy(flow, { attempts: 60, baseDelayMs: 250, maxDelayMs: 20_000 }),
+            retryPolicy(flow, { attempts: 60, baseDelayMs: 1_000, maxDelayMs: 30_000 }),
           );
           if (ok) complete(flow, start);
           else flow.failed += 1;
