@@ -28,15 +28,21 @@ const quotaOf = (api) => {
   const [service, op] = api.split(':');
   const direct = run.quotas.find((q) => q.name === api);
   if (direct) return direct;
-  if (service === 'kms' && ['Sign', 'Verify'].includes(op)) return run.quotas.find((q) => q.name === 'kms:ecc');
-  if (service === 'kms' && ['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt'].includes(op))
+  if (service === 'kms' && ['Sign', 'Verify'].includes(op))
+    return run.quotas.find((q) => q.name === 'kms:ecc');
+  if (
+    service === 'kms' &&
+    ['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt'].includes(op)
+  )
     return run.quotas.find((q) => q.name === 'kms:symmetric');
   if (api === 'iot:Publish') return run.quotas.find((q) => q.name === 'iotdata:Publish');
   return undefined;
 };
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(1) : n.toFixed(2));
 console.log(`calls per event from ${file} (${run.options.ecus} ECUs, time scale ${run.options.timeScale})\n`);
-console.log('| flow | events/s average / peak | API | calls per event | calls/s at peak | quota/s | peak use | headroom (x) |');
+console.log(
+  '| flow | events/s average / peak | API | calls per event | calls/s at peak | quota/s | peak use | headroom (x) |',
+);
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const flow of run.flows) {
   const r = rates[flow.flow];

@@ -178,13 +178,24 @@ export class EcuSimulator {
   /** Enrols at the cert broker with an attestation signature; keeps the operational certificate. */
   async enrol(transport: EnrolTransport, now = new Date()): Promise<Enrolment> {
     const csr = await this.createCsr();
-    const proof = attestationProof(csr, this.options.attestation.privateKeyPem, now);
-    const response = await transport(
-      JSON.stringify({
-        csr,
-        attestation: { certificate: this.options.attestation.certificatePem, ...proof },
-      }),
-    );
+    return this.submit(transport, this.enrolmentBody(csr, now));
+  }
+
+  private enrolmentBody(csr: string, at: Date): string {
+    const proof = attestationProof(csr, this.options.attestation.privateKeyPem, at);
+    return JSON.stringify({
+      csr,
+      attestation: { certificate: this.options.attestation.certificatePem, ...proof },
+    });
+  }
+
+  private async submit(
+    transport: EnrolTransport,
+    body: string,
+    onResponse?: (headers: Readonly<Record<string, string>> | undefined) => void,
+  ): Promise<Enrolment> {
+    const response = await transport(body);
+    onResponse?.(response.headers);
     if (response.statusCode !== 201) {
       let code = 'unknown';
       try {
@@ -201,9 +212,11 @@ export class EcuSimulator {
   }
 
   /**
-   * Enrols, coming back later when the broker says so: on 429/503/409 it waits the `Retry-After` seconds (or the
-   * backoff when absent) stretched by a random 0-50 % so a throttled wave does not return in step, then retries with a
-   * fresh CSR and proof. Other refusals throw at once ({@link EnrolmentError}).
+   * Enrols, coming back later when the broker says so (docs/protocol.md, "Retrying and idempotency"): on 429/503/409
+   * (and API Gateway's 502/504) it waits the `Retry-After` seconds (or the backoff when absent) stretched by a random
+   * 0-50 % so a throttled wave does not return in step, then resends the same body, so a certificate already issued
+   * for this proof is returned instead of a second one; once `signedAt` is 4 minutes old it signs the same CSR again.
+   * Other refusals throw at once ({@link EnrolmentError}).
    */
   async enrolWithRetry(
     transport: EnrolTransport,
@@ -211,17 +224,16 @@ export class EcuSimulator {
   ): Promise<Enrolment> {
     const sleep = policy.sleep ?? realSleep;
     const random = policy.random ?? Math.random;
-    let last: unknown;
-    for (let attempt = 0; attempt < policy.attempts; attempt++) {
+    const csr = await this.createCsr();
+    let signedAt = new Date();
+    let body = this.enrolmentBody(csr, signedAt);
+    for (let attempt = 0; ; attempt++) {
       let headers: Readonly<Record<string, string>> | undefined;
       try {
-        return await this.enrol(async (body) => {
-          const response = await transport(body);
-          headers = response.headers;
-          return response;
+        return await this.submit(transport, body, (h) => {
+          headers = h;
         });
       } catch (error) {
-        last = error;
         const reason = error instanceof EnrolmentError ? RETRY_LATER[error.statusCode] : undefined;
         if (!reason || attempt + 1 >= policy.attempts) throw error;
         const after = retryAfterSeconds(headers);
@@ -231,9 +243,12 @@ export class EcuSimulator {
             : Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
         policy.onRetry?.(reason, wait);
         await sleep(wait);
+        if (Date.now() - signedAt.getTime() > 4 * 60_000) {
+          signedAt = new Date();
+          body = this.enrolmentBody(csr, signedAt);
+        }
       }
     }
-    throw last;
   }
 
   /** The operational key and certificate (PEM): what a clone copies out of a compromised ECU. */

@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { KMS } from '@aws-sdk/client-kms';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EcuSimulator, EnrolmentError, type RetryPolicy, retryAfterSeconds } from '../src/index.js';
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -54,8 +54,12 @@ function recorder(responses: { statusCode: number; body?: string; headers?: Reco
   return { waits, bodies, policy, transport };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('EcuSimulator.enrolWithRetry', () => {
-  it('waits Retry-After seconds stretched by 0-50 % jitter, for 429, 503 and 409, then enrols with a fresh CSR', async () => {
+  it('waits Retry-After seconds stretched by 0-50 % jitter, for 429, 503 and 409, then resends the same body (same CSR and proof)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(409, 429, 503),
@@ -69,8 +73,7 @@ describe('EcuSimulator.enrolWithRetry', () => {
           expect(rec.waits[0]).toBeGreaterThanOrEqual(seconds * 1000);
           expect(rec.waits[0]).toBeLessThanOrEqual(seconds * 1500);
           expect(rec.bodies).toHaveLength(2);
-          const csr = (b: string) => (JSON.parse(b) as { csr: string }).csr;
-          expect(csr(rec.bodies[0] ?? '')).not.toBe(csr(rec.bodies[1] ?? ''));
+          expect(rec.bodies[1]).toBe(rec.bodies[0]);
           expect(sim.enrolment?.thingName).toBe('WVWZZZ1JZXW000001_GATEWAY-1');
         },
       ),
@@ -78,8 +81,33 @@ describe('EcuSimulator.enrolWithRetry', () => {
     );
   });
 
+  it('signs the same CSR again once signedAt is more than 4 minutes old, and only then', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const rec = recorder([{ statusCode: 429, headers: { 'Retry-After': '5' } }, { statusCode: 503 }]);
+    let step = 0;
+    const waits = [30_000, 5 * 60_000];
+    await ecu().enrolWithRetry(
+      rec.transport,
+      rec.policy({
+        sleep: async () => {
+          vi.setSystemTime(Date.now() + (waits[step++] ?? 0));
+        },
+      }),
+    );
+    const parsed = rec.bodies.map((b) => JSON.parse(b) as { csr: string; attestation: { signedAt: string } });
+    expect(parsed).toHaveLength(3);
+    expect(rec.bodies[1]).toBe(rec.bodies[0]);
+    expect(parsed[2]?.csr).toBe(parsed[0]?.csr);
+    expect(parsed[2]?.attestation.signedAt).not.toBe(parsed[0]?.attestation.signedAt);
+  });
+
   it('backs off exponentially with full jitter when there is no Retry-After (API Gateway 502/504), capped', async () => {
-    const rec = recorder([{ statusCode: 502 }, { statusCode: 504 }, { statusCode: 502 }, { statusCode: 502 }]);
+    const rec = recorder([
+      { statusCode: 502 },
+      { statusCode: 504 },
+      { statusCode: 502 },
+      { statusCode: 502 },
+    ]);
     await ecu().enrolWithRetry(rec.transport, rec.policy({ random: () => 0.999999, maxDelayMs: 3_000 }));
     expect(rec.waits).toEqual([499, 999, 1999, 2999]);
     const zero = recorder([{ statusCode: 502 }, { statusCode: 502 }]);
@@ -99,7 +127,9 @@ describe('EcuSimulator.enrolWithRetry', () => {
   });
 
   it('gives up after its attempts with the last refusal, keeping no certificate', async () => {
-    const rec = recorder(Array.from({ length: 10 }, () => ({ statusCode: 429, headers: { 'retry-after': '1' } })));
+    const rec = recorder(
+      Array.from({ length: 10 }, () => ({ statusCode: 429, headers: { 'retry-after': '1' } })),
+    );
     const sim = ecu();
     await expect(sim.enrolWithRetry(rec.transport, rec.policy({ attempts: 3 }))).rejects.toMatchObject({
       statusCode: 429,

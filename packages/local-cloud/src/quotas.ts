@@ -242,7 +242,10 @@ export class QuotaEnforcer {
       return true;
     }
     bucket.stats.throttled += 1;
-    this.throttledCalls.set(`${service}:${operation}`, (this.throttledCalls.get(`${service}:${operation}`) ?? 0) + 1);
+    this.throttledCalls.set(
+      `${service}:${operation}`,
+      (this.throttledCalls.get(`${service}:${operation}`) ?? 0) + 1,
+    );
     bucket.stats.throttledBySecond[second] = (bucket.stats.throttledBySecond[second] ?? 0) + 1;
     return false;
   }

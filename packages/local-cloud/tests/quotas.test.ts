@@ -44,25 +44,21 @@ function manualClock(): { now: () => number; advance: (ms: number) => void } {
 describe('QuotaEnforcer (token bucket per quota)', () => {
   it('admits one quota second of calls at once, refuses the next, and refills at rate x timeScale', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 400 }),
-        fc.constantFrom(1, 2, 5, 10),
-        (perSecond, timeScale) => {
-          const clock = manualClock();
-          const q = new QuotaEnforcer({ quotas: [spec(perSecond)], timeScale, now: clock.now });
-          const burst = Math.max(1, Math.floor(perSecond * timeScale));
-          for (let i = 0; i < burst; i++) expect(q.admit('svc', i % 2 ? 'Op' : 'Other')).toBe(true);
-          expect(q.admit('svc', 'Op')).toBe(false);
-          // One real second later: exactly another quota second (x timeScale) of calls, no more.
-          clock.advance(1000);
-          let admitted = 0;
-          while (q.admit('svc', 'Op')) admitted += 1;
-          expect(admitted).toBe(burst);
-          const [stats] = q.stats();
-          expect(stats?.allowed).toBe(2 * burst);
-          expect(stats?.throttled).toBe(2);
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 400 }), fc.constantFrom(1, 2, 5, 10), (perSecond, timeScale) => {
+        const clock = manualClock();
+        const q = new QuotaEnforcer({ quotas: [spec(perSecond)], timeScale, now: clock.now });
+        const burst = Math.max(1, Math.floor(perSecond * timeScale));
+        for (let i = 0; i < burst; i++) expect(q.admit('svc', i % 2 ? 'Op' : 'Other')).toBe(true);
+        expect(q.admit('svc', 'Op')).toBe(false);
+        // One real second later: exactly another quota second (x timeScale) of calls, no more.
+        clock.advance(1000);
+        let admitted = 0;
+        while (q.admit('svc', 'Op')) admitted += 1;
+        expect(admitted).toBe(burst);
+        const [stats] = q.stats();
+        expect(stats?.allowed).toBe(2 * burst);
+        expect(stats?.throttled).toBe(2);
+      }),
     );
   });
 

@@ -47,7 +47,10 @@ describe('fleet-load harness', () => {
       log: (l) => lines.push(l),
     });
     const table = formatTable(result);
-    expect(result.invariants.filter((i) => !i.ok), table).toEqual([]);
+    expect(
+      result.invariants.filter((i) => !i.ok),
+      table,
+    ).toEqual([]);
     const flow = (name: string) => {
       const f = result?.flows.find((x) => x.name === name);
       if (!f || !result) throw new Error(`no flow ${name}`);
@@ -55,7 +58,11 @@ describe('fleet-load harness', () => {
     };
     // Throttled, retried, and nothing issued twice (one PCA certificate per ECU, checked by the invariants).
     expect(flow('enrolment').throttles + flow('jitr').throttles, table).toBeGreaterThan(0);
-    expect(flow('enrolment')).toMatchObject({ events: 9, failed: 0, limitingQuota: 'acm-pca:IssueCertificate' });
+    expect(flow('enrolment')).toMatchObject({
+      events: 9,
+      failed: 0,
+      limitingQuota: 'acm-pca:IssueCertificate',
+    });
     expect(flow('enrolment').callsPerEvent['acm-pca:IssueCertificate'], table).toBe(1);
     expect(flow('jitr')).toMatchObject({ events: 9, failed: 0 });
     expect(flow('commands')).toMatchObject({ events: 3, failed: 0, limitingQuota: 'kms:ecc' });
@@ -79,7 +86,9 @@ describe('fleet-load harness', () => {
     const charts = [...dom.matchAll(/<svg data-chart="([^"]+)"[^>]*data-rendered="(\d+)x(\d+):(\d+)"/g)];
     // Per flow: the rate against its quota line, the binding quota's calls, the latency distribution.
     expect(charts.map((c) => c[1]).sort()).toEqual(
-      ['commands', 'enrolment', 'jitr', 'telemetry'].flatMap((f) => [`${f}-latency`, `${f}-quota`, `${f}-rate`]).sort(),
+      ['commands', 'enrolment', 'jitr', 'telemetry']
+        .flatMap((f) => [`${f}-latency`, `${f}-quota`, `${f}-rate`])
+        .sort(),
     );
     for (const [, id, w, h, marks] of charts) {
       expect(Number(w), id).toBeGreaterThan(100);

@@ -161,7 +161,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const factoryStart = performance.now();
     await pool(rows, 8, async (row) => {
       if (ecus.length % 2000 === 0 && ecus.length > 0) {
-        log(`  factory: ${ecus.length}/${rows.length} in ${((performance.now() - factoryStart) / 1000).toFixed(0)} s`);
+        log(
+          `  factory: ${ecus.length}/${rows.length} in ${((performance.now() - factoryStart) / 1000).toFixed(0)} s`,
+        );
       }
       const { keys, privateKeyPem } = await generateKeyPair();
       const birth = await issueLeaf(manufacturer, { subject: `CN=${row.ecuId}`, publicKey: keys.publicKey });
