@@ -76,6 +76,7 @@ describe('fleet-load harness', () => {
     // Self-contained: nothing fetched at view time.
     expect(html).not.toMatch(/\b(src|href)\s*=/i);
     expect(html).not.toMatch(/@import|url\(/i);
+    expect(html).not.toContain('NaN');
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
     const dom = execFileSync(

@@ -79,22 +79,25 @@ export function histogram(id: string, title: string, latencies: readonly number[
   );
 }
 
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '-');
+
 function flowSection(result: LoadResult, s: FlowSummary): string {
   const flow = result.flows.find((f) => f.name === s.flow);
   if (!flow) return '';
   const scale = result.options.timeScale;
   // One point per real second = `scale` quota seconds: events per quota second.
-  const rate = flow.bySecond.map((n) => (n ?? 0) / scale);
+  // Array.from: seconds without a completion are holes in the array, which map() would skip.
+  const rate = Array.from(flow.bySecond, (n) => (n ?? 0) / scale);
   const quota = s.limitingQuota ? result.quotas.find((q) => q.name === s.limitingQuota) : undefined;
   const quotaSeries = s.limitingQuota
-    ? (flow.admittedBySecond[s.limitingQuota] ?? []).map((n) => (n ?? 0) / scale)
+    ? Array.from(flow.admittedBySecond[s.limitingQuota] ?? [], (n) => (n ?? 0) / scale)
     : [];
   const throttles = Object.entries(flow.throttles)
     .map(([k, v]) => `${esc(k)} ${v}`)
     .join(', ');
   return [
     `<section><h2>${esc(s.flow)}</h2>`,
-    `<p>${s.events} events (${s.failed} failed), ${s.rate.toFixed(1)}/s against ${s.limitRate?.toFixed(1) ?? '-'}/s allowed by ${esc(s.limitingQuota ?? 'no quota')} (${s.ratio === undefined ? '-' : `${(s.ratio * 100).toFixed(0)}%`}); throttles: ${throttles || 'none'}; client retries ${s.retries}; p50 ${s.p50Ms.toFixed(0)} ms, p99 ${s.p99Ms.toFixed(0)} ms.</p>`,
+    `<p>${s.events} events (${s.failed} failed), ${s.rate.toFixed(1)}/s against ${s.limitRate?.toFixed(1) ?? '-'}/s allowed by ${esc(s.limitingQuota ?? 'no quota')} (${s.ratio === undefined ? '-' : `${(s.ratio * 100).toFixed(0)}%`}); throttles: ${throttles || 'none'}; client retries ${s.retries}; p50 ${ms(s.p50Ms)}, p99 ${ms(s.p99Ms)}.</p>`,
     lineChart(`${s.flow}-rate`, `${s.flow}: events per quota second`, rate, scale, s.limitRate, 'events/s'),
     quota
       ? lineChart(
@@ -137,7 +140,12 @@ ${sections}
 <script>
 for (const svg of document.querySelectorAll('svg[data-chart]')) {
   const box = svg.getBBox();
-  const marks = svg.querySelectorAll('polyline.series, rect.bar').length;
+  // Marks actually drawn: a series or bar with a finite, non-empty box.
+  let marks = 0;
+  for (const el of svg.querySelectorAll('polyline.series, rect.bar')) {
+    const b = el.getBBox();
+    if (Number.isFinite(b.width) && Number.isFinite(b.height) && b.width > 0 && (b.height > 0 || el.tagName === 'polyline')) marks++;
+  }
   svg.setAttribute('data-rendered', Math.round(box.width) + 'x' + Math.round(box.height) + ':' + marks);
 }
 document.body.setAttribute('data-charts-checked', String(document.querySelectorAll('svg[data-rendered]').length));
