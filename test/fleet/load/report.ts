@@ -40,7 +40,12 @@ export function lineChart(
   const yMax = Math.max(1e-9, ...values, (limit ?? 0) * 1.1);
   const sx = (i: number) => PAD.l + ((W - PAD.l - PAD.r) * i) / n;
   const sy = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * v) / yMax;
-  const points = values.map((v, i) => `${sx(i + 0.5).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
+  // A flow shorter than one step is one value: draw it across its step so the line is visible.
+  const drawn =
+    values.length === 1
+      ? [[0, values[0] ?? 0] as const, [1, values[0] ?? 0] as const]
+      : values.map((v, i) => [i + 0.5, v] as const);
+  const points = drawn.map(([i, v]) => `${sx(i).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
   const limitLine =
     limit === undefined
       ? ''
