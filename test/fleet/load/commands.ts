@@ -108,15 +108,27 @@ export async function startCampaign(input: {
     authEvent.methodArn = String(authEvent.methodArn).replace(/vehicles\/[^/]+\//, `vehicles/${vin}/`);
     authEvent.path = `/vehicles/${vin}/commands`;
     authEvent.pathParameters = { vin };
-    const decision = (await lambda.invoke(
-      'command-authorizer',
-      authorizer.handler as Handler,
-      authEvent,
-    )) as {
+    type Decision = {
       principalId?: string;
       policyDocument?: { Statement?: { Effect?: string }[] };
       context?: Record<string, unknown>;
     };
+    let decision: Decision = {};
+    // An authorizer that fails is API Gateway's 500: the app retries with backoff.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        decision = (await lambda.invoke(
+          'command-authorizer',
+          authorizer.handler as Handler,
+          authEvent,
+        )) as Decision;
+        break;
+      } catch (error) {
+        if (attempt >= 8) throw error;
+        flow.retries += 1;
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, 200, 5_000)));
+      }
+    }
     if (decision.policyDocument?.Statement?.[0]?.Effect !== 'Allow') throw new Error('authorizer denied');
     const event = structuredClone(senderTemplate) as Record<string, unknown> & {
       headers: Record<string, string>;
@@ -133,11 +145,13 @@ export async function startCampaign(input: {
     event.multiValueHeaders['Idempotency-Key'] = [idempotencyKey];
     event.requestContext.authorizer = { principalId: decision.principalId, ...decision.context };
     for (let attempt = 0; ; attempt++) {
-      const res = (await lambda.invoke('command-sender', sender.handler as Handler, event)) as {
-        statusCode: number;
-        body: string;
-        headers?: Record<string, string>;
-      };
+      let res: { statusCode: number; body: string; headers?: Record<string, string> };
+      try {
+        res = (await lambda.invoke('command-sender', sender.handler as Handler, event)) as typeof res;
+      } catch {
+        // What API Gateway answers when the function fails or times out; the app retries with the same key.
+        res = { statusCode: 502, body: '{"message":"Internal server error"}' };
+      }
       if (res.statusCode === 202 || res.statusCode === 200) {
         const { commandId } = JSON.parse(res.body) as { commandId: string };
         if (!sentAt.has(commandId)) {
@@ -147,7 +161,7 @@ export async function startCampaign(input: {
         finish(commandId);
         return;
       }
-      if ((res.statusCode !== 429 && res.statusCode !== 503) || attempt >= 8) {
+      if (![429, 502, 503, 504].includes(res.statusCode) || attempt >= 8) {
         throw new Error(`command-sender answered ${res.statusCode}`);
       }
       flow.retries += 1;
