@@ -1,5 +1,5 @@
 /**
- * `pnpm run fleet-load`: the load harness (harness.ts). Flags: --ecus N (default 600),
+ * `pnpm run fleet-load`: the load harness (harness.ts). Flags: --ecus N (default 300),
  * --time-scale S (quota seconds per real second, default 4), --concurrency N (events in flight
  * per flow, default 48), --flows enrolment,jitr,commands,telemetry (the mix; default all),
  * --online N (ECUs that stay connected after JITR for commands and telemetry, default 3000),
@@ -16,7 +16,7 @@ import { formatTable, summarise } from './table.js';
 
 const { values } = parseArgs({
   options: {
-    ecus: { type: 'string', default: '600' },
+    ecus: { type: 'string', default: '300' },
     'time-scale': { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '48' },
     flows: { type: 'string', default: FLOWS.join(',') },
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     'telemetry-per-ecu': { type: 'string', default: '5' },
     latency: { type: 'boolean', default: false },
     out: { type: 'string', default: '.fleet-load' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const num = (name: string, v: string | undefined, min: number, max: number) => {
@@ -58,6 +59,7 @@ const result = await runLoad({
   telemetryPerEcu: Math.floor(num('telemetry-per-ecu', values['telemetry-per-ecu'], 1, 1000)),
   // Typical service-side latencies (quota milliseconds), only with --latency.
   latencyMs: values.latency ? { 'acm-pca': 150, iot: 40, iotdata: 20, kms: 10, ssm: 20 } : {},
+  ...(values.profile ? { profileDir: join(out, 'profiles') } : {}),
   log: (line) => console.log(line),
 });
 const table = formatTable(result);

@@ -7,7 +7,8 @@
  * (telemetry-ingest). Each flow is measured; the invariants are checked at the end against the
  * local cloud's state.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
@@ -44,6 +45,8 @@ export interface LoadOptions {
   readonly telemetryPerEcu: number;
   /** Quota rates replaced by name (e.g. an approved increase, or a lower one in tests). */
   readonly overrides?: Readonly<Record<string, number>>;
+  /** Write one V8 CPU profile per flow here (`<flow>.cpuprofile`), for scripts/cpu-profile-summary.mjs. */
+  readonly profileDir?: string;
   /** Modelled service latency (quota milliseconds) per `service[:operation]`. */
   readonly latencyMs?: Readonly<Record<string, number>>;
   readonly log: (line: string) => void;
@@ -208,6 +211,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const flow = newFlow(name);
       flows.push(flow);
       const before = snapshot(cloud);
+      const profiler = options.profileDir ? new Session() : undefined;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
       const progress = setInterval(() => {
         const s = (performance.now() - flow.startedAt) / 1000;
         log(
@@ -219,6 +228,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       } finally {
         clearInterval(progress);
         flow.endedAt = performance.now();
+        if (profiler && options.profileDir) {
+          const { profile } = await profiler.post('Profiler.stop');
+          mkdirSync(options.profileDir, { recursive: true });
+          writeFileSync(join(options.profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+          profiler.disconnect();
+        }
         const after = snapshot(cloud);
         flow.requests = delta(before.requests, after.requests);
         flow.throttles = delta(before.throttled, after.throttled);
