@@ -32,6 +32,7 @@ import {
   LocalCloud,
   MqttGateway,
   pemOf,
+  type QuotaOptions,
 } from '@cv/local-cloud';
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
@@ -165,7 +166,10 @@ export function projectRuleSql(operationalCaId: string): {
 }
 
 /** Starts the local cloud seeded with what the functions and the sample events reference. */
-export async function startSeededCloud(port = 0): Promise<{
+export async function startSeededCloud(
+  port = 0,
+  options: { quotas?: QuotaOptions } = {},
+): Promise<{
   cloud: LocalCloud;
   manufacturerCaPem: string;
   manufacturer: Awaited<ReturnType<typeof createCertificateAuthority>>;
@@ -175,6 +179,7 @@ export async function startSeededCloud(port = 0): Promise<{
   });
   const cloud = await LocalCloud.start({
     port,
+    ...(options.quotas ? { quotas: options.quotas } : {}),
     region: REGION,
     account: ACCOUNT,
     kmsKeys: [
@@ -415,13 +420,19 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     await stage(
       'JITR: first connection registers, jitr-handler checks OCSP and activates, reconnect succeeds',
       async () => {
-        for (const ecu of ecus) {
-          const ok = await ecu.connectWithRetry(gateway?.url ?? '', gateway?.serverCaPem ?? '');
-          if (!ok)
-            throw new Error(
-              `${ecu.thingName} could not connect (${ruleErrors.join('; ') || 'no rule error'})`,
-            );
-        }
+        // ECUs connect concurrently (16 at a time), as a fleet does; each backs off with jitter until activated.
+        let next = 0;
+        const lane = async () => {
+          for (let i = next++; i < ecus.length; i = next++) {
+            const ecu = ecus[i] as EcuSimulator;
+            const ok = await ecu.connectWithRetry(gateway?.url ?? '', gateway?.serverCaPem ?? '');
+            if (!ok)
+              throw new Error(
+                `${ecu.thingName} could not connect (${ruleErrors.join('; ') || 'no rule error'})`,
+              );
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(16, ecus.length) }, lane));
         const active = [...cloud.iot.certificates.values()].filter((c) => c.status === 'ACTIVE').length;
         if (active !== ecus.length) throw new Error(`${active} ACTIVE certificates for ${ecus.length} ECUs`);
       },

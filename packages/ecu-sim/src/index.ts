@@ -30,6 +30,14 @@ import {
   DEFAULT_REENROL_POLICY,
   type ReenrolPolicy,
 } from './reenrol-policy.js';
+import {
+  DEFAULT_CONNECT_RETRY,
+  DEFAULT_ENROL_RETRY,
+  RETRY_LATER,
+  type RetryPolicy,
+  realSleep,
+  retryAfterSeconds,
+} from './retry.js';
 
 export { EcuSimError, EnrolmentError } from './errors.js';
 export {
@@ -39,6 +47,7 @@ export {
   DEFAULT_REENROL_POLICY,
   type ReenrolPolicy,
 } from './reenrol-policy.js';
+export { DEFAULT_CONNECT_RETRY, DEFAULT_ENROL_RETRY, type RetryPolicy, retryAfterSeconds } from './retry.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 
@@ -52,8 +61,13 @@ export interface AttestationIdentity {
   readonly privateKeyPem: string;
 }
 
-/** What the ECU sends to the broker; the transport is the caller's (HTTP, or an in-process handler). */
-export type EnrolTransport = (body: string) => Promise<{ statusCode: number; body: string }>;
+/**
+ * What the ECU sends to the broker; the transport is the caller's (HTTP, or an in-process handler). `headers` (lower- or
+ * mixed-case names) carry the broker's `Retry-After` on 429/503/409.
+ */
+export type EnrolTransport = (
+  body: string,
+) => Promise<{ statusCode: number; body: string; headers?: Readonly<Record<string, string>> }>;
 
 export interface EcuOptions {
   readonly vin: string;
@@ -164,13 +178,24 @@ export class EcuSimulator {
   /** Enrols at the cert broker with an attestation signature; keeps the operational certificate. */
   async enrol(transport: EnrolTransport, now = new Date()): Promise<Enrolment> {
     const csr = await this.createCsr();
-    const proof = attestationProof(csr, this.options.attestation.privateKeyPem, now);
-    const response = await transport(
-      JSON.stringify({
-        csr,
-        attestation: { certificate: this.options.attestation.certificatePem, ...proof },
-      }),
-    );
+    return this.submit(transport, this.enrolmentBody(csr, now));
+  }
+
+  private enrolmentBody(csr: string, at: Date): string {
+    const proof = attestationProof(csr, this.options.attestation.privateKeyPem, at);
+    return JSON.stringify({
+      csr,
+      attestation: { certificate: this.options.attestation.certificatePem, ...proof },
+    });
+  }
+
+  private async submit(
+    transport: EnrolTransport,
+    body: string,
+    onResponse?: (headers: Readonly<Record<string, string>> | undefined) => void,
+  ): Promise<Enrolment> {
+    const response = await transport(body);
+    onResponse?.(response.headers);
     if (response.statusCode !== 201) {
       let code = 'unknown';
       try {
@@ -184,6 +209,46 @@ export class EcuSimulator {
     this.operationalKeyPem = this.pendingKeyPem;
     this.certificateAccepted = false;
     return this.enrolment;
+  }
+
+  /**
+   * Enrols, coming back later when the broker says so (docs/protocol.md, "Retrying and idempotency"): on 429/503/409
+   * (and API Gateway's 502/504) it waits the `Retry-After` seconds (or the backoff when absent) stretched by a random
+   * 0-50 % so a throttled wave does not return in step, then resends the same body, so a certificate already issued
+   * for this proof is returned instead of a second one; once `signedAt` is 4 minutes old it signs the same CSR again.
+   * Other refusals throw at once ({@link EnrolmentError}).
+   */
+  async enrolWithRetry(
+    transport: EnrolTransport,
+    policy: RetryPolicy = DEFAULT_ENROL_RETRY,
+  ): Promise<Enrolment> {
+    const sleep = policy.sleep ?? realSleep;
+    const random = policy.random ?? Math.random;
+    const csr = await this.createCsr();
+    let signedAt = new Date();
+    let body = this.enrolmentBody(csr, signedAt);
+    for (let attempt = 0; ; attempt++) {
+      let headers: Readonly<Record<string, string>> | undefined;
+      try {
+        return await this.submit(transport, body, (h) => {
+          headers = h;
+        });
+      } catch (error) {
+        const reason = error instanceof EnrolmentError ? RETRY_LATER[error.statusCode] : undefined;
+        if (!reason || attempt + 1 >= policy.attempts) throw error;
+        const after = retryAfterSeconds(headers);
+        const wait =
+          after !== undefined
+            ? Math.floor(after * 1000 * (1 + random() / 2))
+            : Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+        policy.onRetry?.(reason, wait);
+        await sleep(wait);
+        if (Date.now() - signedAt.getTime() > 4 * 60_000) {
+          signedAt = new Date();
+          body = this.enrolmentBody(csr, signedAt);
+        }
+      }
+    }
   }
 
   /** The operational key and certificate (PEM): what a clone copies out of a compromised ECU. */
@@ -275,11 +340,23 @@ export class EcuSimulator {
     return 'connected';
   }
 
-  /** Connects, retrying while just-in-time registration activates the certificate. */
-  async connectWithRetry(url: string, serverCaPem: string, attempts = 20, delayMs = 100): Promise<boolean> {
-    for (let i = 0; i < attempts; i++) {
+  /**
+   * Connects, retrying while just-in-time registration activates the certificate (or while the broker refuses
+   * connections over the account's connect rate): exponential backoff with full jitter, no fixed wait.
+   */
+  async connectWithRetry(
+    url: string,
+    serverCaPem: string,
+    policy: RetryPolicy = DEFAULT_CONNECT_RETRY,
+  ): Promise<boolean> {
+    const sleep = policy.sleep ?? realSleep;
+    const random = policy.random ?? Math.random;
+    for (let i = 0; i < policy.attempts; i++) {
       if (await this.connect(url, serverCaPem)) return true;
-      await new Promise((r) => setTimeout(r, delayMs * Math.min(i + 1, 5)));
+      if (i + 1 >= policy.attempts) break;
+      const wait = Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** i));
+      policy.onRetry?.('refused', wait);
+      await sleep(wait);
     }
     return false;
   }
@@ -309,6 +386,39 @@ export class EcuSimulator {
   async sendTelemetry(data: Record<string, unknown>): Promise<void> {
     await this.sendEncrypted('telemetry', data);
     this.telemetrySent += 1;
+  }
+
+  /**
+   * Sends one encrypted reading and makes sure the gateway acknowledged it: when the publish fails (the gateway
+   * closed the connection, e.g. over the account's inbound publish rate, or no PUBACK in time) it reconnects with
+   * backoff and publishes the same envelope again (same message id, so the platform stores it once).
+   */
+  async sendTelemetryReliably(
+    data: Record<string, unknown>,
+    gateway: { url: string; serverCaPem: string },
+    policy: RetryPolicy = DEFAULT_CONNECT_RETRY,
+  ): Promise<void> {
+    const sleep = policy.sleep ?? realSleep;
+    const random = policy.random ?? Math.random;
+    const { payload } = await this.encryptor.encrypt({ thingName: this.thingName, kind: 'telemetry', data });
+    const topic = `ecus/${this.thingName}/telemetry`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = this.client?.connected ? this.client : undefined;
+        if (!client) throw new EcuSimError('not connected');
+        await withTimeout(client.publishAsync(topic, payload, { qos: 1 }), 5000, `publish to ${topic}`);
+        this.telemetrySent += 1;
+        return;
+      } catch (error) {
+        if (attempt + 1 >= policy.attempts) throw error;
+        const wait = Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+        policy.onRetry?.('publish', wait);
+        await sleep(wait);
+        await this.client?.endAsync(true).catch(() => undefined);
+        this.client = undefined;
+        await this.connect(gateway.url, gateway.serverCaPem);
+      }
+    }
   }
 
   private async sendEncrypted(kind: 'telemetry' | 'command-result', data: unknown): Promise<void> {

@@ -77,6 +77,8 @@ export class MqttGateway extends EventEmitter<{
     authorizationFailures: 0,
     ruleInvocations: 0,
     delivered: 0,
+    /** Connections and publishes refused by the account's message-broker quotas (quotas.ts). */
+    throttled: 0,
   };
   readonly failuresByThing = new Map<string, number>();
   private readonly sessions = new WeakMap<Client, Session>();
@@ -166,6 +168,12 @@ export class MqttGateway extends EventEmitter<{
   }
 
   private async accept(socket: TLSSocket): Promise<void> {
+    if (this.cloud.quotas?.admit('iot-broker', 'Connect') === false) {
+      // Over the account's connect rate: the connection is closed before CONNACK (the client retries).
+      this.stats.throttled += 1;
+      socket.destroy();
+      return;
+    }
     const peer = socket.getPeerX509Certificate();
     if (!peer) {
       this.stats.rejected += 1;
@@ -254,6 +262,12 @@ export class MqttGateway extends EventEmitter<{
     };
     this.broker.authorizePublish = (client, packet, done) => {
       if (!client) return done(null);
+      if (this.cloud.quotas?.admit('iot-broker', 'PublishIn') === false) {
+        // Over the account's inbound publish rate: no PUBACK, the client is disconnected and resends.
+        this.stats.throttled += 1;
+        done(new Error('Throttled'));
+        return;
+      }
       const session = sessionOf(client);
       if (!session || !this.check(client, session, 'iot:Publish', arn('topic', packet.topic))) {
         // AWS IoT disconnects a client that publishes where it may not.

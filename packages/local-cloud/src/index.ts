@@ -25,6 +25,17 @@ export {
   x509,
 } from './pki.js';
 export {
+  AWS_DEFAULT_QUOTAS,
+  gateCall,
+  LAMBDA_CONCURRENCY,
+  QuotaEnforcer,
+  type QuotaOptions,
+  type QuotaSpec,
+  type QuotaStats,
+  restOperation,
+  throttlingError,
+} from './quotas.js';
+export {
   DEFAULT_PCA_ARN,
   type ExtraRoute,
   LocalCloud,

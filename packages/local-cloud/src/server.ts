@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AwsApiError } from './errors.js';
 import type { IamEnforcer } from './iam.js';
+import { gateCall, QuotaEnforcer, type QuotaOptions, restOperation } from './quotas.js';
 import { DynamoDbService } from './services/dynamodb.js';
 import { IotService, iotDataHandler, type PublishProperties } from './services/iot.js';
 import { type KmsKeySeed, KmsService } from './services/kms.js';
@@ -35,6 +36,8 @@ export interface LocalCloudOptions {
   readonly ssmParameters?: Readonly<Record<string, string>>;
   /** Register the Private CA's issuing CA in IoT with auto-registration (JITR); default true. */
   readonly registerOperationalCa?: boolean;
+  /** Enforce AWS's default request-rate quotas (off by default; see quotas.ts). */
+  readonly quotas?: QuotaOptions | QuotaEnforcer;
 }
 
 interface ServiceEntry {
@@ -79,6 +82,8 @@ export class LocalCloud {
   readonly routes = new Map<string, ExtraRoute>();
   /** Requests served, by `service` and `service:operation` (a measured figure). */
   readonly requests = new Map<string, number>();
+  /** Request-rate quotas, when enforced (also used by the MQTT gateway for connects and publishes). */
+  readonly quotas: QuotaEnforcer | undefined;
   private readonly throttles: { service: string; operation: string | undefined; remaining: number }[] = [];
   /** IAM enforcement, when on (see {@link LocalCloud.enforce}). */
   iam: IamEnforcer | undefined;
@@ -94,6 +99,10 @@ export class LocalCloud {
   ) {
     this.region = options.region ?? 'eu-west-1';
     this.account = options.account ?? '123456789012';
+    this.quotas =
+      options.quotas === undefined || options.quotas instanceof QuotaEnforcer
+        ? options.quotas
+        : new QuotaEnforcer(options.quotas);
     this.kms = new KmsService(this.region, this.account);
     this.iot = new IotService(this.region, this.account);
     this.sns = new SnsService(this.region, this.account);
@@ -323,6 +332,12 @@ export class LocalCloud {
       ...(authorize !== undefined && service !== 'sns' ? { authorize } : {}),
     };
     try {
+      const quotaError = await gateCall(
+        this.quotas,
+        service,
+        operation ?? restOperation(service, request.method, request.path),
+      );
+      if (quotaError) throw quotaError;
       if (this.takeThrottle(service, operation)) {
         throw entry.protocol === 'query'
           ? new AwsApiError('Throttling', 'Rate exceeded', 400)

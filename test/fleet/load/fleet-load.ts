@@ -1,0 +1,85 @@
+/**
+ * `pnpm run fleet-load`: the load harness (harness.ts). Flags: --ecus N (default 300),
+ * --time-scale S (quota seconds per real second, default 4), --concurrency N (events in flight
+ * per flow, default 48), --flows enrolment,jitr,commands,telemetry (the mix; default all),
+ * --online N (ECUs that stay connected after JITR for commands and telemetry, default 3000),
+ * --commands-per-vehicle N (default 1), --telemetry-per-ecu N (default 5), --latency (model
+ * typical service latencies), --out DIR (default .fleet-load: report.html and result.json).
+ * Exits non-zero when an invariant fails.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FLOWS, type FlowName, runLoad } from './harness.js';
+import { renderReport } from './report.js';
+import { formatTable, summarise } from './table.js';
+
+const { values } = parseArgs({
+  options: {
+    ecus: { type: 'string', default: '300' },
+    'time-scale': { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: '48' },
+    flows: { type: 'string', default: FLOWS.join(',') },
+    online: { type: 'string', default: '3000' },
+    'commands-per-vehicle': { type: 'string', default: '1' },
+    'telemetry-per-ecu': { type: 'string', default: '5' },
+    latency: { type: 'boolean', default: false },
+    out: { type: 'string', default: '.fleet-load' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const num = (name: string, v: string | undefined, min: number, max: number) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    console.error(`--${name} must be a number from ${min} to ${max}`);
+    process.exit(2);
+  }
+  return n;
+};
+const flows = (values.flows ?? '').split(',').filter(Boolean) as FlowName[];
+if (flows.some((f) => !FLOWS.includes(f))) {
+  console.error(`--flows: a comma-separated subset of ${FLOWS.join(',')}`);
+  process.exit(2);
+}
+const ecus = Math.floor(num('ecus', values.ecus, 1, 100_000));
+const timeScale = num('time-scale', values['time-scale'], 0.01, 1000);
+const concurrency = Math.floor(num('concurrency', values.concurrency, 1, 5000));
+const out = resolve(process.env.INIT_CWD ?? process.cwd(), values.out ?? '.fleet-load');
+
+console.log(
+  `fleet-load: ${ecus} ECUs, time scale ${timeScale}, concurrency ${concurrency}, flows ${flows.join(', ')}`,
+);
+const result = await runLoad({
+  ecus,
+  timeScale,
+  concurrency,
+  flows,
+  online: Math.floor(num('online', values.online, 0, 100_000)),
+  commandsPerVehicle: Math.floor(num('commands-per-vehicle', values['commands-per-vehicle'], 1, 100)),
+  telemetryPerEcu: Math.floor(num('telemetry-per-ecu', values['telemetry-per-ecu'], 1, 1000)),
+  // Typical service-side latencies (quota milliseconds), only with --latency.
+  latencyMs: values.latency ? { 'acm-pca': 150, iot: 40, iotdata: 20, kms: 10, ssm: 20 } : {},
+  ...(values.profile ? { profileDir: join(out, 'profiles') } : {}),
+  log: (line) => console.log(line),
+});
+const table = formatTable(result);
+console.log(`\n${table}\n\nwall time ${result.seconds.toFixed(1)} s`);
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'report.html'), renderReport(result, table));
+writeFileSync(
+  join(out, 'result.json'),
+  JSON.stringify(
+    {
+      options: result.options,
+      flows: result.flows.map((f) => summarise(result, f)),
+      invariants: result.invariants,
+      quotas: result.quotas,
+      lambda: result.lambda,
+      seconds: result.seconds,
+    },
+    null,
+    2,
+  ),
+);
+console.log(`report: ${join(out, 'report.html')}`);
+process.exit(result.invariants.every((i) => i.ok) ? 0 : 1);

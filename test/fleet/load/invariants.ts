@@ -1,0 +1,164 @@
+/**
+ * The invariants of a load run, checked at the end against the local cloud's state (IoT
+ * registry, Private CA, DynamoDB tables), not against the harness's own counters.
+ */
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { EcuSimulator } from '@cv/ecu-sim';
+import type { LocalCloud } from '@cv/local-cloud';
+
+export interface Invariant {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+async function scanAll(
+  ddb: DynamoDBClient,
+  table: string,
+  projection: string,
+  names?: Record<string, string>,
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await ddb.send(
+      new ScanCommand({
+        TableName: table,
+        ProjectionExpression: projection,
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Commands of `ids` still PENDING and not yet expired (no final status). */
+export async function countPending(ddb: DynamoDBClient, ids: readonly string[]): Promise<number> {
+  const wanted = new Set(ids);
+  const rows = await scanAll(ddb, 'cv-security-local-commands', 'commandId, #s, expiresAt', {
+    '#s': 'status',
+  });
+  const now = Date.now();
+  let pending = wanted.size;
+  for (const r of rows) {
+    const id = r.commandId?.S ?? '';
+    if (!wanted.has(id)) continue;
+    const status = r.status?.S ?? '';
+    const expired = status === 'PENDING' && Date.parse(r.expiresAt?.S ?? '') <= now;
+    if (status !== 'PENDING' || expired) pending -= 1;
+  }
+  return pending;
+}
+
+export async function checkInvariants(input: {
+  cloud: LocalCloud;
+  ddb: DynamoDBClient;
+  ecus: readonly EcuSimulator[];
+  flows: readonly string[];
+  commandIds: readonly string[];
+  telemetryPerEcu: number;
+  online: readonly EcuSimulator[];
+  deadLetters: readonly { fn: string; error: string }[];
+  ruleErrors: readonly string[];
+}): Promise<Invariant[]> {
+  const { cloud, ddb, ecus } = input;
+  const iot = cloud.iot;
+  const out: Invariant[] = [];
+  const things = new Set(ecus.map((e) => e.thingName));
+  const certByArn = new Map([...iot.certificates.values()].map((c) => [c.certificateArn, c]));
+
+  if (input.flows.includes('jitr')) {
+    let good = 0;
+    const bad: string[] = [];
+    for (const name of things) {
+      const principals = [...(iot.thingPrincipals.get(name)?.keys() ?? [])];
+      const cert = principals.length === 1 ? certByArn.get(principals[0] ?? '') : undefined;
+      if (iot.things.has(name) && cert?.status === 'ACTIVE') good += 1;
+      else if (bad.length < 3)
+        bad.push(`${name}: ${principals.length} principals, ${cert?.status ?? 'no cert'}`);
+    }
+    const active = [...iot.certificates.values()].filter((c) => c.status === 'ACTIVE').length;
+    out.push({
+      name: 'every ECU ACTIVE exactly once, one attached certificate',
+      ok: good === things.size && active === things.size,
+      detail: `${good}/${things.size} things with exactly one ACTIVE certificate; ${active} ACTIVE certificates${bad.length ? `; e.g. ${bad.join('; ')}` : ''}`,
+    });
+    const orphanThings = [...iot.things.keys()].filter(
+      (t) => !things.has(t) || (iot.thingPrincipals.get(t)?.size ?? 0) === 0,
+    ).length;
+    const attached = new Set([...iot.thingPrincipals.values()].flatMap((m) => [...m.keys()]));
+    const orphanCerts = [...iot.certificates.values()].filter((c) => !attached.has(c.certificateArn)).length;
+    out.push({
+      name: 'no orphan certificate or thing (IoT registry)',
+      ok: orphanThings === 0 && orphanCerts === 0,
+      detail: `${orphanThings} things without a principal or ECU, ${orphanCerts} IoT certificates attached to no thing`,
+    });
+  }
+  if (input.flows.includes('enrolment')) {
+    const enrolled = ecus.filter((e) => e.enrolment).length;
+    out.push({
+      name: 'one Private CA certificate per enrolled ECU (none issued and lost)',
+      ok: cloud.pca.issued.size === enrolled && enrolled === ecus.length,
+      detail: `${cloud.pca.issued.size} issued by the Private CA, ${enrolled}/${ecus.length} ECUs enrolled`,
+    });
+  }
+  if (input.flows.includes('commands')) {
+    const pending = await countPending(ddb, input.commandIds);
+    const rows = await scanAll(ddb, 'cv-security-local-commands', 'commandId, #s', { '#s': 'status' });
+    const wanted = new Set(input.commandIds);
+    const byStatus = new Map<string, number>();
+    for (const r of rows) {
+      if (!wanted.has(r.commandId?.S ?? '')) continue;
+      const s = r.status?.S ?? '?';
+      byStatus.set(s, (byStatus.get(s) ?? 0) + 1);
+    }
+    const missing = input.commandIds.length - [...byStatus.values()].reduce((a, b) => a + b, 0);
+    out.push({
+      name: 'every command delivered or with a final status',
+      ok: pending === 0 && missing === 0 && input.commandIds.length > 0,
+      detail: `${input.commandIds.length} accepted: ${[...byStatus].map(([k, v]) => `${k} ${v}`).join(', ')}; ${pending} without a final status, ${missing} missing`,
+    });
+  }
+  if (input.flows.includes('telemetry')) {
+    const rows = await scanAll(ddb, 'cv-security-local-telemetry', 'thingName, #k, messageId', {
+      '#k': 'kind',
+    });
+    const perThing = new Map<string, number>();
+    const ids = new Set<string>();
+    let duplicates = 0;
+    for (const r of rows) {
+      if (r.kind?.S !== 'telemetry') continue;
+      const id = r.messageId?.S ?? '';
+      if (ids.has(id)) duplicates += 1;
+      ids.add(id);
+      const t = r.thingName?.S ?? '';
+      perThing.set(t, (perThing.get(t) ?? 0) + 1);
+    }
+    const expected = input.online.reduce((n, e) => n + e.telemetrySent, 0);
+    const wrong = input.online.filter((e) => (perThing.get(e.thingName) ?? 0) !== e.telemetrySent).length;
+    out.push({
+      name: 'every telemetry message stored exactly once',
+      ok:
+        duplicates === 0 &&
+        wrong === 0 &&
+        ids.size === expected &&
+        expected === input.online.length * input.telemetryPerEcu,
+      detail: `${ids.size} stored for ${expected} acknowledged (${input.online.length * input.telemetryPerEcu} planned); ${duplicates} duplicates; ${wrong} ECUs with a wrong count`,
+    });
+  }
+  out.push({
+    name: 'dead-letter queue: nothing unreported',
+    ok: input.deadLetters.length === 0 && input.ruleErrors.length === 0,
+    detail:
+      input.deadLetters.length + input.ruleErrors.length === 0
+        ? 'empty (no asynchronous event failed all attempts, no rule error)'
+        : `${input.deadLetters.length} dead letters: ${input.deadLetters
+            .slice(0, 5)
+            .map((d) => `${d.fn} ${d.error}`)
+            .join('; ')}; ${input.ruleErrors.length} rule errors: ${input.ruleErrors.slice(0, 3).join('; ')}`,
+  });
+  return out;
+}
