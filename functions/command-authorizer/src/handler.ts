@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { queryAccessRows } from './adapters/access-table.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
@@ -15,12 +16,30 @@ const metrics = createMetrics({ serviceName: 'command-authorizer' });
  * Module scope: the JWKS is fetched once and cached across invocations of this container.
  * Exported so tests can hand it a JWKS (`verifier.cacheJwks(jwks)`) instead of the network.
  */
-export const verifier = CognitoJwtVerifier.create({
-  userPoolId: config.userPoolId,
-  tokenUse: 'access',
-  clientId: config.clientIds,
-  scope: config.scope,
-});
+export const verifier = CognitoJwtVerifier.create(
+  {
+    userPoolId: config.userPoolId,
+    tokenUse: 'access',
+    clientId: config.clientIds,
+    scope: config.scope,
+  },
+  config.jwksUri === undefined ? undefined : { jwksCache: loopbackJwksCache(config.jwksUri) },
+);
+/**
+ * The local cloud's issuer (stage local only; loadConfig accepts nothing but a loopback URL): the
+ * JWKS is fetched from there, while the issuer, client id, scope and signature checks stay Cognito's.
+ */
+function loopbackJwksCache(uri: string): SimpleJwksCache {
+  return new SimpleJwksCache({
+    fetcher: {
+      fetch: async () => {
+        const response = await fetch(uri, { signal: AbortSignal.timeout(3000) });
+        if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+        return response.arrayBuffer();
+      },
+    },
+  });
+}
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()));
 
 const deps: AuthorizeDeps = {
