@@ -9,6 +9,8 @@ import { type AuthorizeDeps, authorize } from './authorize.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig(process.env);
+/** The error message API Gateway maps to 401 for a Lambda authorizer. */
+const UNAUTHORIZED = 'Unauthorized';
 const logger = createLogger({ serviceName: 'command-authorizer', logLevel: config.logLevel });
 const metrics = createMetrics({ serviceName: 'command-authorizer' });
 
@@ -61,7 +63,7 @@ export const handler = eventHandler<APIGatewayRequestAuthorizerEvent, APIGateway
     metrics.addMetric(`Authorizer${outcome.effect}`, MetricUnit.Count, 1);
     if (outcome.effect === 'Unauthorized') {
       logger.warn('request unauthorized', { reason: outcome.reason });
-      throw new Error('Unauthorized');
+      throw new Error(UNAUTHORIZED);
     }
     if (outcome.effect === 'Deny') {
       logger.info('request denied', { reason: outcome.reason, sub: outcome.result.principalId });
@@ -73,5 +75,6 @@ export const handler = eventHandler<APIGatewayRequestAuthorizerEvent, APIGateway
     logger.info('request allowed', { sub: outcome.result.principalId, vehicles: outcome.vehicles });
     return outcome.result;
   },
-  { logger, metrics },
+  // API Gateway's 401, a designed answer: logged above as WARN with the reason, not as a failure.
+  { logger, metrics, expected: (error) => error instanceof Error && error.message === UNAUTHORIZED },
 );
