@@ -6,7 +6,7 @@
 // Default event: .local-cloud/events/remediation-steps/finding-imported.json (`pnpm run events`).
 // Each step's input and output are kept in .local-cloud/remediation/. See README.md.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -85,7 +85,9 @@ for (let n = 1; n <= 12; n++) {
   const step = state.next;
   const fn = STEPS[step];
   if (fn === undefined) {
-    console.error(`the plan names ${JSON.stringify(step)}, which the state machine does not know (UnknownAction)`);
+    console.error(
+      `the plan names ${JSON.stringify(step)}, which the state machine does not know (UnknownAction)`,
+    );
     process.exit(1);
   }
   input = join(workDir, `${n}-${step}.input.json`);

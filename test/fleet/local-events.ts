@@ -34,6 +34,7 @@ import {
   issueLeaf,
   type LocalCloud,
   pemOf,
+  x509,
 } from '@cv/local-cloud';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { type CryptoKey, SignJWT } from 'jose';
@@ -103,22 +104,66 @@ function enrolmentEvent(template: Json, body: string): Json {
   return event;
 }
 
-async function certBrokerEvents(ids: LocalIdentities): Promise<Record<string, Json>> {
-  const template = read(ids.root, 'cert-broker/post-certificates-attestation.json');
-  const sim = new EcuSimulator({
-    vin: ids.ecu.vin,
-    ecuId: ids.ecu.ecuId,
+/** An ECU of `vin` (the seeded ECU's attestation identity), for its CSRs. */
+function ecuOf(ids: LocalIdentities, vin: string, ecuId: string): EcuSimulator {
+  return new EcuSimulator({
+    vin,
+    ecuId,
     attestation: { certificatePem: ids.ecu.certificatePem, privateKeyPem: ids.ecu.privateKeyPem },
     kms: new KMS(ids.cloud.clientConfig()),
     telemetryKeyId: ids.telemetryKeyArn,
     commandKeys: [],
     commandIssuer: 'cv-security:local',
   });
+}
+
+/** An operational certificate from the local Private CA, as cert-broker requests one (PEM). */
+async function issueOperational(cloud: LocalCloud, vin: string, ecuId: string, csr: string): Promise<string> {
+  const arn = await cloud.pca.issue({
+    CertificateAuthorityArn: cloud.pca.caArn,
+    Csr: Buffer.from(csr).toString('base64'),
+    SigningAlgorithm: 'SHA256WITHECDSA',
+    TemplateArn: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
+    Validity: { Type: 'DAYS', Value: 365 },
+    ApiPassthrough: {
+      Subject: { CommonName: `${vin}_${ecuId}` },
+      Extensions: {
+        SubjectAlternativeNames: [{ UniformResourceIdentifier: `urn:cv:vin:${vin}:ecu:${ecuId}` }],
+      },
+    },
+  });
+  return cloud.pca.issued.get(arn)?.pem ?? '';
+}
+
+/** Enrolment over mutual TLS: API Gateway verified the ECU's birth certificate; a fresh CSR. */
+async function mtlsEvent(ids: LocalIdentities, sim: EcuSimulator): Promise<Json> {
+  const template = read(ids.root, 'cert-broker/post-certificates-mtls.json') as Json & {
+    requestContext: { authentication: { clientCert: Json } };
+  };
+  const birth = new x509.X509Certificate(ids.ecu.certificatePem);
+  const event = enrolmentEvent(template, JSON.stringify({ csr: await sim.createCsr() })) as typeof template;
+  event.requestContext.authentication.clientCert = {
+    ...event.requestContext.authentication.clientCert,
+    clientCertPem: ids.ecu.certificatePem,
+    subjectDN: birth.subject,
+    issuerDN: birth.issuer,
+    serialNumber: birth.serialNumber,
+    validity: { notBefore: birth.notBefore.toUTCString(), notAfter: birth.notAfter.toUTCString() },
+  };
+  return event;
+}
+
+async function certBrokerEvents(ids: LocalIdentities): Promise<Record<string, Json>> {
+  const template = read(ids.root, 'cert-broker/post-certificates-attestation.json');
+  const sim = ecuOf(ids, ids.ecu.vin, ids.ecu.ecuId);
   const body = async (at: Date) => {
     const csr = await sim.createCsr();
     return JSON.stringify({
       csr,
-      attestation: { certificate: ids.ecu.certificatePem, ...attestationProof(csr, ids.ecu.privateKeyPem, at) },
+      attestation: {
+        certificate: ids.ecu.certificatePem,
+        ...attestationProof(csr, ids.ecu.privateKeyPem, at),
+      },
     });
   };
   // The same manufacturer, an ECU the registry does not know.
@@ -136,11 +181,13 @@ async function certBrokerEvents(ids: LocalIdentities): Promise<Record<string, Js
     // Signed 10 minutes ago: outside the 5-minute window.
     'denied-attestation-stale.json': enrolmentEvent(template, await body(new Date(Date.now() - 600_000))),
     'denied-unregistered-ecu.json': enrolmentEvent(template, unregistered),
-    'post-certificates-mtls.json': read(ids.root, 'cert-broker/post-certificates-mtls.json'),
+    'post-certificates-mtls.json': await mtlsEvent(ids, sim),
   };
 }
 
-async function commandEvents(ids: LocalIdentities): Promise<Record<string, Json>> {
+async function commandEvents(
+  ids: LocalIdentities,
+): Promise<{ commandId: string; events: Record<string, Record<string, Json>> }> {
   const authTemplate = read(ids.root, 'command-authorizer/request.json') as unknown as Json & {
     methodArn: string;
   };
@@ -203,24 +250,29 @@ async function commandEvents(ids: LocalIdentities): Promise<Record<string, Json>
   post.multiValueHeaders['Idempotency-Key'] = [key];
   const other = '5YJ3E1EA7KF317000';
   return {
-    'command-authorizer/request.json': request(owner),
-    'command-authorizer/denied-expired-token.json': request(
-      await accessToken(ids, ids.ownerSub, Math.floor(Date.now() / 1000) - 60),
-    ),
-    'command-authorizer/denied-no-vehicles.json': request(await accessToken(ids, ids.strangerSub, '1h')),
-    'command-sender/post-command.json': post,
-    'command-sender/get-command.json': http('command-sender/get-command.json', {
-      path: `/vehicles/${ids.ecu.vin}/commands/${commandId}`,
-      pathParameters: { vin: ids.ecu.vin, commandId },
-    }),
-    // A vehicle the owner has no access row for: 403 before anything is stored or published.
-    'command-sender/denied-other-vehicle.json': {
-      ...post,
-      path: `/vehicles/${other}/commands`,
-      pathParameters: { vin: other },
+    commandId,
+    events: {
+      'command-authorizer': {
+        'request.json': request(owner),
+        'denied-expired-token.json': request(
+          await accessToken(ids, ids.ownerSub, Math.floor(Date.now() / 1000) - 60),
+        ),
+        'denied-no-vehicles.json': request(await accessToken(ids, ids.strangerSub, '1h')),
+      },
+      'command-sender': {
+        'post-command.json': post,
+        'get-command.json': http('command-sender/get-command.json', {
+          path: `/vehicles/${ids.ecu.vin}/commands/${commandId}`,
+          pathParameters: { vin: ids.ecu.vin, commandId },
+        }),
+        // A vehicle the owner has no access row for: 403 before anything is stored or published.
+        'denied-other-vehicle.json': {
+          ...post,
+          path: `/vehicles/${other}/commands`,
+          pathParameters: { vin: other },
+        },
+      },
     },
-    // The command result the ECU sends for it (see telemetryEvents).
-    [`commandId:${commandId}`]: {},
   };
 }
 
@@ -261,7 +313,10 @@ async function telemetryEvents(ids: LocalIdentities, commandId: string): Promise
         ...(sqs.Records[0] ?? {}),
         messageId: randomUUID(),
         body: JSON.stringify(body),
-        attributes: { ...((sqs.Records[0]?.attributes as Json) ?? {}), SentTimestamp: String(Date.now() + i) },
+        attributes: {
+          ...((sqs.Records[0]?.attributes as Json) ?? {}),
+          SentTimestamp: String(Date.now() + i),
+        },
       })),
     },
     // Encrypted for gw-01, delivered as another thing's message: the encryption context does not match.
@@ -273,7 +328,6 @@ async function telemetryEvents(ids: LocalIdentities, commandId: string): Promise
 async function jitrEvents(ids: LocalIdentities): Promise<Record<string, Json>> {
   const { cloud } = ids;
   const ecuId = `ADAS-J${stamp()}`;
-  const thingName = `${ids.ecu.vin}_${ecuId}`;
   await new DynamoDBClient(cloud.clientConfig()).send(
     new PutItemCommand({
       TableName: ids.tables.ecuRegistry,
@@ -286,30 +340,8 @@ async function jitrEvents(ids: LocalIdentities): Promise<Record<string, Json>> {
       },
     }),
   );
-  const sim = new EcuSimulator({
-    vin: ids.ecu.vin,
-    ecuId,
-    attestation: { certificatePem: ids.ecu.certificatePem, privateKeyPem: ids.ecu.privateKeyPem },
-    kms: new KMS(cloud.clientConfig()),
-    telemetryKeyId: ids.telemetryKeyArn,
-    commandKeys: [],
-    commandIssuer: 'cv-security:local',
-  });
-  const csr = await sim.createCsr();
-  const arn = await cloud.pca.issue({
-    CertificateAuthorityArn: cloud.pca.caArn,
-    Csr: Buffer.from(csr).toString('base64'),
-    SigningAlgorithm: 'SHA256WITHECDSA',
-    TemplateArn: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
-    Validity: { Type: 'DAYS', Value: 365 },
-    ApiPassthrough: {
-      Subject: { CommonName: thingName },
-      Extensions: {
-        SubjectAlternativeNames: [{ UniformResourceIdentifier: `urn:cv:vin:${ids.ecu.vin}:ecu:${ecuId}` }],
-      },
-    },
-  });
-  const pem = cloud.pca.issued.get(arn)?.pem ?? '';
+  const csr = await ecuOf(ids, ids.ecu.vin, ecuId).createCsr();
+  const pem = await issueOperational(cloud, ids.ecu.vin, ecuId, csr);
   const cert = cloud.iot.registerCertificate(pem, cloud.operationalCaCertificateId, 'PENDING_ACTIVATION');
   const now = Date.now();
   return {
@@ -321,8 +353,6 @@ async function jitrEvents(ids: LocalIdentities): Promise<Record<string, Json>> {
       awsAccountId: cloud.account,
       certificateRegistrationTimestamp: String(now),
     },
-    // The committed sample: a CA other than the local operational CA, not ours to activate.
-    'skipped-other-ca.json': read(ids.root, 'jitr-handler/certificate-registered.json'),
   };
 }
 
@@ -366,29 +396,9 @@ async function remediationEvents(ids: LocalIdentities): Promise<Record<string, J
   const vin = 'WVWZZZ1JZXW000009';
   const ecuId = `TCU-R${stamp()}`;
   const thingName = `${vin}_${ecuId}`;
-  const sim = new EcuSimulator({
-    vin,
-    ecuId,
-    attestation: { certificatePem: ids.ecu.certificatePem, privateKeyPem: ids.ecu.privateKeyPem },
-    kms: new KMS(cloud.clientConfig()),
-    telemetryKeyId: ids.telemetryKeyArn,
-    commandKeys: [],
-    commandIssuer: 'cv-security:local',
-  });
-  const csr = await sim.createCsr();
-  const arn = await cloud.pca.issue({
-    CertificateAuthorityArn: cloud.pca.caArn,
-    Csr: Buffer.from(csr).toString('base64'),
-    SigningAlgorithm: 'SHA256WITHECDSA',
-    TemplateArn: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
-    Validity: { Type: 'DAYS', Value: 365 },
-    ApiPassthrough: {
-      Subject: { CommonName: thingName },
-      Extensions: { SubjectAlternativeNames: [{ UniformResourceIdentifier: `urn:cv:vin:${vin}:ecu:${ecuId}` }] },
-    },
-  });
+  const csr = await ecuOf(ids, vin, ecuId).createCsr();
   const cert = cloud.iot.registerCertificate(
-    cloud.pca.issued.get(arn)?.pem ?? '',
+    await issueOperational(cloud, vin, ecuId, csr),
     cloud.operationalCaCertificateId,
     'ACTIVE',
   );
@@ -422,25 +432,18 @@ async function remediationEvents(ids: LocalIdentities): Promise<Record<string, J
  */
 export async function writeLocalEvents(ids: LocalIdentities, outDir: string): Promise<string[]> {
   const commands = await commandEvents(ids);
-  const commandKey = Object.keys(commands).find((k) => k.startsWith('commandId:')) ?? '';
-  delete commands[commandKey];
   const byDir: Record<string, Record<string, Json>> = {
     'authz-detector': {
       // The deployed threshold (serverless/functions/authz-detector.yml) is 20 in 300 s.
       'authorization-failures-over-threshold.json': authzEvent(ids, 20),
-      'authorization-failures-below-threshold.json': authzEvent(ids, 3),
     },
     'cert-broker': await certBrokerEvents(ids),
-    'command-authorizer': {},
-    'command-sender': {},
+    ...commands.events,
     'jitr-handler': await jitrEvents(ids),
     'remediation-steps': await remediationEvents(ids),
-    'telemetry-ingest': await telemetryEvents(ids, commandKey.slice('commandId:'.length)),
+    // The command result is for the command the GET event names.
+    'telemetry-ingest': await telemetryEvents(ids, commands.commandId),
   };
-  for (const [path, event] of Object.entries(commands)) {
-    const [dir = '', file = ''] = path.split('/');
-    (byDir[dir] ??= {})[file] = event;
-  }
   rmSync(outDir, { recursive: true, force: true });
   const written: string[] = [];
   for (const [dir, files] of Object.entries(byDir)) {
