@@ -420,3 +420,23 @@ describe('friction', () => {
     expect(frames.filter((l) => /\.esbuild\/.*\.mjs:\d+/.test(l))).toEqual([]);
   });
 });
+
+describe('IAM (after every invocation above)', () => {
+  it('ran every invocation with its own role under IAM enforcement, and none was denied', () => {
+    const state = JSON.parse(readFileSync(cloud.statePath, 'utf8')) as {
+      functionAccessKeys?: Record<string, string>;
+    };
+    expect(Object.keys(state.functionAccessKeys ?? {})).toEqual(
+      expect.arrayContaining([
+        ...new Set(Object.values(FUNCTION_OF).map((f) => f('x.json'))),
+        'telemetryIngestBatch',
+        'remediationQuarantine',
+        'remediationDeactivateCertificate',
+        'remediationNotify',
+        'remediationOpenTicket',
+        'remediationCloseFinding',
+      ]),
+    );
+    expect(cloud.output()).not.toMatch(/IAM denied/);
+  });
+});

@@ -14,6 +14,7 @@ import { attestationIssuerKeySha256, generateKeyPair, issueLeaf, pemOf, x509 } f
 import { exportJWK, generateKeyPair as joseKeyPair } from 'jose';
 import { provenanceItem } from '../../packages/runtime/src/provenance.js';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
+import { localEnforcer } from './iam.js';
 import { type LocalIdentities, writeLocalEvents } from './local-events.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
@@ -134,6 +135,16 @@ if (ownFinding?.Id !== undefined) {
   );
 }
 
+// IAM enforced as in the demo: each function signs with the access key of its role (the plugin sets it per function).
+const iam = localEnforcer(root, { OperationalCaCertificate: cloud.operationalCaCertificateId });
+cloud.enforce(iam);
+iam.onDenial = (d) => console.error(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
+const functionAccessKeys = Object.fromEntries(
+  iam.template
+    .functions()
+    .map((f) => [f.name.replace(/^cv-security-local-/, ''), iam.functionCredentials(f.name).accessKeyId]),
+);
+
 const env = functionEnv(cloud);
 
 // The local user pool: command-authorizer fetches its JWKS from here (COGNITO_JWKS_URI below).
@@ -216,6 +227,7 @@ const state = {
   // remediation steps); `invoke local`'s context carries no ARN, so they read ACCOUNT_ID.
   // COGNITO_JWKS_URI: command-authorizer verifies the local issuer's tokens (loopback only).
   env: { ...cloud.sdkEnv(), ACCOUNT_ID: cloud.account, COGNITO_JWKS_URI: `${cloud.endpoint}${jwksPath}` },
+  functionAccessKeys,
   events: eventsDir,
   resolve: {
     'Ref:AWS::AccountId': cloud.account,
