@@ -16,8 +16,33 @@ import {
   telemetryKmsKeyring,
 } from '@cv/crypto/telemetry';
 import { EcuSimulator } from '@cv/ecu-sim';
-import type { LocalCloud } from '@cv/local-cloud';
-import type { LocalIdentities } from './local-events.js';
+import type { createCertificateAuthority, LocalCloud } from '@cv/local-cloud';
+import type { CryptoKey } from 'jose';
+
+/** What the local cloud seeded for the events (see serve.ts). */
+export interface LocalIdentities {
+  readonly root: string;
+  readonly cloud: LocalCloud;
+  readonly tables: { ecuRegistry: string; vehicleAccess: string; commands: string };
+  readonly telemetryKeyArn: string;
+  /** A registered ECU bound to the local manufacturer CA, with its attestation key. */
+  readonly ecu: { vin: string; ecuId: string; certificatePem: string; privateKeyPem: string };
+  /** The local user pool's issuer: its signing key and the settings command-authorizer checks. */
+  readonly issuer: {
+    privateKey: CryptoKey;
+    kid: string;
+    iss: string;
+    clientId: string;
+    scope: string;
+  };
+  /** The owner of the sample vehicle (`ecu.vin`) and a user with no vehicle. */
+  readonly ownerSub: string;
+  readonly strangerSub: string;
+  /** A thing with an ACTIVE certificate (its id) that authorization failures are reported for. */
+  readonly misbehaving: { thingName: string; certificateId: string };
+  /** The local ECU manufacturer's attestation CA (in the trust bundle). */
+  readonly manufacturer: Awaited<ReturnType<typeof createCertificateAuthority>>;
+}
 
 export type Json = Record<string, unknown>;
 

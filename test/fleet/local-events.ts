@@ -20,52 +20,23 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { attestationProof, type EcuSimulator } from '@cv/ecu-sim';
-import {
-  type createCertificateAuthority,
-  generateKeyPair,
-  issueLeaf,
-  type LocalCloud,
-  pemOf,
-  x509,
-} from '@cv/local-cloud';
+import { generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { type CryptoKey, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { authorize } from '../../functions/command-authorizer/src/authorize.js';
 import {
   authzEvent,
   ecuOf,
   type Json,
   jitrEvents,
+  type LocalIdentities,
   read,
   remediationEvents,
   stamp,
   telemetryEvents,
 } from './local-events-iot.js';
 
-/** What the local cloud seeded for the events (see serve.ts). */
-export interface LocalIdentities {
-  readonly root: string;
-  readonly cloud: LocalCloud;
-  readonly tables: { ecuRegistry: string; vehicleAccess: string; commands: string };
-  readonly telemetryKeyArn: string;
-  /** A registered ECU bound to the local manufacturer CA, with its attestation key. */
-  readonly ecu: { vin: string; ecuId: string; certificatePem: string; privateKeyPem: string };
-  /** The local user pool's issuer: its signing key and the settings command-authorizer checks. */
-  readonly issuer: {
-    privateKey: CryptoKey;
-    kid: string;
-    iss: string;
-    clientId: string;
-    scope: string;
-  };
-  /** The owner of the sample vehicle (`ecu.vin`) and a user with no vehicle. */
-  readonly ownerSub: string;
-  readonly strangerSub: string;
-  /** A thing with an ACTIVE certificate (its id) that authorization failures are reported for. */
-  readonly misbehaving: { thingName: string; certificateId: string };
-  /** The local ECU manufacturer's attestation CA (in the trust bundle). */
-  readonly manufacturer: Awaited<ReturnType<typeof createCertificateAuthority>>;
-}
+export type { LocalIdentities } from './local-events-iot.js';
 
 /** An access token as the local user pool would issue it (Cognito access-token claims). */
 async function accessToken(ids: LocalIdentities, sub: string, expiresIn: string | number): Promise<string> {
