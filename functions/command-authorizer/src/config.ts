@@ -27,6 +27,7 @@ export function loadConfig(env: Env): Config {
     scope: requireString(env, 'COMMAND_SCOPE', /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/),
     accessTable: requireString(env, 'VEHICLE_ACCESS_TABLE'),
     logLevel: optionalString(env, 'LOG_LEVEL', 'INFO'),
-    jwksUri: env.COGNITO_JWKS_URI === undefined ? undefined : requireString(env, 'COGNITO_JWKS_URI', LOOPBACK_URL),
+    jwksUri:
+      env.COGNITO_JWKS_URI === undefined ? undefined : requireString(env, 'COGNITO_JWKS_URI', LOOPBACK_URL),
   };
 }

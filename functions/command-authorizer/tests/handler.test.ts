@@ -252,7 +252,9 @@ describe('command-authorizer', () => {
     verifier.cacheJwks(tf.jwks);
     let thrown: unknown;
     const output = await captureOutput(async () => {
-      thrown = await handler(withAuthorization(`Bearer ${expired}`), lambdaContext()).catch((e: unknown) => e);
+      thrown = await handler(withAuthorization(`Bearer ${expired}`), lambdaContext()).catch(
+        (e: unknown) => e,
+      );
     });
     expect(thrown).toEqual(new Error('Unauthorized'));
     const lines = output

@@ -41,7 +41,7 @@ describe('eventHandler', () => {
     expect(ids).toEqual(['lambda-id-1', 'lambda-id-2']);
   });
 
-  it('rethrows an expected answer (an authorizer\'s Unauthorized) without an ERROR line; others still get one', async () => {
+  it("rethrows an expected answer (an authorizer's Unauthorized) without an ERROR line; others still get one", async () => {
     const denial = new Error('Unauthorized');
     const crash = new Error('Unauthorized, but a TypeError underneath');
     const handler = eventHandler<{ id: string; error: Error }, void>(
