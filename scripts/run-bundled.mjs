@@ -10,8 +10,9 @@ import { build } from 'esbuild';
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
 export async function runBundled(entry, args) {
-  // Inside packages/local-cloud/node_modules so the external packages below resolve from there.
-  const outdir = join(root, 'packages/local-cloud/node_modules/.cache/cv-demo');
+  // Inside packages/local-cloud/node_modules so the external packages below resolve from there; one
+  // folder per entry, so the demo and a running local cloud never rewrite each other's chunks.
+  const outdir = join(root, 'packages/local-cloud/node_modules/.cache/cv-demo', basename(entry, '.ts'));
   mkdirSync(outdir, { recursive: true });
   try {
     await build({

@@ -1,42 +1,51 @@
 /**
- * SPEC section 1 (README "Invoke a function locally"): every sample event under events/ runs
- * through the real CLI, `serverless invoke local --stage local -f <fn> -p <event>` (the
- * workspace's osls, serverless-esbuild bundling the function each time), against the seeded
- * local cloud that `pnpm run local-cloud` serves (started here as a child process on an
- * ephemeral loopback port, with its own state file). The CLI gets no credentials but the
- * local stage's dummy ones. The outcome printed for each event is checked against the table
- * below; where it differs from test/sample-events.test.ts (which mocks AWS and freezes the
- * clock), the row says why.
+ * README "Invoke a function locally": events run through the real CLI, `serverless invoke local
+ * --stage local -f <fn> -p <event>` (the workspace's osls, serverless-esbuild bundling the
+ * function each time), against one local cloud as `pnpm run local-cloud` serves it (started
+ * once here on an ephemeral loopback port, with its own state file). The CLI gets no
+ * credentials but the local stage's dummy ones.
+ * - The committed samples under events/ (documentation of the wire shapes) whose outcome the
+ *   fresh events do not already show (all of them run in-process in test/sample-events.test.ts).
+ * - The fresh events the local cloud writes (`pnpm run events`, test/fleet/local-events.ts):
+ *   every function succeeds, every documented denial is answered as designed, and each declares
+ *   exactly what it changed in the local cloud (a denial: nothing stored, issued or published).
+ * - `pnpm run remediate`: a finding through the state machine's steps, ending RESOLVED.
+ * - Friction: a stopped local cloud with a stale state file, stack traces, the events script.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { IoTClient, ListThingsInThingGroupCommand } from '@aws-sdk/client-iot';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTHZ_PLAN, FRESH } from './support/fresh-events.js';
+import {
+  assess,
+  changes,
+  cliEnv,
+  type Expected,
+  invokeLocal,
+  observe,
+  ROOT,
+  type RunningCloud,
+  runNode,
+  startLocalCloud,
+} from './support/local-cloud-cli.js';
 import { SAMPLE_FINDING_PLANS } from './support/remediation-plans.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EVENTS = join(ROOT, 'events');
-const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+const pick = <T>(rows: Readonly<Record<string, T>>, keys: string[]): Record<string, T> =>
+  Object.fromEntries(keys.map((k) => [k, rows[k] as T]));
 
 const dirs = (path: string) =>
   readdirSync(path, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
-const eventFiles = (fn: string) =>
-  readdirSync(join(EVENTS, fn))
+const eventFiles = (path: string) =>
+  readdirSync(path)
     .filter((f) => f.endsWith('.json'))
     .sort();
-
-/** What `invoke local` prints for an event (its last pretty-printed JSON block, if any). */
-type Expected =
-  | { kind: 'http'; status: number; code?: string }
-  | { kind: 'error'; type: string; message: RegExp }
-  | { kind: 'returns'; value: unknown }
-  | { kind: 'plan'; actions: string[]; skipped?: boolean }
-  | { kind: 'dropped'; reason: string; count: number; value: unknown };
 
 /** The function (serverless/functions/*.yml) each sample event is for. */
 const FUNCTION_OF: Record<string, (file: string) => string> = {
@@ -49,26 +58,19 @@ const FUNCTION_OF: Record<string, (file: string) => string> = {
   'telemetry-ingest': (file) => (file.startsWith('sqs-') ? 'telemetryIngestBatch' : 'telemetryIngest'),
 };
 
+/**
+ * The committed samples whose outcome the fresh events do not show already: what each prints
+ * against the local cloud. Every committed sample runs in-process in test/sample-events.test.ts;
+ * docs/local-cloud.md lists what each of them prints here.
+ */
 const EXPECTED: Record<string, Record<string, Expected>> = {
   'authz-detector': {
     // Its 4 failures (of 8 log lines) stored once each in the local DynamoDB; below the threshold (20): no finding, no output.
     'authorization-failures.json': { kind: 'returns', value: undefined },
   },
-  'cert-broker': {
-    // The sample attestation's signedAt is fixed (2026-11-25T09:30:00Z) and only valid for 5
-    // minutes; in-process the clock is frozen at it (201), the CLI runs at the real time.
-    'post-certificates-attestation.json': { kind: 'http', status: 403, code: 'attestation_not_trusted' },
-    // Issued by the local Private CA for the seeded registry row.
-    'post-certificates-mtls.json': { kind: 'http', status: 201 },
-  },
-  'command-authorizer': {
-    // A placeholder token (no valid signature): API Gateway's 401.
-    'request.json': { kind: 'error', type: 'Error', message: /^Unauthorized$/ },
-  },
   'command-sender': {
+    // The sample's command id is not stored: no oracle, 404.
     'get-command.json': { kind: 'http', status: 404, code: 'command_not_found' },
-    // Signed and encrypted with the local KMS keys, stored, published to the local IoT data plane.
-    'post-command.json': { kind: 'http', status: 202 },
   },
   'jitr-handler': {
     // Registered under a CA other than the local operational CA: not ours to activate.
@@ -78,13 +80,9 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
     },
   },
   'remediation-steps': {
-    ...SAMPLE_FINDING_PLANS,
+    // Our own detector's finding, proven by its provenance record; a summary, skipped; a malformed one.
+    ...pick(SAMPLE_FINDING_PLANS, ['own-authz-detector-finding.json', 'audit-check-summary.json']),
     'malformed-certificate-id.json': {
-      kind: 'error',
-      type: 'MalformedFindingError',
-      message: /^Malformed finding/,
-    },
-    'malformed-no-resources.json': {
       kind: 'error',
       type: 'MalformedFindingError',
       message: /^Malformed finding/,
@@ -93,186 +91,232 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
   'telemetry-ingest': {
     // The committed envelopes' data keys are wrapped under the key id "sample", not the local
     // TelemetryKey: dropped as wrong-key (permanent, no retry), as in-process.
-    'iot-command-result.json': { kind: 'dropped', reason: 'wrong-key', count: 1, value: undefined },
     'iot-telemetry.json': { kind: 'dropped', reason: 'wrong-key', count: 1, value: undefined },
-    'sqs-batch.json': { kind: 'dropped', reason: 'wrong-key', count: 2, value: { batchItemFailures: [] } },
   },
 };
 
-// ---------------------------------------------------------------------------------------
-// The local cloud, as `pnpm run local-cloud` serves it.
-
-let cloud: ChildProcess | undefined;
-let stateDir: string;
-let statePath: string;
-let cloudOutput = '';
-
-function stopCloud(): Promise<void> {
-  const child = cloud;
-  cloud = undefined;
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    // The whole group: scripts/local-cloud.mjs runs the bundled server as its own child.
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return Promise.resolve();
-  }
-  return exited;
-}
-
+let cloud: RunningCloud;
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'cv-invoke-local-'));
-  statePath = join(stateDir, 'state.json');
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'scripts', 'local-cloud.mjs'), '--port', '0', '--state', statePath],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  cloud = child;
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      cloudOutput += chunk.toString();
-      if (/local cloud on http:\/\/127\.0\.0\.1:\d+/.test(cloudOutput)) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      reject(new Error(`local cloud exited (${code}) before serving:\n${cloudOutput}`)),
-    );
-  });
+  cloud = await startLocalCloud();
 }, 120_000);
-
 afterAll(async () => {
-  await stopCloud();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  await cloud?.stop();
 });
 
-// ---------------------------------------------------------------------------------------
-// The CLI.
+const fnOf = (event: string) => {
+  const [dir = '', file = ''] = event.split('/');
+  return FUNCTION_OF[dir]?.(file) ?? '';
+};
 
-interface Invocation {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** The printed result (the CLI prints nothing for `undefined`). */
-  result: unknown;
-  /** The function's structured log lines (stdout and stderr). */
-  logs: Record<string, unknown>[];
-}
-
-function invokeLocal(fn: string, eventPath: string): Promise<Invocation> {
-  // No credentials or AWS settings from the caller's environment: only the local stage's.
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? stateDir,
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    CV_LOCAL_CLOUD_STATE: statePath,
-  };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [OSLS, 'invoke', 'local', '--stage', 'local', '-f', fn, '-p', eventPath],
-      { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024, timeout: 90_000 },
-      (error, stdout, stderr) => {
-        const lines = stdout.split('\n');
-        // Log lines are one-line JSON; the result is pretty-printed, starting with a lone `{`.
-        const start = lines.lastIndexOf('{');
-        const result = start === -1 ? undefined : (JSON.parse(lines.slice(start).join('\n')) as unknown);
-        // INFO goes to stdout, WARN and ERROR to stderr.
-        const logs = [...lines.slice(0, start === -1 ? undefined : start), ...stderr.split('\n')]
-          .filter((l) => l.startsWith('{"'))
-          .map((l) => JSON.parse(l) as Record<string, unknown>);
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolve({ code, stdout, stderr, result, logs });
-      },
-    );
-  });
-}
-
-function assess(run: Invocation, expected: Expected): void {
-  const where = `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
-  switch (expected.kind) {
-    case 'http': {
-      expect(run.code, where).toBe(0);
-      const response = run.result as { statusCode: number; body: string };
-      expect(response.statusCode, where).toBe(expected.status);
-      if (expected.code !== undefined) {
-        expect((JSON.parse(response.body) as { error?: string }).error).toBe(expected.code);
-      }
-      return;
+describe('serverless invoke local --stage local: the committed samples', () => {
+  it('names committed events that exist, each for a function of the template', () => {
+    for (const [dir, rows] of Object.entries(EXPECTED)) {
+      expect(dirs(EVENTS), dir).toContain(dir);
+      expect(eventFiles(join(EVENTS, dir)), dir).toEqual(expect.arrayContaining(Object.keys(rows)));
+      expect(FUNCTION_OF[dir], dir).toBeDefined();
     }
-    case 'error': {
-      expect(run.code, where).toBe(1);
-      const error = run.result as { errorType: string; errorMessage: string };
-      expect(error.errorType, where).toBe(expected.type);
-      expect(error.errorMessage, where).toMatch(expected.message);
-      return;
-    }
-    case 'returns':
-      expect(run.code, where).toBe(0);
-      expect(run.result, where).toEqual(expected.value);
-      return;
-    case 'plan': {
-      expect(run.code, where).toBe(0);
-      const state = run.result as { plan: { actions: string[] }; skipped?: boolean };
-      expect(state.plan.actions, where).toEqual(expected.actions);
-      expect(state.skipped ?? false, where).toBe(expected.skipped ?? false);
-      return;
-    }
-    case 'dropped': {
-      expect(run.code, where).toBe(0);
-      expect(run.result, where).toEqual(expected.value);
-      const drops = run.logs.filter((l) => l.message === 'message dropped');
-      expect(
-        drops.map((l) => l.reason),
-        where,
-      ).toEqual(Array(expected.count).fill(expected.reason));
-      return;
-    }
-  }
-}
-
-describe('serverless invoke local --stage local', () => {
-  it('has an expected outcome for every sample event, and an event for every expectation', () => {
-    expect(Object.keys(EXPECTED).sort()).toEqual(dirs(EVENTS));
-    for (const fn of dirs(EVENTS)) {
-      expect(Object.keys(EXPECTED[fn] ?? {}).sort(), fn).toEqual(eventFiles(fn));
-      expect(FUNCTION_OF[fn], fn).toBeDefined();
-    }
-  });
-
-  it('serves the local cloud and writes its state where the plugin reads it', () => {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
-      endpoint: string;
-      env: Record<string, string>;
-    };
-    expect(state.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(state.env.AWS_ENDPOINT_URL).toBe(state.endpoint);
+    expect(Object.keys(FUNCTION_OF).sort()).toEqual(dirs(EVENTS));
   });
 
   const cases = Object.entries(EXPECTED).flatMap(([dir, rows]) =>
-    Object.entries(rows).map(([file, expected]) => ({ name: `${dir}/${file}`, dir, file, expected })),
+    Object.entries(rows).map(([file, expected]) => ({ name: `${dir}/${file}`, expected })),
   );
-  it.each(cases)('$name', { timeout: 120_000 }, async ({ dir, file, expected }) => {
-    const fn = FUNCTION_OF[dir]?.(file) ?? '';
-    const run = await invokeLocal(fn, join('events', dir, file));
-    assess(run, expected);
-    // Every invocation ran against the local cloud, with the local stage's names.
-    expect(run.stdout).not.toMatch(/amazonaws\.com|Could not load credentials|ECONNREFUSED/);
+  it.each(cases)('$name', { timeout: 120_000 }, async ({ name, expected }) => {
+    assess(await invokeLocal(cloud, fnOf(name), join('events', name)), expected);
+  });
+});
+
+describe('serverless invoke local --stage local: the fresh events (pnpm run events)', () => {
+  it('pnpm run events writes a fresh event for every function and scenario, signed now', {
+    timeout: 60_000,
+  }, async () => {
+    const run = await runNode([join(ROOT, 'scripts', 'events.mjs')], cliEnv(cloud.statePath, cloud.stateDir));
+    expect(run.code, run.stderr).toBe(0);
+    const written = dirs(cloud.eventsDir).flatMap((d) =>
+      eventFiles(join(cloud.eventsDir, d)).map((f) => `${d}/${f}`),
+    );
+    expect(written).toEqual(FRESH.map((f) => f.event).sort());
+    for (const file of written) expect(run.stdout).toContain(file);
+    expect(dirs(cloud.eventsDir)).toEqual(dirs(EVENTS));
+    const attestation = JSON.parse(
+      JSON.parse(
+        readFileSync(join(cloud.eventsDir, 'cert-broker/post-certificates-attestation.json'), 'utf8'),
+      ).body,
+    ) as { attestation: { signedAt: string } };
+    expect(Date.now() - Date.parse(attestation.attestation.signedAt)).toBeLessThan(60_000);
   });
 
+  it.each(FRESH)('$event', { timeout: 120_000 }, async ({ event, expected, moves }) => {
+    const before = await observe(cloud);
+    assess(await invokeLocal(cloud, fnOf(event), join(cloud.eventsDir, event)), expected);
+    expect(changes(before, await observe(cloud))).toEqual(moves);
+  });
+
+  it('the command result reached the command the GET event names: SUCCEEDED', async () => {
+    const get = JSON.parse(
+      readFileSync(join(cloud.eventsDir, 'command-sender/get-command.json'), 'utf8'),
+    ) as {
+      pathParameters: { commandId: string };
+    };
+    const ddb = new DynamoDBClient(sdk(cloud));
+    const row = await ddb.send(
+      new GetItemCommand({
+        TableName: cloud.state.resolve['Ref:CommandsTable'],
+        Key: { commandId: { S: get.pathParameters.commandId } },
+      }),
+    );
+    expect(row.Item?.status?.S).toBe('SUCCEEDED');
+  });
+});
+
+function sdk(c: RunningCloud) {
+  return {
+    endpoint: c.state.endpoint,
+    region: 'eu-west-1',
+    credentials: {
+      accessKeyId: c.state.env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: c.state.env.AWS_SECRET_ACCESS_KEY ?? '',
+    },
+  };
+}
+
+describe('pnpm run remediate', () => {
+  it('runs the imported finding through classify and each step of its plan, in order, to RESOLVED', {
+    timeout: 300_000,
+  }, async () => {
+    const event = JSON.parse(
+      readFileSync(join(cloud.eventsDir, 'remediation-steps/finding-imported.json'), 'utf8'),
+    ) as {
+      detail: { findings: Array<{ Id: string; ProductArn: string; Resources: Array<{ Id: string }> }> };
+    };
+    const finding = event.detail.findings[0];
+    const thingName = finding?.Resources[0]?.Id ?? '';
+    const before = await observe(cloud);
+
+    const run = await runNode(
+      [join(ROOT, 'scripts', 'remediate.mjs')],
+      cliEnv(cloud.statePath, cloud.stateDir),
+    );
+
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const steps = run.stdout
+      .split('\n')
+      .map((l) => /^(\w+):/.exec(l)?.[1])
+      .filter(Boolean);
+    expect(steps).toEqual(['classify', ...AUTHZ_PLAN, 'closeFinding']);
+    expect(run.stdout).toMatch(/closeFinding: workflow RESOLVED/);
+    // The thing quarantined, its certificate deactivated, one alert, one OpsItem.
+    expect(changes(before, await observe(cloud))).toEqual({
+      active: -1,
+      inactive: 1,
+      snsMessages: 1,
+      opsItems: 1,
+    });
+    const group = await new IoTClient(sdk(cloud)).send(
+      new ListThingsInThingGroupCommand({ thingGroupName: 'cv-security-local-quarantine' }),
+    );
+    expect(group.things).toContain(thingName);
+    const hub = await new SecurityHubClient(sdk(cloud)).send(
+      new GetFindingsCommand({
+        Filters: {
+          Id: [{ Value: finding?.Id ?? '', Comparison: 'EQUALS' }],
+          ProductArn: [{ Value: finding?.ProductArn ?? '', Comparison: 'EQUALS' }],
+        },
+      }),
+    );
+    expect(hub.Findings?.map((f) => f.Workflow?.Status)).toEqual(['RESOLVED']);
+  });
+});
+
+describe('friction', () => {
+  it('a stopped local cloud with a stale state file: invoke local says so and how to start it, runs nothing', {
+    timeout: 120_000,
+  }, async () => {
+    const stale = join(cloud.stateDir, 'stale-state.json');
+    const state = JSON.parse(readFileSync(cloud.statePath, 'utf8')) as { endpoint: string };
+    // A port nothing listens on: the cloud that wrote the file is gone.
+    writeFileSync(stale, JSON.stringify({ ...state, endpoint: 'http://127.0.0.1:9' }));
+    const before = await observe(cloud);
+    const run = await runNode(
+      [
+        join(ROOT, 'node_modules/osls/bin/serverless.js'),
+        'invoke',
+        'local',
+        '--stage',
+        'local',
+        '-f',
+        'commandSender',
+        '-p',
+        join(cloud.eventsDir, 'command-sender/post-command.json'),
+      ],
+      cliEnv(stale, cloud.stateDir),
+    );
+    expect(run.code).not.toBe(0);
+    const printed = run.stdout + run.stderr;
+    expect(printed).toMatch(/the local cloud is not running \(nothing answers at http:\/\/127\.0\.0\.1:9;/);
+    expect(printed).toContain('pnpm run local-cloud');
+    expect(printed).not.toMatch(/"statusCode"|internal/);
+    expect(changes(before, await observe(cloud))).toEqual({});
+  });
+
+  it('no state file at all: invoke local and pnpm run events say the local cloud is not running', {
+    timeout: 120_000,
+  }, async () => {
+    const missing = join(cloud.stateDir, 'no-such-state.json');
+    const invoke = await runNode(
+      [
+        join(ROOT, 'node_modules/osls/bin/serverless.js'),
+        'invoke',
+        'local',
+        '--stage',
+        'local',
+        '-f',
+        'commandSender',
+        '-p',
+        'events/command-sender/get-command.json',
+      ],
+      cliEnv(missing, cloud.stateDir),
+    );
+    expect(invoke.code).not.toBe(0);
+    expect(invoke.stdout + invoke.stderr).toMatch(
+      /the local cloud is not running \(no .*no-such-state\.json\): start it/,
+    );
+    const events = await runNode([join(ROOT, 'scripts', 'events.mjs')], cliEnv(missing, cloud.stateDir));
+    expect(events.code).toBe(1);
+    expect(events.stderr).toMatch(/The local cloud is not running[\s\S]*pnpm run local-cloud/);
+  });
+
+  it('a crash prints a stack trace into the TypeScript sources, not the minified bundle', {
+    timeout: 120_000,
+  }, async () => {
+    const run = await invokeLocal(
+      cloud,
+      'remediationClassify',
+      'events/remediation-steps/malformed-no-resources.json',
+    );
+    const frames = (run.result as { stackTrace: string[] }).stackTrace.filter((l) => /^\s+at /.test(l));
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.some((l) => /functions\/remediation-steps\/src\/[\w-]+\.ts:\d+:\d+/.test(l))).toBe(true);
+    expect(frames.filter((l) => /\.esbuild\/.*\.mjs:\d+/.test(l))).toEqual([]);
+  });
+});
+
+describe('IAM (after every invocation above)', () => {
   it('ran every invocation with its own role under IAM enforcement, and none was denied', () => {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
+    const state = JSON.parse(readFileSync(cloud.statePath, 'utf8')) as {
       functionAccessKeys?: Record<string, string>;
     };
     expect(Object.keys(state.functionAccessKeys ?? {})).toEqual(
-      expect.arrayContaining([...new Set(Object.values(FUNCTION_OF).map((f) => f('x.json')))]),
+      expect.arrayContaining([
+        ...new Set(Object.values(FUNCTION_OF).map((f) => f('x.json'))),
+        'telemetryIngestBatch',
+        'remediationQuarantine',
+        'remediationDeactivateCertificate',
+        'remediationNotify',
+        'remediationOpenTicket',
+        'remediationCloseFinding',
+      ]),
     );
-    expect(cloudOutput).not.toMatch(/IAM denied/);
+    expect(cloud.output()).not.toMatch(/IAM denied/);
   });
 });

@@ -35,7 +35,10 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  * 5. `serverless invoke local` loads our ES module bundles (`.mjs`): the framework only
  *    tries `<handler>`, `<handler>.js` and `<handler>.cjs`, so a `.cjs` shim that imports
  *    the bundle is written next to it. Listed after serverless-esbuild in serverless.yml
- *    so that this hook runs after the bundle is built.
+ *    so that this hook runs after the bundle is built. The shim turns on source maps in the
+ *    CLI's process (stack traces name the TypeScript sources, as `--enable-source-maps` does
+ *    in Lambda) and prints an authorizer's `Unauthorized` (API Gateway's 401) as that outcome,
+ *    without a stack trace: it is an expected denial, not a crash.
  * 6. Deployed bundles alias `@aws-sdk/credential-provider-node` to the environment-only provider
  *    (custom.esbuild.alias in serverless.yml); `serverless invoke local` runs with the developer's
  *    credentials (profiles, SSO) or the local cloud's, so it bundles the SDK's full default chain.
@@ -61,7 +64,7 @@ class CvPackaging {
    * deployment. They are resolved from .local-cloud/state.json, written by `pnpm run local-cloud`,
    * and the SDK is pointed at the local cloud (AWS_ENDPOINT_URL and dummy credentials).
    */
-  localStageEnvironment() {
+  async localStageEnvironment() {
     const commands = this.serverless.processedInput?.commands ?? [];
     if (commands.join(' ') !== 'invoke local') return;
     const options = this.options;
@@ -70,12 +73,21 @@ class CvPackaging {
     const path =
       process.env.CV_LOCAL_CLOUD_STATE ??
       require('node:path').join(this.serverless.serviceDir, '.local-cloud/state.json');
+    const start = 'start it in another terminal with `sh scripts/toolchain.sh pnpm run local-cloud`';
     let state;
     try {
       state = JSON.parse(require('node:fs').readFileSync(path, 'utf8'));
     } catch {
+      throw new Error(`stage local: the local cloud is not running (no ${path}): ${start}`);
+    }
+    // A state file outlives a local cloud that was killed: ask the endpoint before invoking.
+    try {
+      const response = await fetch(`${state.endpoint}/__admin/state`, { signal: AbortSignal.timeout(3000) });
+      if (!response.ok) throw new Error(String(response.status));
+      await response.arrayBuffer();
+    } catch {
       throw new Error(
-        'stage local: start the local cloud first (pnpm run local-cloud), .local-cloud/state.json is missing',
+        `stage local: the local cloud is not running (nothing answers at ${state.endpoint}; ${path} is left from an earlier run): ${start}`,
       );
     }
     const resolve = (name, value) => {
@@ -121,7 +133,22 @@ class CvPackaging {
     const bundle = path.join(this.serverless.config.servicePath, `${modulePath}.mjs`);
     if (!fs.existsSync(bundle)) return;
     const url = JSON.stringify(require('node:url').pathToFileURL(bundle).href);
-    const shim = `exports[${JSON.stringify(name)}] = async (event, context) => (await import(${url}))[${JSON.stringify(name)}](event, context);\n`;
+    const key = JSON.stringify(name);
+    const shim = `// Written by serverless/plugins/cv-packaging.cjs for \`serverless invoke local\`.
+process.setSourceMapsEnabled(true);
+exports[${key}] = async (event, context) => {
+  const handler = (await import(${url}))[${key}];
+  try {
+    return await handler(event, context);
+  } catch (error) {
+    // A Lambda authorizer answers API Gateway's 401 by failing with exactly "Unauthorized".
+    if (error instanceof Error && error.constructor === Error && error.message === 'Unauthorized') {
+      error.stack = 'expected denial: API Gateway answers 401 Unauthorized (the reason is in the log line above)';
+    }
+    throw error;
+  }
+};
+`;
     fs.writeFileSync(path.join(this.serverless.config.servicePath, `${modulePath}.cjs`), shim);
   }
 

@@ -18,7 +18,10 @@ describe('fleet lifecycle (local cloud)', () => {
     const row = (name: string) => summary.rows.find(([k]) => k === name)?.[1];
     expect(row('ECUs')).toBe(3);
     expect(row('commands sent / delivered')).toBe('2 / 2');
+    // Counted from the local cloud's tables: readings and command results apart.
     expect(row('telemetry stored')).toBe(6);
+    expect(row('command results stored')).toBe(2);
+    expect(row('commands SUCCEEDED')).toBe(2);
     expect(row('findings remediated')).toBe(1);
     expect(summary.denials).toEqual([]);
     expect(String(row('IAM requests evaluated / denied'))).toMatch(/^[1-9]\d* \/ 0$/);

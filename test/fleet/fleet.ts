@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
@@ -479,12 +480,13 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
     });
     (authorizer.verifier as { cacheJwks: (j: unknown) => void }).cacheJwks({ keys: [jwk] });
-    const userSub = randomUUID();
-    await stage('vehicle access: the app user owns every vehicle', async () => {
+    // One owner per vehicle, as in the field (the authorizer lists at most 25 vehicles per user).
+    const owners = new Map(vehicles.map((vin) => [vin, randomUUID()]));
+    await stage('vehicle access: each vehicle has its owner', async () => {
       const items = vehicles.map((vin) => ({
         PutRequest: {
           Item: {
-            userSub: { S: userSub },
+            userSub: { S: owners.get(vin) ?? '' },
             vin: { S: vin },
             role: { S: 'owner' },
             commands: { L: [{ S: '*' }] },
@@ -497,19 +499,26 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
         );
       }
     });
-    const token = await new SignJWT({
-      token_use: 'access',
-      client_id: CLIENT_ID,
-      scope: SCOPE,
-      username: 'demo-user',
-    })
-      .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
-      .setIssuer(`https://cognito-idp.${REGION}.amazonaws.com/${USER_POOL}`)
-      .setSubject(userSub)
-      .setIssuedAt()
-      .setExpirationTime('15m')
-      .setJti(randomUUID())
-      .sign(privateKey);
+    const tokens = new Map<string, string>();
+    const tokenOf = async (vin: string): Promise<string> => {
+      const cached = tokens.get(vin);
+      if (cached !== undefined) return cached;
+      const token = await new SignJWT({
+        token_use: 'access',
+        client_id: CLIENT_ID,
+        scope: SCOPE,
+        username: `owner-${vin}`,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
+        .setIssuer(`https://cognito-idp.${REGION}.amazonaws.com/${USER_POOL}`)
+        .setSubject(owners.get(vin) ?? '')
+        .setIssuedAt()
+        .setExpirationTime('15m')
+        .setJti(randomUUID())
+        .sign(privateKey);
+      tokens.set(vin, token);
+      return token;
+    };
 
     const senderTemplate = JSON.parse(
       readFileSync(join(root, 'events/command-sender/post-command.json'), 'utf8'),
@@ -518,6 +527,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       readFileSync(join(root, 'events/command-authorizer/request.json'), 'utf8'),
     ) as Record<string, unknown>;
     const sendCommand = async (vin: string, command: string, args: Record<string, unknown>) => {
+      const token = await tokenOf(vin);
       const authEvent = structuredClone(authTemplate) as Record<string, unknown> & {
         headers: Record<string, string>;
         multiValueHeaders: Record<string, string[]>;
@@ -549,7 +559,6 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       event.requestContext.authorizer = { principalId: decision.principalId, ...decision.context };
       const res = (await call(sender.handler, event)) as { statusCode: number; body: string };
       if (res.statusCode !== 202) throw new Error(`command-sender answered ${res.statusCode} ${res.body}`);
-      counts.commandsSent += 1;
       return JSON.parse(res.body) as { commandId: string };
     };
 
@@ -570,15 +579,16 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
             sent.push((await sendCommand(vin, command, args)).commandId);
           }
         }
+        let succeeded = 0;
         await waitFor(async () => {
           await gateway?.settle();
           const statuses = await commandStatuses(ddb, sent);
-          counts.commandsSucceeded = statuses.filter((s) => s === 'SUCCEEDED').length;
-          return counts.commandsSucceeded === sent.length;
+          succeeded = statuses.filter((s) => s === 'SUCCEEDED').length;
+          return succeeded === sent.length;
         }, 15_000);
-        if (counts.commandsSucceeded !== sent.length) {
+        if (succeeded !== sent.length) {
           throw new Error(
-            `${counts.commandsSucceeded}/${sent.length} commands SUCCEEDED (${ruleErrors.slice(0, 3).join('; ')})`,
+            `${succeeded}/${sent.length} commands SUCCEEDED (${ruleErrors.slice(0, 3).join('; ')})`,
           );
         }
       },
@@ -604,19 +614,17 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
         );
       }
       const expected = ecus.length * options.telemetryPerEcu;
+      let stored = 0;
       await waitFor(async () => {
         await gateway?.settle();
-        counts.telemetryStored =
-          (await countTelemetry(
-            ddb,
-            ecus.map((e) => e.thingName),
-          )) - counts.commandsSucceeded;
-        return counts.telemetryStored >= expected;
-      }, 15_000);
-      if (counts.telemetryStored < expected) {
-        throw new Error(
-          `${counts.telemetryStored}/${expected} readings stored (${ruleErrors.slice(0, 3).join('; ')})`,
+        stored = await countTelemetry(
+          ddb,
+          ecus.map((e) => e.thingName),
         );
+        return stored >= expected;
+      }, 15_000);
+      if (stored < expected) {
+        throw new Error(`${stored}/${expected} readings stored (${ruleErrors.slice(0, 3).join('; ')})`);
       }
     });
 
@@ -723,6 +731,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       },
     );
 
+    const commands = await commandRows(ddb);
     const statuses = [...cloud.iot.certificates.values()].reduce<Record<string, number>>((m, c) => {
       m[c.status] = (m[c.status] ?? 0) + 1;
       return m;
@@ -742,8 +751,27 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
             .join(', '),
         ],
         ['JITR events', gateway.stats.jitrEvents],
-        ['commands sent / delivered', `${counts.commandsSent} / ${counts.commandsSucceeded}`],
-        ['telemetry stored', counts.telemetryStored],
+        // From the local cloud's state and what the ECUs received, not from the stages' tallies.
+        [
+          'commands sent / delivered',
+          `${commands.sent} / ${ecus.reduce((n, e) => n + e.executed.length + e.rejectedCommands.length, 0)}`,
+        ],
+        ['commands SUCCEEDED', commands.succeeded],
+        [
+          'telemetry stored',
+          await countTelemetry(
+            ddb,
+            ecus.map((e) => e.thingName),
+          ),
+        ],
+        [
+          'command results stored',
+          await countTelemetry(
+            ddb,
+            ecus.map((e) => e.thingName),
+            'command-result',
+          ),
+        ],
         ['authorization failures', gateway.stats.authorizationFailures],
         ['findings remediated', counts.findingsRemediated],
         ['ECUs quarantined', counts.quarantined],
@@ -781,18 +809,45 @@ async function commandStatuses(ddb: DynamoDBClient, ids: readonly string[]): Pro
   return ids.map((id) => byId.get(id) ?? 'MISSING');
 }
 
-async function countTelemetry(ddb: DynamoDBClient, things: readonly string[]): Promise<number> {
+/** The commands stored (idempotency records aside) and how many SUCCEEDED. */
+async function commandRows(ddb: DynamoDBClient): Promise<{ sent: number; succeeded: number }> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await ddb.send(
+      new ScanCommand({ TableName: TABLES.commands, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined);
+  const rows = items.filter((i) => i.kind?.S !== 'idempotency' && i.vin?.S !== undefined);
+  return { sent: rows.length, succeeded: rows.filter((i) => i.status?.S === 'SUCCEEDED').length };
+}
+
+/** Rows of one kind (telemetry readings, or command results) the telemetry table holds for the things. */
+async function countTelemetry(
+  ddb: DynamoDBClient,
+  things: readonly string[],
+  kind: 'telemetry' | 'command-result' = 'telemetry',
+): Promise<number> {
   let n = 0;
   for (const thingName of things) {
-    const out = await ddb.send(
-      new QueryCommand({
-        TableName: TABLES.telemetry,
-        KeyConditionExpression: 'thingName = :t',
-        ExpressionAttributeValues: { ':t': { S: thingName } },
-        Select: 'COUNT',
-      }),
-    );
-    n += out.Count ?? 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await ddb.send(
+        new QueryCommand({
+          TableName: TABLES.telemetry,
+          KeyConditionExpression: 'thingName = :t',
+          FilterExpression: '#kind = :kind',
+          ExpressionAttributeNames: { '#kind': 'kind' },
+          ExpressionAttributeValues: { ':t': { S: thingName }, ':kind': { S: kind } },
+          Select: 'COUNT',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      n += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
   }
   return n;
 }

@@ -5,14 +5,17 @@
  * the MQTT gateway with the project's rules. Writes .local-cloud/state.json, which the
  * serverless plugin reads to resolve the functions' CloudFormation references for stage local.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { attestationIssuerKeySha256, generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
+import { exportJWK, generateKeyPair as joseKeyPair } from 'jose';
 import { provenanceItem } from '../../packages/runtime/src/provenance.js';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 import { localEnforcer } from './iam.js';
+import { type LocalIdentities, writeLocalEvents } from './local-events.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -23,7 +26,7 @@ const { values } = parseArgs({
     state: { type: 'string', default: join(root, '.local-cloud/state.json') },
   },
 });
-const { cloud } = await startSeededCloud(Number(values.port));
+const { cloud, manufacturer } = await startSeededCloud(Number(values.port));
 const events = (fn: string) =>
   readdirSync(join(root, 'events', fn))
     .filter((f) => f.endsWith('.json'))
@@ -31,7 +34,11 @@ const events = (fn: string) =>
 
 // The sample events' trust anchors and identities.
 const sampleTrustBundle = readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8');
-cloud.ssm.putParameter('/cv-security/local/attestation-trust-bundle', sampleTrustBundle);
+// The local manufacturer's CA too, whose key signs the fresh attestations (local-events.ts).
+cloud.ssm.putParameter(
+  '/cv-security/local/attestation-trust-bundle',
+  `${sampleTrustBundle.trimEnd()}\n${manufacturer.certificatePem.trimEnd()}\n`,
+);
 // Supplier binding of the sample ECUs: the sample bundle's CA, which issued their attestation certificates.
 const sampleIssuerKey = attestationIssuerKeySha256(sampleTrustBundle);
 const registry: Record<string, { S: string }>[] = [];
@@ -56,6 +63,19 @@ registry.push({
   status: { S: 'ACTIVE' },
   attestationIssuerKeySha256: { S: sampleIssuerKey },
   thingName: { S: '1HGCM82633A004352_gw-01' },
+});
+// The ECU the fresh attestation events are signed for: born at the local manufacturer.
+const localEcu = await (async () => {
+  const { keys, privateKeyPem } = await generateKeyPair();
+  const birth = await issueLeaf(manufacturer, { subject: 'CN=TCU-LOCAL-01', publicKey: keys.publicKey });
+  return { vin: '1HGCM82633A004352', ecuId: 'TCU-LOCAL-01', certificatePem: pemOf(birth), privateKeyPem };
+})();
+registry.push({
+  ecuId: { S: localEcu.ecuId },
+  vin: { S: localEcu.vin },
+  role: { S: 'telematics' },
+  status: { S: 'ACTIVE' },
+  attestationIssuerKeySha256: { S: attestationIssuerKeySha256(manufacturer.certificatePem) },
 });
 const ddb = new DynamoDBClient(cloud.clientConfig());
 await ddb.send(
@@ -126,12 +146,89 @@ const functionAccessKeys = Object.fromEntries(
 );
 
 const env = functionEnv(cloud);
+
+// The local user pool: command-authorizer fetches its JWKS from here (COGNITO_JWKS_URI below).
+const { privateKey, publicKey } = await joseKeyPair('RS256');
+const kid = `local-${randomUUID().slice(0, 8)}`;
+const jwksPath = `/${env.COGNITO_USER_POOL_ID}/.well-known/jwks.json`;
+const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+cloud.routes.set(jwksPath, (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+});
+// The owner of the sample vehicle (every command) and a user without vehicles.
+const ownerSub = '0c0ffee0-0000-4000-8000-00000000a11c';
+await ddb.send(
+  new PutItemCommand({
+    TableName: env.VEHICLE_ACCESS_TABLE,
+    Item: {
+      userSub: { S: ownerSub },
+      vin: { S: localEcu.vin },
+      role: { S: 'owner' },
+      commands: { L: [{ S: '*' }] },
+    },
+  }),
+);
+const identities: LocalIdentities = {
+  root,
+  cloud,
+  tables: {
+    ecuRegistry: env.ECU_REGISTRY_TABLE ?? '',
+    vehicleAccess: env.VEHICLE_ACCESS_TABLE ?? '',
+    commands: env.COMMANDS_TABLE ?? '',
+  },
+  telemetryKeyArn: env.TELEMETRY_KEY_ID ?? '',
+  ecu: localEcu,
+  issuer: {
+    privateKey,
+    kid,
+    iss: `https://cognito-idp.${cloud.region}.amazonaws.com/${env.COGNITO_USER_POOL_ID}`,
+    clientId: env.COGNITO_CLIENT_IDS ?? '',
+    scope: env.COMMAND_SCOPE ?? '',
+  },
+  ownerSub,
+  strangerSub: '0c0ffee0-0000-4000-8000-0000005a7e00',
+  misbehaving: { thingName: 'WVWZZZ1JZXW000001_TCU-00042', certificateId },
+  manufacturer,
+};
+// Fresh events for every function, next to the state file; again on `pnpm run events`.
+const eventsDir = join(dirname(values.state), 'events');
+await writeLocalEvents(identities, eventsDir);
+cloud.routes.set('/__local/events', async (req, res) => {
+  if (req.method !== 'POST') return void res.writeHead(405).end();
+  try {
+    const files = await writeLocalEvents(identities, eventsDir);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ dir: eventsDir, files }));
+  } catch (error) {
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+  }
+});
+// What the functions did, for checking outcomes (test/invoke-local.test.ts): counts only, no payloads.
+cloud.routes.set('/__local/observed', (_req, res) => {
+  const certificates: Record<string, number> = {};
+  for (const c of cloud.iot.certificates.values()) certificates[c.status] = (certificates[c.status] ?? 0) + 1;
+  res.writeHead(200, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      published: cloud.published.map((p) => p.topic),
+      pcaIssued: cloud.pca.issued.size,
+      certificates,
+      findings: cloud.securityHub.findings.size,
+      snsMessages: cloud.sns.messages.length,
+      opsItems: cloud.ssm.opsItems.size,
+      kms: Object.fromEntries(cloud.kms.calls),
+    }),
+  );
+});
+
 const state = {
   endpoint: cloud.endpoint,
   // The account a deployed function reads from its invoked ARN (authz-detector and the
   // remediation steps); `invoke local`'s context carries no ARN, so they read ACCOUNT_ID.
-  env: { ...cloud.sdkEnv(), ACCOUNT_ID: cloud.account },
+  // COGNITO_JWKS_URI: command-authorizer verifies the local issuer's tokens (loopback only).
+  env: { ...cloud.sdkEnv(), ACCOUNT_ID: cloud.account, COGNITO_JWKS_URI: `${cloud.endpoint}${jwksPath}` },
   functionAccessKeys,
+  events: eventsDir,
   resolve: {
     'Ref:AWS::AccountId': cloud.account,
     'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,
@@ -152,7 +249,10 @@ const state = {
 mkdirSync(dirname(values.state), { recursive: true });
 writeFileSync(values.state, `${JSON.stringify(state, null, 2)}\n`);
 console.log(`local cloud on ${cloud.endpoint} (state in ${relative(root, values.state)}); Ctrl-C to stop`);
+console.log(`fresh events in ${relative(root, eventsDir)}/ (again: pnpm run events)`);
 const stop = async () => {
+  // A stopped cloud leaves no state behind for `invoke local` to find.
+  rmSync(values.state, { force: true });
   await cloud.stop();
   process.exit(0);
 };

@@ -6,7 +6,15 @@ export interface Config {
   scope: string;
   accessTable: string;
   logLevel: string;
+  /**
+   * Where to fetch the user pool's JWKS instead of Cognito: only the local cloud sets it
+   * (`serverless invoke local --stage local`), and only a loopback http(s) URL is accepted.
+   */
+  jwksUri: string | undefined;
 }
+
+/** `http(s)://127.0.0.1|localhost|[::1][:port]/...`: the local cloud's JWKS, never a remote host. */
+const LOOPBACK_URL = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?\/[!-~]*$/;
 
 /**
  * Every variable the authorizer needs, validated once at cold start.
@@ -19,5 +27,7 @@ export function loadConfig(env: Env): Config {
     scope: requireString(env, 'COMMAND_SCOPE', /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/),
     accessTable: requireString(env, 'VEHICLE_ACCESS_TABLE'),
     logLevel: optionalString(env, 'LOG_LEVEL', 'INFO'),
+    jwksUri:
+      env.COGNITO_JWKS_URI === undefined ? undefined : requireString(env, 'COGNITO_JWKS_URI', LOOPBACK_URL),
   };
 }

@@ -246,6 +246,27 @@ describe('command-authorizer', () => {
     }
   });
 
+  it('an Unauthorized answer is logged as the denial it is (WARN with the reason), not as a failed invocation', async () => {
+    const expired = await tf.token({ exp: tf.now - 5 });
+    const { handler, verifier } = await loadHandler({ LOG_LEVEL: 'DEBUG' });
+    verifier.cacheJwks(tf.jwks);
+    let thrown: unknown;
+    const output = await captureOutput(async () => {
+      thrown = await handler(withAuthorization(`Bearer ${expired}`), lambdaContext()).catch(
+        (e: unknown) => e,
+      );
+    });
+    expect(thrown).toEqual(new Error('Unauthorized'));
+    const lines = output
+      .split('\n')
+      .filter((l) => l.startsWith('{"level"'))
+      .map((l) => JSON.parse(l) as { level: string; message: string; reason?: string });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'WARN', message: 'request unauthorized', reason: expect.any(String) }),
+    );
+    expect(lines.filter((l) => l.level === 'ERROR')).toEqual([]);
+  });
+
   it('fails at cold start naming a missing variable', async () => {
     vi.resetModules();
     vi.stubEnv('COGNITO_USER_POOL_ID', '');

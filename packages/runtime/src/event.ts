@@ -12,6 +12,9 @@ import {
  * Functions task): structured logs with Lambda context, cold start and a correlation id
  * (the event's `id` when it has one, e.g. EventBridge, else the Lambda request id), EMF
  * metrics. Errors are logged (redacted) and rethrown so Lambda / the caller retries.
+ * `expected` names the errors that are a designed answer, not a failure (an authorizer's
+ * `Unauthorized`, which API Gateway turns into a 401): rethrown the same, without the ERROR
+ * line (the handler logs why).
  *
  * @example
  * export const handler = eventHandler<JitrEvent, void>(async (event) => {
@@ -20,7 +23,7 @@ import {
  */
 export function eventHandler<E, R>(
   fn: (event: E, context: Context) => Promise<R>,
-  opts: Observability,
+  opts: Observability & { readonly expected?: (error: unknown) => boolean },
 ): LambdaHandler<E, R> {
   const { logger } = opts;
   const inner: LambdaHandler<E, R> = async (event, context) => {
@@ -29,7 +32,7 @@ export function eventHandler<E, R>(
     try {
       return await fn(event, context);
     } catch (error) {
-      logError(logger, 'invocation failed', error);
+      if (opts.expected?.(error) !== true) logError(logger, 'invocation failed', error);
       throw error;
     }
   };

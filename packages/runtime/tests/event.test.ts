@@ -41,6 +41,25 @@ describe('eventHandler', () => {
     expect(ids).toEqual(['lambda-id-1', 'lambda-id-2']);
   });
 
+  it("rethrows an expected answer (an authorizer's Unauthorized) without an ERROR line; others still get one", async () => {
+    const denial = new Error('Unauthorized');
+    const crash = new Error('Unauthorized, but a TypeError underneath');
+    const handler = eventHandler<{ id: string; error: Error }, void>(
+      async (event) => {
+        throw event.error;
+      },
+      { logger, metrics, expected: (e) => e === denial },
+    );
+
+    await expect(handler({ id: 'evt-401', error: denial }, lambdaContext())).rejects.toBe(denial);
+    expect(out.lines().filter((l) => l.message === 'invocation failed')).toHaveLength(0);
+
+    await expect(handler({ id: 'evt-500', error: crash }, lambdaContext())).rejects.toBe(crash);
+    expect(out.lines().filter((l) => l.message === 'invocation failed')).toMatchObject([
+      { level: 'ERROR', correlation_id: 'evt-500' },
+    ]);
+  });
+
   it('logs the failure redacted and rethrows the same error so the invocation is retried', async () => {
     const failure = new Error(`OCSP responder unreachable; token=${secrets.opaque}`);
     const handler = eventHandler<unknown, void>(

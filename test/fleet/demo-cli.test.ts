@@ -1,0 +1,53 @@
+/** `npm start -- <flags>` (scripts/main.mjs bundles and runs test/fleet/run.ts): usage, not a parser stack trace. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function main(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'scripts', 'main.mjs'), ...args],
+      { cwd: ROOT, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+describe('npm start (the fleet demo) options', () => {
+  it.each([['--help']])(
+    '%s prints the usage and exits 0, starting nothing',
+    { timeout: 120_000 },
+    async (flag) => {
+      const run = await main([flag]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^usage: npm start -- \[--vehicles N\] \[--duration S\] \[--commands N\]/);
+      expect(run.stdout).not.toMatch(/^cv-security fleet demo:|^summary|^ {2}(ok|FAIL) /m);
+      expect(run.stderr).toBe('');
+    },
+  );
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--vehicles', '0'], /--vehicles must be an integer from 1 to 200/],
+  ])(
+    '%j: says what is wrong, then the usage; exit 2, no stack trace',
+    { timeout: 120_000 },
+    async (args, why) => {
+      const run = await main(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(why);
+      expect(run.stderr).toContain('usage: npm start --');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(run.stdout).toBe('');
+    },
+  );
+});
