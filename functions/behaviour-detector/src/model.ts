@@ -110,7 +110,11 @@ export const ROLE_PARAMETERS: Readonly<Record<Role, RoleParameters>> = {
   telematics: DEFAULT_PARAMETERS,
   body: DEFAULT_PARAMETERS,
   infotainment: { ...DEFAULT_PARAMETERS, floors: { ...FLOORS, sent: 240, bytes: 1024 * 1024 } },
-  adas: { ...DEFAULT_PARAMETERS, floors: { ...FLOORS, bytes: 2 * 1024 * 1024, maxBytes: 64 * 1024 } },
+  adas: {
+    ...DEFAULT_PARAMETERS,
+    floors: { ...FLOORS, bytes: 2 * 1024 * 1024, maxBytes: 64 * 1024 },
+    sizeJumpFloorBytes: 64 * 1024,
+  },
 };
 
 export const emptyCounts = (): Record<Metric, number> =>
