@@ -8,3 +8,4 @@ export * from './metrics.js';
 export type { LambdaHandler, Observability } from './middleware.js';
 export * from './provenance.js';
 export * from './redact.js';
+export * from './behaviour-counters.js';
