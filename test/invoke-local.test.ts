@@ -41,6 +41,7 @@ type Expected =
 /** The function (serverless/functions/*.yml) each sample event is for. */
 const FUNCTION_OF: Record<string, (file: string) => string> = {
   'authz-detector': () => 'authzDetector',
+  'behaviour-detector': (file) => (file.startsWith('presence') ? 'behaviourPresence' : 'behaviourCounters'),
   'cert-broker': () => 'certBroker',
   'command-authorizer': () => 'commandAuthorizer',
   'command-sender': () => 'commandSender',
@@ -53,6 +54,11 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
   'authz-detector': {
     // Its 4 failures (of 8 log lines) stored once each in the local DynamoDB; below the threshold (20): no finding, no output.
     'authorization-failures.json': { kind: 'returns', value: undefined },
+  },
+  'behaviour-detector': {
+    // Counted in the local behaviour table; no rule reached, no finding, no output.
+    'presence-connected.json': { kind: 'returns', value: undefined },
+    'counters-stream.json': { kind: 'returns', value: { batchItemFailures: [] } },
   },
   'cert-broker': {
     // The sample attestation's signedAt is fixed (2026-11-25T09:30:00Z) and only valid for 5

@@ -78,7 +78,11 @@ function score(fleet: SyntheticFleet, raised: ReadonlyArray<{ id: string; at: nu
     const behaviours = new Set<string>();
     for (const a of injected) {
       const hits = findings.filter(
-        (f) => f.truePositive && f.thingName === a.thingName && f.raisedAt >= a.onset && f.raisedAt <= a.end + GRACE,
+        (f) =>
+          f.truePositive &&
+          f.thingName === a.thingName &&
+          f.raisedAt >= a.onset &&
+          f.raisedAt <= a.end + GRACE,
       );
       const first = hits.sort((x, y) => x.raisedAt - y.raisedAt)[0];
       if (first !== undefined) delays.push((first.raisedAt - a.onset) / 1000);

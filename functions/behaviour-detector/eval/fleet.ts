@@ -9,7 +9,13 @@ import type { Metric, Role } from '../src/model.js';
 import type { CounterIncrement } from '../src/ports.js';
 import type { PresenceEvent } from '../src/rules.js';
 
-export const ANOMALIES = ['flood', 'exfiltration', 'reconnectLoop', 'clonedCertificate', 'commandProbing'] as const;
+export const ANOMALIES = [
+  'flood',
+  'exfiltration',
+  'reconnectLoop',
+  'clonedCertificate',
+  'commandProbing',
+] as const;
 export type AnomalyKind = (typeof ANOMALIES)[number];
 
 export interface Injected {
@@ -133,7 +139,7 @@ export class SyntheticFleet {
       const n = poisson(this.random, weekend ? 1.5 : commuter ? 2.6 : 2);
       const trips: Array<[number, number]> = [];
       for (let t = 0; t < n; t++) {
-        const centre = commuter && !weekend ? [7.5, 12.5, 17.5, 20][t % 4] ?? 12 : 8 + this.random() * 13;
+        const centre = commuter && !weekend ? ([7.5, 12.5, 17.5, 20][t % 4] ?? 12) : 8 + this.random() * 13;
         const at = this.options.start + d * 24 * HOUR + (centre + tz + (this.random() - 0.5) * 2) * HOUR;
         const minutes = Math.min(180, Math.exp(Math.log(25) + 0.7 * gauss(this.random)));
         trips.push([Math.floor(at), Math.floor(at + minutes * 60_000)]);
@@ -188,7 +194,8 @@ export class SyntheticFleet {
         ips.set(ecu.thingName, this.ip());
         event('connected', a + r() * 5000);
       }
-      if (!p.alwaysOn && b >= hourStart && b < hourEnd) event('disconnected', b, 'CLIENT_INITIATED_DISCONNECT');
+      if (!p.alwaysOn && b >= hourStart && b < hourEnd)
+        event('disconnected', b, 'CLIENT_INITIATED_DISCONNECT');
     }
     const f = Math.min(1, driving / 60);
     // Cellular reconnects: more likely while driving; now and then a tunnel makes a few in a row.

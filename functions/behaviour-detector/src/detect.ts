@@ -5,7 +5,13 @@
 import type { BehaviourFinding } from './finding.js';
 import { buildFinding, findingId, GENERATOR_ID, productArnOf } from './finding.js';
 import { judgeBucket } from './judge.js';
-import { BUCKET_SECONDS, type BucketCounts, ROLE_PARAMETERS, type Role, type RoleParameters } from './model.js';
+import {
+  BUCKET_SECONDS,
+  type BucketCounts,
+  ROLE_PARAMETERS,
+  type Role,
+  type RoleParameters,
+} from './model.js';
 import type {
   CounterIncrement,
   CounterStore,
@@ -63,10 +69,17 @@ export async function onPresence(events: readonly PresenceEvent[], deps: DetectD
   for (const e of events) {
     const start = bucketOf(e.at);
     const key = `${e.thingName}#${start}`;
-    const inc = increments.get(key) ?? { thingName: e.thingName, start, add: {}, disconnectReasons: {}, sourceIps: [] };
+    const inc = increments.get(key) ?? {
+      thingName: e.thingName,
+      start,
+      add: {},
+      disconnectReasons: {},
+      sourceIps: [],
+    };
     if (e.kind === 'connected') {
       inc.add.connects = (inc.add.connects ?? 0) + 1;
-      if (e.ipAddress !== undefined && !inc.sourceIps?.includes(e.ipAddress)) inc.sourceIps?.push(e.ipAddress);
+      if (e.ipAddress !== undefined && !inc.sourceIps?.includes(e.ipAddress))
+        inc.sourceIps?.push(e.ipAddress);
     } else {
       inc.add.disconnects = (inc.add.disconnects ?? 0) + 1;
       const reason = e.disconnectReason ?? 'UNKNOWN';
@@ -147,7 +160,12 @@ async function learnPrevious(
     const stored = await deps.state.ecuBaseline(bucket.thingName);
     const current = stored?.value ?? { ...emptyBaseline(), lastFolded: 0 };
     const from = Math.max(current.lastFolded + BUCKET_SECONDS, bucket.start - MAX_CATCH_UP * BUCKET_SECONDS);
-    const pending = await deps.counters.between(bucket.thingName, from, bucket.start - BUCKET_SECONDS, MAX_CATCH_UP);
+    const pending = await deps.counters.between(
+      bucket.thingName,
+      from,
+      bucket.start - BUCKET_SECONDS,
+      MAX_CATCH_UP,
+    );
     if (pending.length === 0) return stored?.value;
     let next = current;
     for (const b of pending) next = { ...fold(next, b.start, b.counts, ECU_ALPHA), lastFolded: b.start };

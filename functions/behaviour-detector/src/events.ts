@@ -20,12 +20,16 @@ const LifecycleSchema = z.object({
   sessionIdentifier: z.string().min(1).max(128),
   principalIdentifier: z.string().min(1).max(256),
   ipAddress: z.string().regex(IPV4_OR_6).optional(),
-  disconnectReason: z.string().regex(/^[A-Z_]{1,64}$/).optional(),
+  disconnectReason: z
+    .string()
+    .regex(/^[A-Z_]{1,64}$/)
+    .optional(),
   versionNumber: z.number().int().nonnegative().optional(),
 });
 
 /** The certificate id a principal identifier names (X.509: the 64-hex certificate id; anything else kept whole). */
-const certificateOf = (principal: string) => /^([0-9a-f]{64})$/.exec(principal)?.[1] ?? principal.slice(0, 128);
+const certificateOf = (principal: string) =>
+  /^([0-9a-f]{64})$/.exec(principal)?.[1] ?? principal.slice(0, 128);
 
 /**
  * One lifecycle event (the IoT rule's Lambda action) or an array of them (a batch), parsed.
@@ -33,10 +37,12 @@ const certificateOf = (principal: string) => /^([0-9a-f]{64})$/.exec(principal)?
  */
 export function parsePresence(event: unknown): PresenceEvent[] {
   const items = Array.isArray(event) ? event : [event];
-  if (items.length === 0 || items.length > 1000) throw new MalformedEventError('expected 1 to 1000 lifecycle events');
+  if (items.length === 0 || items.length > 1000)
+    throw new MalformedEventError('expected 1 to 1000 lifecycle events');
   return items.map((item) => {
     const parsed = LifecycleSchema.safeParse(item);
-    if (!parsed.success) throw new MalformedEventError(parsed.error.issues[0]?.path.join('.') || 'lifecycle event');
+    if (!parsed.success)
+      throw new MalformedEventError(parsed.error.issues[0]?.path.join('.') || 'lifecycle event');
     const e = parsed.data;
     return {
       thingName: e.clientId,
@@ -56,7 +62,10 @@ const StreamSchema = z.object({
       z.object({
         eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
         dynamodb: z
-          .object({ SequenceNumber: z.string().min(1), NewImage: z.record(z.string(), z.unknown()).optional() })
+          .object({
+            SequenceNumber: z.string().min(1),
+            NewImage: z.record(z.string(), z.unknown()).optional(),
+          })
           .loose(),
       }),
     )
@@ -64,7 +73,9 @@ const StreamSchema = z.object({
 });
 
 /** The counter items of a DynamoDB stream batch (other items and removals skipped), with their sequence number. */
-export function parseCounterStream(event: unknown): Array<{ recordId: string; bucket: BucketCounts; isNew: boolean }> {
+export function parseCounterStream(
+  event: unknown,
+): Array<{ recordId: string; bucket: BucketCounts; isNew: boolean }> {
   const parsed = StreamSchema.safeParse(event);
   if (!parsed.success) throw new MalformedEventError('not a DynamoDB stream batch');
   return parsed.data.Records.flatMap((r) => {

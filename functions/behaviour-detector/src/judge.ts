@@ -37,7 +37,8 @@ export function judgeBucket(
       baseline: `${source} level ${round(stat.m)}, spread ${round(stat.d)}`,
     };
     const had = found.get(behaviour);
-    if (had === undefined || observed / threshold > had.observed / had.threshold) found.set(behaviour, anomaly);
+    if (had === undefined || observed / threshold > had.observed / had.threshold)
+      found.set(behaviour, anomaly);
   }
   const jump = sizeJump(bucket, own, role, params);
   if (jump !== undefined) found.set('MESSAGE_SIZE_JUMP', jump);

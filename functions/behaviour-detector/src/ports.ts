@@ -30,7 +30,11 @@ export interface Versioned<T> {
 export interface StateStore {
   ecuBaseline(thingName: string): Promise<Versioned<Baseline & { lastFolded: number }> | undefined>;
   /** `false` when another invocation wrote first (the caller re-reads and retries). */
-  saveEcuBaseline(thingName: string, value: Baseline & { lastFolded: number }, previous: number | undefined): Promise<boolean>;
+  saveEcuBaseline(
+    thingName: string,
+    value: Baseline & { lastFolded: number },
+    previous: number | undefined,
+  ): Promise<boolean>;
   roleBaseline(role: Role): Promise<Versioned<Baseline> | undefined>;
   saveRoleBaseline(role: Role, value: Baseline, previous: number | undefined): Promise<boolean>;
   presence(thingName: string): Promise<Versioned<PresenceState> | undefined>;

@@ -3,7 +3,7 @@
  * from winsorised values (a value beyond the current threshold is clipped before it is learned, so an anomaly does
  * not teach the baseline that it is normal). Pure.
  */
-import { type Metric, METRICS, type RoleParameters, SEASON_SLOTS, slotOf } from './model.js';
+import { METRICS, type Metric, type RoleParameters, SEASON_SLOTS, slotOf } from './model.js';
 
 /** Level `m`, mean absolute deviation `d`, values learned `n`. */
 export interface Stat {

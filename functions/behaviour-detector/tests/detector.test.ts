@@ -14,14 +14,31 @@ function connected(at: number, ip: string, thingName = THING): PresenceEvent {
   return { thingName, kind: 'connected', at, sessionId: `s-${at}`, certificateId: CERT, ipAddress: ip };
 }
 function disconnected(at: number, reason: string, thingName = THING): PresenceEvent {
-  return { thingName, kind: 'disconnected', at, sessionId: `s-${at}`, certificateId: CERT, disconnectReason: reason };
+  return {
+    thingName,
+    kind: 'disconnected',
+    at,
+    sessionId: `s-${at}`,
+    certificateId: CERT,
+    disconnectReason: reason,
+  };
 }
 function bucket(thingName: string, hour: number, counts: Partial<Record<Metric, number>>): BucketCounts {
-  return { thingName, start: (T0 + hour * HOUR) / 1000, counts: { ...emptyCounts(), ...counts }, disconnectReasons: {} };
+  return {
+    thingName,
+    start: (T0 + hour * HOUR) / 1000,
+    counts: { ...emptyCounts(), ...counts },
+    disconnectReasons: {},
+  };
 }
 
 /** Feeds `hours` of one ECU's counters through the stream use case (each bucket new, then judged). */
-async function feed(memory: ReturnType<typeof memoryDeps>, thingName: string, hours: number[], counts: (h: number) => Partial<Record<Metric, number>>) {
+async function feed(
+  memory: ReturnType<typeof memoryDeps>,
+  thingName: string,
+  hours: number[],
+  counts: (h: number) => Partial<Record<Metric, number>>,
+) {
   const raised: string[] = [];
   for (const h of hours) {
     const b = bucket(thingName, h, counts(h));
@@ -31,7 +48,14 @@ async function feed(memory: ReturnType<typeof memoryDeps>, thingName: string, ho
   }
   return raised;
 }
-const normal = (h: number) => ({ sent: 100 + (h % 5) * 4, bytes: 26_000 + (h % 7) * 500, maxBytes: 420 + (h % 3) * 30, connects: h % 9 === 0 ? 1 : 0 });
+const normal = (h: number) => ({
+  sent: 100 + (h % 5) * 4,
+  bytes: 26_000 + (h % 7) * 500,
+  maxBytes: 420 + (h % 3) * 30,
+  connects: h % 9 === 0 ? 1 : 0,
+});
+const fieldsOf = (finding: Record<string, unknown> | undefined) =>
+  (finding?.ProductFields ?? {}) as Record<string, string>;
 const days = (n: number, from = 0) => Array.from({ length: n * 24 }, (_, i) => from + i);
 
 describe('cloned identity (real time, from lifecycle events)', () => {
@@ -49,7 +73,9 @@ describe('cloned identity (real time, from lifecycle events)', () => {
     const memory = memoryDeps(roles);
     memory.setNow(T0 + 181_000);
     const raised = await onPresence(clone, memory.deps);
-    expect(raised).toEqual([`cv-security/behaviour-detector/CLONED_IDENTITY/${THING}/${new Date(T0 + 1_000).toISOString()}`]);
+    expect(raised).toEqual([
+      `cv-security/behaviour-detector/CLONED_IDENTITY/${THING}/${new Date(T0 + 1_000).toISOString()}`,
+    ]);
     const [finding] = memory.findings;
     expect(finding).toMatchObject({
       GeneratorId: 'cv-security/behaviour-detector',
@@ -65,7 +91,7 @@ describe('cloned identity (real time, from lifecycle events)', () => {
         DeviceCertificateId: CERT,
       },
     });
-    expect(String((finding?.ProductFields as Record<string, string>)['cv/Baseline'])).toMatch(/handover/);
+    expect(fieldsOf(finding)['cv/Baseline']).toMatch(/handover/);
     expect(memory.provenance.get(raised[0] ?? '')).toMatchObject({
       generatorId: 'cv-security/behaviour-detector',
       targets: { thingName: THING, certificateId: CERT },
@@ -106,7 +132,10 @@ describe('cloned identity (real time, from lifecycle events)', () => {
 
 describe('reconnect loop', () => {
   const loop = (n: number) =>
-    Array.from({ length: n }, (_, k) => [disconnected(T0 + k * 40_000, 'MQTT_KEEP_ALIVE_TIMEOUT'), connected(T0 + k * 40_000 + 2_000, '100.64.0.1')]).flat();
+    Array.from({ length: n }, (_, k) => [
+      disconnected(T0 + k * 40_000, 'MQTT_KEEP_ALIVE_TIMEOUT'),
+      connected(T0 + k * 40_000 + 2_000, '100.64.0.1'),
+    ]).flat();
 
   it('12 connects within 10 minutes -> RECONNECT_LOOP (observed 12, threshold 12); 11 -> nothing', async () => {
     const below = memoryDeps(roles);
@@ -116,7 +145,11 @@ describe('reconnect loop', () => {
     at.setNow(T0 + HOUR);
     const raised = await onPresence(loop(12), at.deps);
     expect(raised).toHaveLength(1);
-    expect(at.findings[0]?.ProductFields).toMatchObject({ 'cv/Check': 'RECONNECT_LOOP', 'cv/Observed': '12', 'cv/Threshold': '12' });
+    expect(at.findings[0]?.ProductFields).toMatchObject({
+      'cv/Check': 'RECONNECT_LOOP',
+      'cv/Observed': '12',
+      'cv/Threshold': '12',
+    });
   });
 
   it('counts connects, disconnects by reason and source addresses per bucket, one counter write per ECU and bucket', async () => {
@@ -141,7 +174,9 @@ describe('statistical baselines (counters)', () => {
     const memory = memoryDeps(roles);
     expect(await feed(memory, THING, days(5), normal)).toEqual([]);
     const raised = await feed(memory, THING, [120], () => ({ ...normal(120), sent: 1_000 }));
-    expect(raised).toEqual([`cv-security/behaviour-detector/MESSAGE_FLOOD/${THING}/${new Date(T0 + 120 * HOUR).toISOString()}`]);
+    expect(raised).toEqual([
+      `cv-security/behaviour-detector/MESSAGE_FLOOD/${THING}/${new Date(T0 + 120 * HOUR).toISOString()}`,
+    ]);
     const fields = memory.findings[0]?.ProductFields as Record<string, string>;
     expect(fields).toMatchObject({ 'cv/Metric': 'sent', 'cv/Observed': '1000' });
     expect(fields['cv/Baseline']).toMatch(/^ecu level 1\d\d/);
@@ -152,7 +187,9 @@ describe('statistical baselines (counters)', () => {
   it('the flood is not learned as normal: the next hours of flood stay anomalous, and one finding covers them (cool-down)', async () => {
     const memory = memoryDeps(roles);
     await feed(memory, THING, days(5), normal);
-    expect(await feed(memory, THING, [120, 121, 122, 123], () => ({ ...normal(0), sent: 1_000 }))).toHaveLength(1);
+    expect(
+      await feed(memory, THING, [120, 121, 122, 123], () => ({ ...normal(0), sent: 1_000 })),
+    ).toHaveLength(1);
     const b = (await memory.deps.state.ecuBaseline(THING))?.value;
     expect(b?.stats.sent.every((s) => s.m < 200)).toBe(true);
     // After the cool-down (24 h past the last observation) the same behaviour raises again.
@@ -162,13 +199,19 @@ describe('statistical baselines (counters)', () => {
 
   it('a new ECU with no history is judged against its role', async () => {
     const fleet = Array.from({ length: 16 }, (_, i) => `WVWZZZ1JZXW0000${String(i).padStart(2, '0')}_tcu-1`);
-    const memory = memoryDeps(new Map([...fleet, 'NEWVIN00000000001_tcu-1'].map((t) => [t, 'telematics' as Role])), { roleSampleModulo: 1 });
+    const memory = memoryDeps(
+      new Map([...fleet, 'NEWVIN00000000001_tcu-1'].map((t) => [t, 'telematics' as Role])),
+      { roleSampleModulo: 1 },
+    );
     for (const t of fleet) await feed(memory, t, days(2), normal);
     const raised = await feed(memory, 'NEWVIN00000000001_tcu-1', [47], () => ({ ...normal(47), sent: 900 }));
     expect(raised).toHaveLength(1);
-    expect((memory.findings[0]?.ProductFields as Record<string, string>)['cv/Baseline']).toMatch(/^role level/);
+    expect(fieldsOf(memory.findings[0])['cv/Baseline']).toMatch(/^role level/);
     // Its role's normal is fine for it.
-    const quiet = memoryDeps(new Map([...fleet, 'NEWVIN00000000001_tcu-1'].map((t) => [t, 'telematics' as Role])), { roleSampleModulo: 1 });
+    const quiet = memoryDeps(
+      new Map([...fleet, 'NEWVIN00000000001_tcu-1'].map((t) => [t, 'telematics' as Role])),
+      { roleSampleModulo: 1 },
+    );
     for (const t of fleet) await feed(quiet, t, days(2), normal);
     expect(await feed(quiet, 'NEWVIN00000000001_tcu-1', [47], normal)).toEqual([]);
   });
@@ -178,7 +221,10 @@ describe('statistical baselines (counters)', () => {
     expect(await feed(memory, THING, [0], () => ({ ...normal(0), maxBytes: 1_300 }))).toEqual([]);
     const raised = await feed(memory, THING, [1], () => ({ ...normal(1), sent: 101, maxBytes: 96_000 }));
     expect(raised).toHaveLength(1);
-    expect(memory.findings[0]?.ProductFields).toMatchObject({ 'cv/Check': 'MESSAGE_SIZE_JUMP', 'cv/Observed': '96000' });
+    expect(memory.findings[0]?.ProductFields).toMatchObject({
+      'cv/Check': 'MESSAGE_SIZE_JUMP',
+      'cv/Observed': '96000',
+    });
   });
 
   it('command probing below authz-detector threshold: on a warm ECU 3 failures in an hour -> AUTHORIZATION_PROBING, 2 -> nothing; on a cold stack (no baseline) twice the floor', async () => {
@@ -186,7 +232,11 @@ describe('statistical baselines (counters)', () => {
     await feed(warm, THING, days(4), normal);
     expect(await feed(warm, THING, [96], () => ({ ...normal(96), authzFailures: 2 }))).toEqual([]);
     expect(await feed(warm, THING, [97], () => ({ ...normal(97), authzFailures: 3 }))).toHaveLength(1);
-    expect(warm.findings[0]?.ProductFields).toMatchObject({ 'cv/Metric': 'authzFailures', 'cv/Observed': '3', 'cv/Threshold': '2' });
+    expect(warm.findings[0]?.ProductFields).toMatchObject({
+      'cv/Metric': 'authzFailures',
+      'cv/Observed': '3',
+      'cv/Threshold': '2',
+    });
     const cold = memoryDeps(roles);
     expect(await feed(cold, THING, [0], () => ({ ...normal(0), authzFailures: 4 }))).toEqual([]);
     expect(await feed(cold, THING, [1], () => ({ ...normal(1), authzFailures: 5 }))).toHaveLength(1);

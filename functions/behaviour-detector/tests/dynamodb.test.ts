@@ -3,10 +3,14 @@
  * classes, disconnect reasons, source-address sets, key-range reads, optimistic versions, the conditional raise,
  * the registry lookup.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { LocalCloud } from '@cv/local-cloud';
 import { bucketStart, counterUpdate, sizeClass } from '@cv/runtime';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCounterStore } from '../src/adapters/counters.js';
 import { DynamoFindingLedger } from '../src/adapters/ledger.js';
@@ -56,10 +60,26 @@ describe('counters', () => {
     const start = bucketStart(T0);
     const store = new DynamoCounterStore(ddb, TABLE);
     // telemetry-ingest's batch and command-sender's command, through the shared item format.
-    await ddb.send(new UpdateItemCommand({ TableName: TABLE, ...counterUpdate({ thingName: THING, start, sent: 40, bytes: 12_000, maxBytes: 1_000 }) }));
-    await ddb.send(new UpdateItemCommand({ TableName: TABLE, ...counterUpdate({ thingName: THING, start, sent: 2, bytes: 90_000, maxBytes: 88_000, received: 1 }) }));
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        ...counterUpdate({ thingName: THING, start, sent: 40, bytes: 12_000, maxBytes: 1_000 }),
+      }),
+    );
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        ...counterUpdate({ thingName: THING, start, sent: 2, bytes: 90_000, maxBytes: 88_000, received: 1 }),
+      }),
+    );
     await store.add([
-      { thingName: THING, start, add: { connects: 2, disconnects: 1 }, disconnectReasons: { DUPLICATE_CLIENTID: 1, 'NOT A REASON': 2 }, sourceIps: ['100.64.0.1', '198.51.100.9'] },
+      {
+        thingName: THING,
+        start,
+        add: { connects: 2, disconnects: 1 },
+        disconnectReasons: { DUPLICATE_CLIENTID: 1, 'NOT A REASON': 2 },
+        sourceIps: ['100.64.0.1', '198.51.100.9'],
+      },
     ]);
     await store.add([{ thingName: THING, start, add: { connects: 1 }, sourceIps: ['100.64.0.1'] }]);
 
@@ -67,7 +87,16 @@ describe('counters', () => {
     expect(bucket).toEqual({
       thingName: THING,
       start,
-      counts: { sent: 42, bytes: 102_000, maxBytes: sizeClass(88_000), received: 1, connects: 3, disconnects: 1, sourceIps: 2, authzFailures: 0 },
+      counts: {
+        sent: 42,
+        bytes: 102_000,
+        maxBytes: sizeClass(88_000),
+        received: 1,
+        connects: 3,
+        disconnects: 1,
+        sourceIps: 2,
+        authzFailures: 0,
+      },
       disconnectReasons: { DUPLICATE_CLIENTID: 1, UNKNOWN: 2 },
     });
     // The size class is an upper bound within 19%.
@@ -95,21 +124,59 @@ describe('state and ledger', () => {
       findingId: id,
       raisedAt: T0,
       imported: false,
-      finding: { behaviour: 'RECONNECT_LOOP', thingName: THING, role: 'telematics', metric: 'connects', observed: 12, threshold: 12, baseline: 'x', sourceIps: [], firstObservedAt: T0, lastObservedAt: T0 },
+      finding: {
+        behaviour: 'RECONNECT_LOOP',
+        thingName: THING,
+        role: 'telematics',
+        metric: 'connects',
+        observed: 12,
+        threshold: 12,
+        baseline: 'x',
+        sourceIps: [],
+        firstObservedAt: T0,
+        lastObservedAt: T0,
+      },
     });
     expect(await ledger.claimRaise(raised('a'), undefined)).toBe(true);
     expect(await ledger.claimRaise(raised('b'), undefined)).toBe(false);
     await ledger.markImported(THING, 'RECONNECT_LOOP', 'b');
-    expect(await ledger.lastRaised(THING, 'RECONNECT_LOOP')).toMatchObject({ findingId: 'a', imported: false });
+    expect(await ledger.lastRaised(THING, 'RECONNECT_LOOP')).toMatchObject({
+      findingId: 'a',
+      imported: false,
+    });
     await ledger.markImported(THING, 'RECONNECT_LOOP', 'a');
-    expect(await ledger.lastRaised(THING, 'RECONNECT_LOOP')).toMatchObject({ findingId: 'a', imported: true, finding: { observed: 12 } });
+    expect(await ledger.lastRaised(THING, 'RECONNECT_LOOP')).toMatchObject({
+      findingId: 'a',
+      imported: true,
+      finding: { observed: 12 },
+    });
   });
 });
 
 describe('registry roles', () => {
   it('the role of the registry row that names this thing; a row naming another thing or an unknown role -> undefined', async () => {
-    await ddb.send(new PutItemCommand({ TableName: REGISTRY, Item: { ecuId: { S: 'tcu-1' }, vin: { S: 'WVWZZZ1JZXW000001' }, thingName: { S: THING }, role: { S: 'telematics' } } }));
-    await ddb.send(new PutItemCommand({ TableName: REGISTRY, Item: { ecuId: { S: 'gw-9' }, vin: { S: 'WVWZZZ1JZXW000002' }, thingName: { S: 'WVWZZZ1JZXW000002_gw-9' }, role: { S: 'root' } } }));
+    await ddb.send(
+      new PutItemCommand({
+        TableName: REGISTRY,
+        Item: {
+          ecuId: { S: 'tcu-1' },
+          vin: { S: 'WVWZZZ1JZXW000001' },
+          thingName: { S: THING },
+          role: { S: 'telematics' },
+        },
+      }),
+    );
+    await ddb.send(
+      new PutItemCommand({
+        TableName: REGISTRY,
+        Item: {
+          ecuId: { S: 'gw-9' },
+          vin: { S: 'WVWZZZ1JZXW000002' },
+          thingName: { S: 'WVWZZZ1JZXW000002_gw-9' },
+          role: { S: 'root' },
+        },
+      }),
+    );
     const roles = new RegistryRoles(ddb, REGISTRY);
     expect(await roles.roleOf(THING)).toBe('telematics');
     expect(await roles.roleOf('OTHERVIN000000000_tcu-1')).toBeUndefined();

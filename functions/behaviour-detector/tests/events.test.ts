@@ -28,8 +28,22 @@ const disconnectedEvent = {
 describe('lifecycle events', () => {
   it('parses connected and disconnected events as AWS IoT publishes them', () => {
     expect(parsePresence([connectedEvent, disconnectedEvent])).toEqual([
-      { thingName: connectedEvent.clientId, kind: 'connected', at: connectedEvent.timestamp, sessionId: connectedEvent.sessionIdentifier, certificateId: CERT, ipAddress: '192.0.2.10' },
-      { thingName: connectedEvent.clientId, kind: 'disconnected', at: disconnectedEvent.timestamp, sessionId: disconnectedEvent.sessionIdentifier, certificateId: CERT, disconnectReason: 'DUPLICATE_CLIENTID' },
+      {
+        thingName: connectedEvent.clientId,
+        kind: 'connected',
+        at: connectedEvent.timestamp,
+        sessionId: connectedEvent.sessionIdentifier,
+        certificateId: CERT,
+        ipAddress: '192.0.2.10',
+      },
+      {
+        thingName: connectedEvent.clientId,
+        kind: 'disconnected',
+        at: disconnectedEvent.timestamp,
+        sessionId: disconnectedEvent.sessionIdentifier,
+        certificateId: CERT,
+        disconnectReason: 'DUPLICATE_CLIENTID',
+      },
     ]);
     expect(parsePresence(connectedEvent)).toHaveLength(1);
   });
@@ -48,13 +62,19 @@ describe('lifecycle events', () => {
 
   it('any input: parsed events only, with valid thing names, or MalformedEventError (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.record({ ...Object.fromEntries(Object.keys(connectedEvent).map((k) => [k, fc.anything()])) })), (input) => {
-        try {
-          for (const e of parsePresence(input)) expect(e.thingName).toMatch(/^[a-zA-Z0-9:_-]{1,128}$/);
-        } catch (error) {
-          expect(error).toBeInstanceOf(MalformedEventError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ ...Object.fromEntries(Object.keys(connectedEvent).map((k) => [k, fc.anything()])) }),
+        ),
+        (input) => {
+          try {
+            for (const e of parsePresence(input)) expect(e.thingName).toMatch(/^[a-zA-Z0-9:_-]{1,128}$/);
+          } catch (error) {
+            expect(error).toBeInstanceOf(MalformedEventError);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -86,7 +106,9 @@ describe('counter stream', () => {
   });
 
   it('negative or non-numeric counters read as 0; a stream batch of another shape -> MalformedEventError', () => {
-    const [u] = parseCounterStream({ Records: [record('INSERT', 'b#001793606400', { sent: { N: '-3' }, bytes: { N: 'x' } })] });
+    const [u] = parseCounterStream({
+      Records: [record('INSERT', 'b#001793606400', { sent: { N: '-3' }, bytes: { N: 'x' } })],
+    });
     expect(u?.bucket.counts).toMatchObject({ sent: 0, bytes: 0 });
     expect(() => parseCounterStream({ Records: [{ eventName: 'INSERT' }] })).toThrow(MalformedEventError);
     expect(() => parseCounterStream('x')).toThrow(MalformedEventError);

@@ -25,7 +25,7 @@ const resolve = (v: unknown) =>
     ? v
         .replace(/\$\{self:service\}/g, 'cv-security')
         .replace(/\$\{sls:stage\}/g, 'dev')
-        .replace('${self:custom.names.ecuRegistryTable}', 'cv-security-dev-ecu-registry')
+        .replace(/\$\{self:custom\.names\.ecuRegistryTable\}/g, 'cv-security-dev-ecu-registry')
     : 'unresolved';
 
 describe('serverless/functions/behaviour-detector.yml', () => {
@@ -34,7 +34,10 @@ describe('serverless/functions/behaviour-detector.yml', () => {
     const env = Object.fromEntries(Object.entries(fn?.environment ?? {}).map(([k, v]) => [k, resolve(v)]));
 
     it(`${name}: sets what loadConfig needs; the required variables are required`, () => {
-      expect(loadConfig({ AWS_REGION: 'eu-west-1', ...env })).toMatchObject({ roleSampleModulo: 256, table: 'cv-security-dev-behaviour' });
+      expect(loadConfig({ AWS_REGION: 'eu-west-1', ...env })).toMatchObject({
+        roleSampleModulo: 256,
+        table: 'cv-security-dev-behaviour',
+      });
       for (const v of ['BEHAVIOUR_TABLE', 'ECU_REGISTRY_TABLE', 'FINDING_PROVENANCE_TABLE']) {
         expect(() => loadConfig({ AWS_REGION: 'eu-west-1', ...env, [v]: undefined }), v).toThrow(ConfigError);
       }
@@ -43,12 +46,16 @@ describe('serverless/functions/behaviour-detector.yml', () => {
     it(`${name}: has a least-privilege role; provenance writes only under its GeneratorId; registry read of the role only`, () => {
       const statements = fn?.iamRoleStatements ?? [];
       expect(lintIamStatements(statements)).toEqual([]);
-      const provenance = statements.find((s) => JSON.stringify(s.Resource).includes('FindingProvenanceTable'));
+      const provenance = statements.find((s) =>
+        JSON.stringify(s.Resource).includes('FindingProvenanceTable'),
+      );
       expect(provenance?.Action).toEqual(['dynamodb:PutItem']);
       expect(JSON.stringify(provenance?.Condition)).toContain('cv-security/behaviour-detector/*');
       const registry = statements.find((s) => JSON.stringify(s.Resource).includes('EcuRegistryTable'));
       expect(registry?.Action).toEqual(['dynamodb:GetItem']);
-      expect(JSON.stringify(registry?.Condition)).toContain('"dynamodb:Attributes":["ecuId","role","thingName"]');
+      expect(JSON.stringify(registry?.Condition)).toContain(
+        '"dynamodb:Attributes":["ecuId","role","thingName"]',
+      );
     });
   }
 

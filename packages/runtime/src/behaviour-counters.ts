@@ -118,7 +118,8 @@ export function counterUpdate(add: CounterAdd): {
     const v = add[m];
     if (v !== undefined && v > 0) put(m, { N: String(Math.floor(v)) });
   }
-  if (add.maxBytes !== undefined && add.maxBytes > 0) put('sizeClasses', { NS: [String(sizeClass(add.maxBytes))] });
+  if (add.maxBytes !== undefined && add.maxBytes > 0)
+    put('sizeClasses', { NS: [String(sizeClass(add.maxBytes))] });
   const reasons = new Map<string, number>();
   for (const [reason, n] of Object.entries(add.disconnectReasons ?? {})) {
     const known = (DISCONNECT_REASONS as readonly string[]).includes(reason) ? reason : 'UNKNOWN';

@@ -1,4 +1,5 @@
 export * from './aws.js';
+export * from './behaviour-counters.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './event.js';
@@ -8,4 +9,3 @@ export * from './metrics.js';
 export type { LambdaHandler, Observability } from './middleware.js';
 export * from './provenance.js';
 export * from './redact.js';
-export * from './behaviour-counters.js';

@@ -1,4 +1,9 @@
-import { type AttributeValue, type DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { counterSortKey, counterUpdate } from '@cv/runtime';
 import { type BucketCounts, emptyCounts } from '../model.js';
 import type { CounterIncrement, CounterStore } from '../ports.js';

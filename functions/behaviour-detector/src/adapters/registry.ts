@@ -1,5 +1,5 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type Role, ROLES } from '../model.js';
+import { ROLES, type Role } from '../model.js';
 import type { RoleDirectory } from '../ports.js';
 
 /** Roles looked up are kept per container (bounded): a role does not change for an ECU. */

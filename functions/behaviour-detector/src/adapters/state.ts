@@ -45,7 +45,12 @@ export class DynamoStateStore implements StateStore {
     return { value: JSON.parse(state) as T, version };
   }
 
-  private async write(pk: string, sk: string, value: unknown, previous: number | undefined): Promise<boolean> {
+  private async write(
+    pk: string,
+    sk: string,
+    value: unknown,
+    previous: number | undefined,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
