@@ -9,10 +9,10 @@ import type { LocalCloud } from '@cv/local-cloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryDeps } from '../functions/behaviour-detector/eval/memory.js';
 import { DynamoProvenanceWriter } from '../functions/behaviour-detector/src/adapters/provenance.js';
-import { onPresence } from '../functions/behaviour-detector/src/detect.js';
+import { onPresence } from '../functions/behaviour-detector/src/presence.js';
 import type { PresenceEvent } from '../functions/behaviour-detector/src/rules.js';
 import { DynamoProvenance } from '../functions/remediation-steps/src/adapters/provenance.js';
-import { triage } from '../functions/remediation-steps/src/state.js';
+import { triage } from '../functions/remediation-steps/src/steps/classify.js';
 import { startSeededCloud } from './fleet/fleet.js';
 
 const SCOPE = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };

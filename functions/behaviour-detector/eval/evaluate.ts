@@ -2,8 +2,9 @@
  * Runs the detector's use cases over a synthetic fleet, hour by hour, the way the stack feeds them (lifecycle events
  * as they come; each ECU's hour of counters once written), and scores the findings against the injected anomalies.
  */
-import { onCounters, onPresence } from '../src/detect.js';
+import { onCounters } from '../src/counters.js';
 import { emptyCounts } from '../src/model.js';
+import { onPresence } from '../src/presence.js';
 import { ANOMALIES, type AnomalyKind, type FleetOptions, SyntheticFleet } from './fleet.js';
 import { memoryDeps } from './memory.js';
 

@@ -4,7 +4,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { parseCounterItem } from './adapters/counters.js';
+import { parseCounterItem } from './adapters/counter-store.js';
 import { MalformedEventError } from './errors.js';
 import type { BucketCounts } from './model.js';
 import type { PresenceEvent } from './rules.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { memoryDeps } from '../eval/memory.js';
-import { onCounters, onPresence } from '../src/detect.js';
+import { onCounters } from '../src/counters.js';
 import { type BucketCounts, emptyCounts, type Metric, type Role } from '../src/model.js';
+import { onPresence } from '../src/presence.js';
 import type { PresenceEvent } from '../src/rules.js';
 
 const T0 = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC

@@ -12,7 +12,7 @@ import {
 import { LocalCloud } from '@cv/local-cloud';
 import { bucketStart, counterUpdate, sizeClass } from '@cv/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoCounterStore } from '../src/adapters/counters.js';
+import { DynamoCounterStore } from '../src/adapters/counter-store.js';
 import { DynamoFindingLedger } from '../src/adapters/ledger.js';
 import { RegistryRoles } from '../src/adapters/registry.js';
 import { DynamoStateStore } from '../src/adapters/state.js';
