@@ -50,6 +50,7 @@ const eventFiles = (path: string) =>
 /** The function (serverless/functions/*.yml) each sample event is for. */
 const FUNCTION_OF: Record<string, (file: string) => string> = {
   'authz-detector': () => 'authzDetector',
+  'behaviour-detector': (file) => (file.startsWith('presence') ? 'behaviourPresence' : 'behaviourCounters'),
   'cert-broker': () => 'certBroker',
   'command-authorizer': () => 'commandAuthorizer',
   'command-sender': () => 'commandSender',
@@ -67,6 +68,11 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
   'authz-detector': {
     // Its 4 failures (of 8 log lines) stored once each in the local DynamoDB; below the threshold (20): no finding, no output.
     'authorization-failures.json': { kind: 'returns', value: undefined },
+  },
+  'behaviour-detector': {
+    // Counted in the local behaviour table; no rule reached, no finding, no output.
+    'presence-connected.json': { kind: 'returns', value: undefined },
+    'counters-stream.json': { kind: 'returns', value: { batchItemFailures: [] } },
   },
   'command-sender': {
     // The sample's command id is not stored: no oracle, 404.

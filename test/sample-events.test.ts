@@ -76,6 +76,12 @@ const EXPECTED: Record<string, Record<string, Expected>> = {
     // 8 failures of certificate principals, counted; below the threshold, so no finding.
     'authorization-failures.json': { kind: 'returns', value: undefined },
   },
+  'behaviour-detector': {
+    // One connect of a known ECU: counted (one UpdateItem), presence kept; no rule reached, no finding.
+    'presence-connected.json': { kind: 'returns', value: undefined },
+    // One ECU hour within the floors: judged, nothing anomalous, nothing to retry.
+    'counters-stream.json': { kind: 'returns', value: { batchItemFailures: [] } },
+  },
   'cert-broker': {
     'post-certificates-attestation.json': { kind: 'http', status: 201 },
     'post-certificates-mtls.json': { kind: 'http', status: 201 },
@@ -271,6 +277,7 @@ describe('the packaged template', () => {
   it('gives every function and remediation step an environment its loadConfig accepts, as is', async () => {
     const loaders: Record<string, (env: Record<string, string>, exportName: string) => unknown> = {
       'authz-detector': (await import('../functions/authz-detector/src/config.js')).loadConfig,
+      'behaviour-detector': (await import('../functions/behaviour-detector/src/config.js')).loadConfig,
       'cert-broker': (await import('../functions/cert-broker/src/config.js')).loadConfig,
       'command-authorizer': (await import('../functions/command-authorizer/src/config.js')).loadConfig,
       'command-sender': (await import('../functions/command-sender/src/config.js')).loadConfig,
@@ -329,6 +336,45 @@ describe('authz-detector', () => {
       .flat();
     expect(stored).toHaveLength(4);
     expect(hub.commandCalls(BatchImportFindingsCommand)).toHaveLength(0);
+  });
+});
+
+describe('behaviour-detector', () => {
+  let handlers: { presence: AnyHandler; counters: AnyHandler };
+  let ddb: AnyStub;
+  let hub: AnyStub;
+  beforeAll(async () => {
+    useEnvOf('behaviour-detector', 'presence');
+    expect(templateEnv('behaviour-detector', 'counters')).toMatchObject({
+      ...templateEnv('behaviour-detector', 'presence'),
+      AWS_LAMBDA_FUNCTION_NAME: expect.any(String),
+    });
+    ddb = stub(DynamoDBClient);
+    hub = stub(SecurityHubClient);
+    ddb.on(UpdateItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(GetItemCommand).resolves({});
+    handlers = (await import('../functions/behaviour-detector/src/handler.js')) as unknown as typeof handlers;
+  });
+  afterAll(restoreStubs);
+
+  it.each(cases('behaviour-detector'))('%s', async (file, expected) => {
+    const run = file.startsWith('presence') ? handlers.presence : handlers.counters;
+    await check(
+      () => run(loadEvent('behaviour-detector', file), context('cv-security-dev-behaviour')),
+      expected,
+    );
+    expect(hub.commandCalls(BatchImportFindingsCommand)).toHaveLength(0);
+  });
+
+  it('the connect is counted once, in its ECU hour', () => {
+    const updates = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as { Key: unknown });
+    expect(updates).toEqual([
+      expect.objectContaining({
+        Key: { thingName: { S: 'WVWZZZ1JZXW000001_TCU-00042' }, sk: { S: 'b#001764057600' } },
+      }),
+    ]);
   });
 });
 

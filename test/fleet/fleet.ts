@@ -65,6 +65,7 @@ const TRUST_PARAM = `/cv-security/${STAGE}/attestation-trust-bundle`;
 const ALERT_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:cv-security-${STAGE}-security-alerts`;
 const QUARANTINE = `cv-security-${STAGE}-quarantine`;
 const AUTHZ_TABLE = `cv-security-${STAGE}-authz-failures`;
+const BEHAVIOUR_TABLE = `cv-security-${STAGE}-behaviour`;
 const PROVENANCE_TABLE = `cv-security-${STAGE}-finding-provenance`;
 const ALERT_LEDGER_TABLE = `cv-security-${STAGE}-alert-ledger`;
 const ROLES = ['gateway', 'telematics', 'adas'] as const;
@@ -206,20 +207,26 @@ export async function startSeededCloud(
   });
   const ddb = new DynamoDBClient(cloud.clientConfig());
   await createTables(ddb, TABLES);
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: AUTHZ_TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'principal', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'principal', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  // serverless/resources/authz-detector.yml and behaviour-detector.yml.
+  for (const [TableName, pk] of [
+    [AUTHZ_TABLE, 'principal'],
+    [BEHAVIOUR_TABLE, 'thingName'],
+  ] as const) {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: pk, AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: pk, KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  }
   // serverless/resources/remediation.yml: the alert ledger and the finding provenance table.
   for (const [TableName, key] of [
     [ALERT_LEDGER_TABLE, 'alertKey'],

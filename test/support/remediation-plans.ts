@@ -36,4 +36,9 @@ export const SAMPLE_FINDING_PLANS: Readonly<Record<string, ExpectedPlan>> = {
   'detect-archived.json': skipped,
   'detect-authorization-failures.json': plan(AUTHZ),
   'own-authz-detector-finding.json': plan(AUTHZ),
+  // No provenance record is seeded for behaviour-detector's samples: claimed as ours but unproven, they are refused
+  // (notify only). Their genuine playbook rows are proven in remediation-steps' classify tests and
+  // test/behaviour-findings.e2e.test.ts.
+  'own-behaviour-cloned-identity.json': plan(['notify']),
+  'own-behaviour-reconnect-loop.json': plan(['notify']),
 };

@@ -1,9 +1,11 @@
-import { type Env, integer, requireString } from '@cv/runtime';
+import { type Env, integer, optionalString, requireString } from '@cv/runtime';
 import type { DetectorConfig } from './detect.js';
 
 export interface Config extends Omit<DetectorConfig, 'accountId'> {
   table: string;
   provenanceTable: string;
+  /** behaviour-detector's table, where failures are counted per ECU and hour; unset: not counted. */
+  behaviourTable: string | undefined;
 }
 
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -17,6 +19,7 @@ export function loadConfig(env: Env): Config {
   return {
     table: requireString(env, 'AUTHZ_FAILURES_TABLE', TABLE),
     provenanceTable: requireString(env, 'FINDING_PROVENANCE_TABLE', TABLE),
+    behaviourTable: optionalString(env, 'BEHAVIOUR_TABLE', '', TABLE) || undefined,
     region,
     partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
     threshold: integer(env, 'AUTHZ_FAILURE_THRESHOLD', { min: 1, max: 100_000, fallback: 20 }),

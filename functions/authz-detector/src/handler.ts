@@ -7,9 +7,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import type { Context } from 'aws-lambda';
+import { dynamoFailureCounter } from './adapters/behaviour-counters.js';
 import { SecurityHubImporter } from './adapters/findings.js';
 import { DynamoFailureLedger } from './adapters/ledger.js';
 import { DynamoProvenanceWriter } from './adapters/provenance.js';
+import { failureCounts } from './behaviour.js';
 import { accountIdOf, loadConfig } from './config.js';
 import { type DetectDeps, detectAuthorizationFailures } from './detect.js';
 import { MalformedLogsError } from './errors.js';
@@ -24,6 +26,13 @@ const ledger = new DynamoFailureLedger(dynamo, config.table);
 const provenance = new DynamoProvenanceWriter(dynamo, config.provenanceTable);
 const findings = new SecurityHubImporter(new SecurityHubClient(clientConfig));
 const clock = { now: () => new Date() };
+const countFailures =
+  config.behaviourTable === undefined
+    ? undefined
+    : dynamoFailureCounter(dynamo, config.behaviourTable, (error) => {
+        metrics.addMetric('BehaviourCountsDropped', MetricUnit.Count, 1);
+        logger.error('behaviour counter not written', { error });
+      });
 let deps: DetectDeps | undefined;
 
 /** The use case's collaborators; the account (for the product ARN) is the invoked function's. */
@@ -60,6 +69,7 @@ export const handler = eventHandler<unknown, void>(
     metrics.addMetric('AuthorizationFailures', MetricUnit.Count, failures.length);
     metrics.addMetric('SkippedLogLines', MetricUnit.Count, skipped);
     if (failures.length === 0) return;
+    await countFailures?.(failureCounts(failures));
     const detection = await detectAuthorizationFailures(failures, depsFor(context));
     if (detection.raised.length > 0) {
       metrics.addMetric('FindingsRaised', MetricUnit.Count, detection.raised.length);

@@ -31,12 +31,14 @@ import {
 } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BEHAVIOUR_TABLE_NAME = 'cv-security-dev-behaviour';
 const ENV = {
   AWS_REGION: REGION,
   AUTHZ_FAILURES_TABLE: 'cv-security-dev-authz-failures',
   AUTHZ_FAILURE_THRESHOLD: '5',
   AUTHZ_WINDOW_SECONDS: '300',
   FINDING_PROVENANCE_TABLE: 'cv-security-dev-finding-provenance',
+  BEHAVIOUR_TABLE: BEHAVIOUR_TABLE_NAME,
   LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
@@ -55,6 +57,8 @@ type Row = Record<string, Attr>;
 class FakeTable {
   readonly items = new Map<string, Row>();
   readonly provenance = new Map<string, Row>();
+  /** behaviour-detector's counters: the ADDs received (thing, hour, authzFailures). */
+  readonly counters: Array<{ thingName?: string; sk?: string; authzFailures?: string }> = [];
   readonly ddb = mock(DynamoDBClient);
   throttle: Array<'all' | number> = [];
   constructor() {
@@ -109,13 +113,23 @@ class FakeTable {
           return {};
         },
       );
-    this.ddb.on(UpdateItemCommand).callsFake((i: { Key: Row; ExpressionAttributeValues: Row }) => {
-      const current = this.items.get(key(i.Key));
-      if (current === undefined || current.findingId?.S !== i.ExpressionAttributeValues[':id']?.S)
-        throw failed();
-      current.imported = { BOOL: true };
-      return {};
-    });
+    this.ddb
+      .on(UpdateItemCommand)
+      .callsFake((i: { TableName: string; Key: Row; ExpressionAttributeValues: Row }) => {
+        if (i.TableName === BEHAVIOUR_TABLE_NAME) {
+          this.counters.push({
+            thingName: i.Key.thingName?.S,
+            sk: i.Key.sk?.S,
+            authzFailures: i.ExpressionAttributeValues[':authzFailures']?.N,
+          });
+          return {};
+        }
+        const current = this.items.get(key(i.Key));
+        if (current === undefined || current.findingId?.S !== i.ExpressionAttributeValues[':id']?.S)
+          throw failed();
+        current.imported = { BOOL: true };
+        return {};
+      });
   }
 
   /** The failures stored for a certificate. */
@@ -240,6 +254,19 @@ describe('detection', () => {
     expect(table.failures()).toBe(4);
   });
 
+  it('counts the Publish-In failures per ECU (the pinned client id) and hour for behaviour-detector; Connect failures never', async () => {
+    await handler(subscriptionEvent(burst(3, T0)), context());
+    await handler(
+      subscriptionEvent(
+        burst(2, T0 + 10_000, CERT, { eventType: 'Connect', clientId: 'VICTIM0000000000_gw-1' }),
+      ),
+      context(),
+    );
+
+    const hour = `b#${String(Math.floor(T0 / 3_600_000) * 3600).padStart(12, '0')}`;
+    expect(table.counters).toEqual([{ thingName: THING, sk: hour, authzFailures: '3' }]);
+  });
+
   it('repeated bursts in one window raise one finding, not many', async () => {
     for (let i = 0; i < 4; i++) await handler(subscriptionEvent(burst(4, T0 + i * 5000)), context());
 
@@ -300,6 +327,7 @@ describe('detection', () => {
     await handler({ awslogs: { data: Buffer.from('not gzip').toString('base64') } }, context());
 
     expect(table.ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+    expect(table.counters).toHaveLength(0);
     expect(imported()).toHaveLength(0);
   });
 

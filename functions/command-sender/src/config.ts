@@ -15,6 +15,8 @@ export interface Config {
   /** Account-specific IoT data endpoint host (`xxxx-ats.iot.<region>.amazonaws.com`); SDK default if unset. */
   iotDataEndpoint: string | undefined;
   logLevel: string;
+  /** behaviour-detector's table, where commands are counted per ECU and hour; unset: not counted. */
+  behaviourTable: string | undefined;
 }
 
 /**
@@ -33,5 +35,6 @@ export function loadConfig(env: Env): Config {
     ttlSeconds: integer(env, 'COMMAND_TTL_SECONDS', { min: 10, max: 900, fallback: 120 }),
     iotDataEndpoint: endpoint === '' ? undefined : endpoint,
     logLevel: optionalString(env, 'LOG_LEVEL', 'INFO'),
+    behaviourTable: optionalString(env, 'BEHAVIOUR_TABLE', '', /^[A-Za-z0-9_.-]{3,255}$/) || undefined,
   };
 }

@@ -15,6 +15,7 @@ import {
   notFound,
 } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { dynamoCommandCounter } from './adapters/behaviour-counter.js';
 import { dynamoCommandStore, dynamoRegistry } from './adapters/dynamodb.js';
 import { iotPublisher } from './adapters/iot.js';
 import { kmsEncrypter, kmsSigner } from './adapters/kms.js';
@@ -36,7 +37,8 @@ const iotData = new IoTDataPlaneClient({
   ...awsClientConfig(),
   ...(config.iotDataEndpoint ? { endpoint: `https://${config.iotDataEndpoint}` } : {}),
 });
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()), {
+const dynamo = new DynamoDBClient(awsClientConfig());
+const doc = DynamoDBDocumentClient.from(dynamo, {
   marshallOptions: { removeUndefinedValues: true },
 });
 
@@ -48,6 +50,14 @@ const deps: SendCommandDeps = {
   encrypt: kmsEncrypter(kms, config.encryptionKeyId),
   encryptionKeyId: config.encryptionKeyId,
   publisher: iotPublisher(iotData),
+  ...(config.behaviourTable === undefined
+    ? {}
+    : {
+        counter: dynamoCommandCounter(dynamo, config.behaviourTable, (error) => {
+          metrics.addMetric('BehaviourCountsDropped', MetricUnit.Count, 1);
+          logger.error('behaviour counter not written', { error });
+        }),
+      }),
   stage: config.stage,
   ttlSeconds: config.ttlSeconds,
   now: Date.now,

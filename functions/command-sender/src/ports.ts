@@ -82,6 +82,12 @@ export interface Publisher {
   publish(message: MqttMessage): Promise<void>;
 }
 
+/** Behaviour counters (docs/detection.md): commands counted per ECU and hour for behaviour-detector. */
+export interface CommandCounter {
+  /** Counts one command published to the ECU; best effort (the adapter reports and drops a failed write). */
+  received(thingName: string, atMs: number): Promise<void>;
+}
+
 export interface SendCommandDeps {
   registry: Registry;
   store: CommandStore;
@@ -90,6 +96,8 @@ export interface SendCommandDeps {
   encrypt: CommandEncrypter;
   encryptionKeyId: string;
   publisher: Publisher;
+  /** Absent: commands are not counted. */
+  counter?: CommandCounter;
   stage: string;
   ttlSeconds: number;
   now: () => number;

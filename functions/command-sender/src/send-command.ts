@@ -183,6 +183,8 @@ export async function sendCommand(
     // Published but not recorded: say which command, for the audit trail (the log carries it).
     throw new PendingRowError(commandId, thingName, cause);
   }
+  // Counted once it is published and recorded (a replayed response above was counted when first sent).
+  await deps.counter?.received(thingName, nowMs);
   return { response, replayed: false };
 }
 

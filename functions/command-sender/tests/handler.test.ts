@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import {
   DecryptCommand,
@@ -37,6 +37,8 @@ import {
 const kmsMock = mockClient(KMSClient);
 const iotMock = mockClient(IoTDataPlaneClient);
 const ddbMock = mockClient(DynamoDBDocumentClient);
+// behaviour-detector's counters: the raw client (ADD), not the document client.
+const counterMock = mockClient(DynamoDBClient);
 const key = localSigningKey();
 const kms = localSymmetricKms();
 const THING = `${VIN}_gw-0001`;
@@ -103,6 +105,21 @@ function post(body: unknown, headers: Record<string, string> = {}): APIGatewayPr
 }
 
 describe('command-sender handler (POST)', () => {
+  it('counts the published command for behaviour-detector: one ADD received 1 to the ECU hour, in BEHAVIOUR_TABLE', async () => {
+    const { handler } = await loadHandler();
+
+    const res = await handler(loadEvent('post-command'), lambdaContext());
+
+    expect(res.statusCode).toBe(202);
+    const counted = counterMock.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(counted).toHaveLength(1);
+    expect(counted[0]).toMatchObject({
+      TableName: 'cv-security-dev-behaviour',
+      Key: { thingName: { S: THING } },
+      ExpressionAttributeValues: { ':received': { N: '1' } },
+    });
+  });
+
   it('publishes a payload the ECU decoder accepts and jose verifies; encryption context and MQTT 5 properties match', async () => {
     const order: string[] = [];
     iotMock.on(PublishCommand).callsFake(async () => {

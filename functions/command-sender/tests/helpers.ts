@@ -28,6 +28,7 @@ export const ENV = {
   COMMAND_SIGNING_KEY_ID: 'alias/cv-security-dev-command-signing',
   COMMAND_ENCRYPTION_KEY_ID: 'alias/cv-security-dev-command-encryption',
   COMMAND_TTL_SECONDS: '120',
+  BEHAVIOUR_TABLE: 'cv-security-dev-behaviour',
   IOT_DATA_ENDPOINT: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
   LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',

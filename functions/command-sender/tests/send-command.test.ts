@@ -109,6 +109,24 @@ describe('sendCommand', () => {
     expect(f.store.rows.size).toBe(1);
   });
 
+  it('counts each published command once for behaviour-detector: a replay is not counted again, a refusal not at all', async () => {
+    const counted: Array<[string, number]> = [];
+    const f = fakeDeps({ counter: { received: async (thing, at) => void counted.push([thing, at]) } });
+    const input = { principal: principal(), vin: VIN, body: { command: 'door.lock' }, idempotencyKey: 'k-1' };
+    await sendCommand(input, f.deps);
+    await sendCommand(input, f.deps);
+    await rejected(
+      sendCommand(
+        { ...input, idempotencyKey: 'k-1', body: { command: 'engine.start', args: { durationMin: 2 } } },
+        f.deps,
+      ),
+    );
+    await rejected(
+      sendCommand({ ...input, idempotencyKey: undefined, body: { command: 'no.such.command' } }, f.deps),
+    );
+    expect(counted).toEqual([[f.calls.publish[0]?.topic.split('/')[1], Date.UTC(2026, 10, 25, 9, 0, 0)]]);
+  });
+
   it('the same Idempotency-Key from another user is a different request', async () => {
     const f = fakeDeps();
     const body = { command: 'door.lock' };

@@ -31,6 +31,31 @@ const BEHAVIOUR_VIOLATION: readonly Action[] = [
 ];
 const OTHER: readonly Action[] = ['openTicket'];
 
+/** GeneratorId of behaviour-detector's findings; their Id is `<GeneratorId>/<BEHAVIOUR>/<thing>/<time>`. */
+export const BEHAVIOUR_GENERATOR = 'cv-security/behaviour-detector';
+
+/**
+ * Playbook of behaviour-detector's findings, by the behaviour in the finding Id (which the provenance record binds,
+ * so a look-alike import cannot change it; `ProductFields['cv/Check']` is only descriptive). A cloned identity is a
+ * copied key: cut off and re-enrol like a shared certificate. Statistical excesses notify (an operator judges);
+ * those that suggest an attack on other ECUs or data leaving the car also open a ticket. Unknown: ticket only.
+ */
+export const BEHAVIOUR_PLAYBOOK: Readonly<Record<string, readonly Action[]>> = {
+  CLONED_IDENTITY: DEVICE_COMPROMISE,
+  AUTHORIZATION_PROBING: ['notify', 'openTicket'],
+  MESSAGE_SIZE_JUMP: ['notify', 'openTicket'],
+  RECONNECT_LOOP: ['notify'],
+  MESSAGE_FLOOD: ['notify'],
+  DATA_VOLUME: ['notify'],
+  COMMAND_FLOOD: ['notify'],
+};
+
+/** The behaviour a behaviour-detector finding Id names, if any. */
+function behaviourOf(findingId: string): string | undefined {
+  const m = /^cv-security\/behaviour-detector\/([A-Z_]{3,64})\//.exec(findingId);
+  return m?.[1];
+}
+
 /** SPEC section 8 playbook, by Device Defender audit check name. Anything not listed gets {@link OTHER}. */
 export const PLAYBOOK: Readonly<Record<string, readonly Action[]>> = {
   IOT_POLICY_OVERLY_PERMISSIVE_CHECK: ['fixPolicy', 'notify', 'openTicket'],
@@ -111,7 +136,12 @@ export function classify(event: unknown, scope: StackScope): Classification {
     };
   }
 
-  const actions = source === 'audit' ? [...(PLAYBOOK[check] ?? OTHER)] : [...BEHAVIOUR_VIOLATION];
+  const actions =
+    source === 'audit'
+      ? [...(PLAYBOOK[check] ?? OTHER)]
+      : finding.GeneratorId === BEHAVIOUR_GENERATOR
+        ? [...(BEHAVIOUR_PLAYBOOK[behaviourOf(finding.Id) ?? ''] ?? OTHER)]
+        : [...BEHAVIOUR_VIOLATION];
   if (actions.includes('fixPolicy') && targets.policyName === undefined) {
     throw new MalformedFindingError(`${check} finding names no IoT policy`);
   }
@@ -203,7 +233,8 @@ function checkOf(finding: AsffFinding, source: Source, fields: Record<string, st
     const metric = fields.MetricName ?? fields.BehaviorName ?? 'unknown';
     return `DETECT_BEHAVIOR_VIOLATION:${metric}`.slice(0, 256);
   }
-  return `${finding.GeneratorId}`.slice(0, 256);
+  const behaviour = finding.GeneratorId === BEHAVIOUR_GENERATOR ? behaviourOf(finding.Id) : undefined;
+  return `${finding.GeneratorId}${behaviour === undefined ? '' : `/${behaviour}`}`.slice(0, 256);
 }
 
 function skipReasonOf(

@@ -42,6 +42,16 @@ const ROWS: Array<[string, string[], Record<string, string>]> = [
     ['quarantine', 'deactivateCertificate', 'notify', 'openTicket'],
     { certificateId: CERT },
   ],
+  [
+    'own-behaviour-cloned-identity',
+    ['quarantine', 'deactivateCertificate', 'revokeCertificate', 'rotateCertificate', 'notify', 'openTicket'],
+    { thingName: THING, certificateId: CERT, check: 'cv-security/behaviour-detector/CLONED_IDENTITY' },
+  ],
+  [
+    'own-behaviour-reconnect-loop',
+    ['notify'],
+    { thingName: THING, check: 'cv-security/behaviour-detector/RECONNECT_LOOP' },
+  ],
 ];
 
 describe('classify', () => {
@@ -56,6 +66,19 @@ describe('classify', () => {
     const finding = (event.detail as { findings: Array<{ Id: string; ProductArn: string }> }).findings[0];
     expect(result.plan.findingId).toBe(finding?.Id);
     expect(result.plan.productArn).toBe(finding?.ProductArn);
+  });
+
+  it('a behaviour finding is played by the behaviour its Id names (bound by provenance), never by its editable fields', () => {
+    const event = loadEvent('own-behaviour-reconnect-loop');
+    const finding = (event.detail as { findings: Array<Record<string, unknown>> }).findings[0] ?? {};
+    finding.ProductFields = { ...(finding.ProductFields as object), 'cv/Check': 'CLONED_IDENTITY' };
+    finding.Title = 'CLONED_IDENTITY on ECU';
+    expect(classify(event, SCOPE).plan.actions).toEqual(['notify']);
+    // An Id naming no known behaviour gets a ticket only, whatever else it says.
+    finding.Id = String(finding.Id).replace('RECONNECT_LOOP', 'QUARANTINE_EVERYTHING');
+    expect(classify(event, SCOPE).plan.actions).toEqual(['openTicket']);
+    finding.Id = `cv-security/behaviour-detector/${THING}/2026-11-25T08:31:07.000Z`;
+    expect(classify(event, SCOPE).plan.actions).toEqual(['openTicket']);
   });
 
   it('never takes the client id an authz-detector finding reports as the target thing', () => {

@@ -10,6 +10,8 @@ export interface Config {
   dataKeyCacheCapacity: number;
   dataKeyCacheMaxAgeSeconds: number;
   logLevel: string;
+  /** behaviour-detector's table, where messages are counted per ECU and hour; unset: not counted. */
+  behaviourTable?: string;
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
@@ -34,5 +36,11 @@ export function loadConfig(env: Env): Config {
       fallback: 300,
     }),
     logLevel: optionalString(env, 'LOG_LEVEL', 'INFO'),
+    ...behaviourTable(env),
   };
+}
+
+function behaviourTable(env: Env): { behaviourTable?: string } {
+  const table = optionalString(env, 'BEHAVIOUR_TABLE', '', TABLE_NAME);
+  return table === '' ? {} : { behaviourTable: table };
 }

@@ -11,7 +11,9 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
+import { DynamoCounterSink } from './adapters/behaviour-counters.js';
 import { DynamoDbCommandResultStore, DynamoDbTelemetryStore } from './adapters/dynamodb.js';
+import { BehaviourTally, flushTally, messageBytes } from './behaviour.js';
 import { loadConfig } from './config.js';
 import { type IngestDeps, type IngestOutcome, ingestMessage } from './ingest.js';
 
@@ -20,9 +22,13 @@ const logger = createLogger({ serviceName: 'telemetry-ingest', logLevel: config.
 const metrics = createMetrics({ serviceName: 'telemetry-ingest' });
 
 const kms = new KMS(awsClientConfig());
-const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()), {
+const dynamo = new DynamoDBClient(awsClientConfig());
+const ddb = DynamoDBDocumentClient.from(dynamo, {
   marshallOptions: { removeUndefinedValues: true },
 });
+const counterSink =
+  config.behaviourTable === undefined ? undefined : new DynamoCounterSink(dynamo, config.behaviourTable);
+const tally = new BehaviourTally();
 
 // Module scope: one data-key cache per container, so KMS is called once per data key, not once per message.
 const decryptor = createTelemetryDecryptor({
@@ -83,7 +89,25 @@ function record(outcome: IngestOutcome): void {
 }
 
 async function ingest(message: unknown): Promise<void> {
-  record(await ingestMessage(message, deps));
+  const outcome = await ingestMessage(message, deps);
+  record(outcome);
+  tally.observe(outcome, messageBytes(message), deps.now().getTime());
+}
+
+/** After each invocation: the behaviour counts it gathered, one write per ECU and hour. */
+async function flushCounters(): Promise<void> {
+  await flushTally(tally, counterSink, (error, dropped) => {
+    metrics.addMetric('BehaviourCountsDropped', MetricUnit.Count, dropped);
+    logger.error('behaviour counters not written', { error, dropped });
+  });
+}
+
+async function counted<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } finally {
+    await flushCounters();
+  }
 }
 
 /** One batch record: a thrown (transient) error is logged with the record id and rethrown, so it is reported. */
@@ -98,15 +122,20 @@ async function ingestRecord(recordId: string, message: string): Promise<void> {
 }
 
 /** IoT rule action: `SELECT *, topic(2) AS thingName, topic(3) AS topicKind FROM 'ecus/+/telemetry'` (and command-results). */
-export const handler = eventHandler<unknown, void>(async (event) => ingest(event), { logger, metrics });
+export const handler = eventHandler<unknown, void>(async (event) => counted(() => ingest(event)), {
+  logger,
+  metrics,
+});
 
 const sqsProcessor = new BatchProcessor(EventType.SQS);
 /** SQS batch (the same rule output as message body); permanent rejections succeed, transient ones are reported. */
 export const batchHandler = eventHandler<SQSEvent, SQSBatchResponse>(
   async (event, context) =>
-    processPartialResponse(event, (r: SQSRecord) => ingestRecord(r.messageId, r.body), sqsProcessor, {
-      context,
-    }),
+    counted(() =>
+      processPartialResponse(event, (r: SQSRecord) => ingestRecord(r.messageId, r.body), sqsProcessor, {
+        context,
+      }),
+    ),
   { logger, metrics },
 );
 
@@ -114,12 +143,14 @@ const kinesisProcessor = new BatchProcessor(EventType.KinesisDataStreams);
 /** Kinesis batch (the rule output as record data). */
 export const kinesisHandler = eventHandler<KinesisStreamEvent, SQSBatchResponse>(
   async (event, context) =>
-    processPartialResponse(
-      event,
-      (r: KinesisStreamRecord) =>
-        ingestRecord(r.kinesis.sequenceNumber, Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
-      kinesisProcessor,
-      { context },
+    counted(() =>
+      processPartialResponse(
+        event,
+        (r: KinesisStreamRecord) =>
+          ingestRecord(r.kinesis.sequenceNumber, Buffer.from(r.kinesis.data, 'base64').toString('utf8')),
+        kinesisProcessor,
+        { context },
+      ),
     ),
   { logger, metrics },
 );

@@ -37,8 +37,10 @@ import {
   vi,
 } from 'vitest';
 import {
+  BEHAVIOUR_TABLE,
   COMMANDS_TABLE,
   CREDENTIALS,
+  createBehaviourTable,
   createCommandsTable,
   KEY_ARN,
   lambdaContext,
@@ -127,6 +129,10 @@ async function rows(thing = THING_A) {
   return out.Items ?? [];
 }
 
+async function counters() {
+  return (await doc.send(new ScanCommand({ TableName: BEHAVIOUR_TABLE }))).Items ?? [];
+}
+
 async function allRows() {
   return (await doc.send(new ScanCommand({ TableName: TELEMETRY_TABLE }))).Items ?? [];
 }
@@ -156,6 +162,9 @@ beforeAll(async () => {
   doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: CREDENTIALS }),
   );
+  await createBehaviourTable(
+    new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: CREDENTIALS }),
+  );
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -164,6 +173,7 @@ beforeAll(async () => {
     TELEMETRY_TABLE,
     COMMANDS_TABLE,
     TELEMETRY_KEY_ID: KEY_ARN,
+    BEHAVIOUR_TABLE,
     LOG_LEVEL: 'DEBUG',
     POWERTOOLS_METRICS_NAMESPACE: 'cv-security-test',
   });
@@ -452,6 +462,31 @@ describe('SQS batches', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[4]?.messageId }]);
     expect(await rows(THING_A)).toHaveLength(1);
     expect(await rows(THING_B)).toHaveLength(0);
+  });
+});
+
+describe('behaviour counters (docs/detection.md)', () => {
+  it('an SQS batch is counted once per ECU and hour: messages and bytes of what was stored or dropped, a redelivery not again', async () => {
+    const ecuA = vehicle();
+    const a1 = JSON.stringify(await ruleEvent({ ecu: ecuA }));
+    const a2 = JSON.stringify(await ruleEvent({ ecu: ecuA, data: { ...reading, pad: 'x'.repeat(3000) } }));
+    const b1 = JSON.stringify(await ruleEvent({ ecu: vehicle(), thing: THING_B }));
+    const mismatched = JSON.stringify(await ruleEvent({ ecu: ecuA, topicThing: THING_B }));
+    const before = await counters();
+
+    await batchHandler(sqsEvent([a1, a2, b1, mismatched]), ctx);
+    await batchHandler(sqsEvent([a1]), ctx); // redelivered: stored already, not a new message
+
+    const after = await counters();
+    const delta = (thing: string, attr: 'sent' | 'bytes') =>
+      after.filter((i) => i.thingName === thing).reduce((n, i) => n + Number(i[attr] ?? 0), 0) -
+      before.filter((i) => i.thingName === thing).reduce((n, i) => n + Number(i[attr] ?? 0), 0);
+    expect(delta(THING_A, 'sent')).toBe(2);
+    expect(delta(THING_A, 'bytes')).toBe(Buffer.byteLength(a1) + Buffer.byteLength(a2));
+    // The mismatched message arrived on THING_B's topic: counted for the topic's thing (the sender's connection).
+    expect(delta(THING_B, 'sent')).toBe(2);
+    const largest = after.find((i) => i.thingName === THING_A)?.sizeClasses as Set<number> | undefined;
+    expect(Math.max(...(largest ?? []))).toBeGreaterThanOrEqual(Buffer.byteLength(a2));
   });
 });
 

@@ -14,6 +14,7 @@ export const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-433
 export const OTHER_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-4333-8444-555555555555';
 export const TELEMETRY_TABLE = 'cv-security-test-telemetry';
 export const COMMANDS_TABLE = 'cv-security-test-commands';
+export const BEHAVIOUR_TABLE = 'cv-security-test-behaviour';
 export const REGION = 'eu-west-1';
 export const CREDENTIALS = { accessKeyId: 'AKIDTESTONLY', secretAccessKey: 'test-only' };
 
@@ -55,6 +56,24 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
 }
 
 /** The commands table (also re-created by the test that removes it to provoke DynamoDB errors). */
+/** behaviour-detector's table (serverless/resources/behaviour-detector.yml), where messages are counted. */
+export async function createBehaviourTable(ddb: DynamoDBClient): Promise<void> {
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: BEHAVIOUR_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'thingName', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'thingName', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+}
+
 export async function createCommandsTable(ddb: DynamoDBClient): Promise<void> {
   await ddb.send(
     new CreateTableCommand({

@@ -1,6 +1,7 @@
 /**
  * Requests AWS makes with a function's role on the function's behalf, derived from the function's configuration in the
- * template (not from its code): log delivery, X-Ray segments, the on-failure destination, the SQS event source.
+ * template (not from its code): log delivery, X-Ray segments, the on-failure destination, the SQS and DynamoDB stream
+ * event sources.
  */
 import { type IamRequest, impliedKms } from './requests.js';
 import { ACCOUNT, type LambdaFunction, PARTITION, REGION, type ResolvedTemplate } from './template.js';
@@ -52,6 +53,17 @@ export function platformRequests(fn: LambdaFunction, template: ResolvedTemplate)
           template,
         ),
       );
+    }
+    if (p.EventSourceArn.includes(':dynamodb:') && p.EventSourceArn.includes('/stream/')) {
+      // The event source mapping reads the stream with the function's role (ListStreams it does not need).
+      for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords']) {
+        out.push({
+          action,
+          resource: p.EventSourceArn,
+          context: {},
+          origin: 'Lambda: DynamoDB stream event source',
+        });
+      }
     }
   }
   return out;

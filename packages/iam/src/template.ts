@@ -180,6 +180,9 @@ export class ResolvedTemplate {
     if (attribute === 'QueueName' && r.Type === 'AWS::SQS::Queue') return this.physicalName(id, 'QueueName');
     if (attribute === 'TopicName' && r.Type === 'AWS::SNS::Topic') return this.physicalName(id, 'TopicName');
     if (attribute === 'KeyId' && r.Type === 'AWS::KMS::Key') return this.ref(id, path);
+    // A table's stream: the label is fixed here (CloudFormation makes it a creation timestamp).
+    if (attribute === 'StreamArn' && r.Type === 'AWS::DynamoDB::Table')
+      return arn('dynamodb', `table/${this.ref(id, path)}/stream/2026-01-01T00:00:00.000`);
     return `${id}.${attribute}`;
   }
 

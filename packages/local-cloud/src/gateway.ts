@@ -6,6 +6,7 @@
  * thing groups) are enforced on connect, publish, subscribe and receive. IoT rules
  * (`SELECT *, topic(n) AS x FROM '<filter>'`) invoke their actions in-process.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
@@ -250,6 +251,9 @@ export class MqttGateway extends EventEmitter<{
       }
       return s;
     };
+    // The connected client per client id, and why a client was disconnected (for the lifecycle events).
+    const live = new Map<string, Client>();
+    const reasons = new WeakMap<Client, string>();
     this.broker.authenticate = (client, _u, _p, done) => {
       const session = sessionOf(client);
       if (!session || !this.check(client, session, 'iot:Connect', arn('client', client.id))) {
@@ -257,6 +261,9 @@ export class MqttGateway extends EventEmitter<{
         done(error as never, false);
         return;
       }
+      // A new connection with a connected client id takes the session over (AWS IoT: DUPLICATE_CLIENTID).
+      const previous = live.get(client.id);
+      if (previous !== undefined && previous !== client) reasons.set(previous, 'DUPLICATE_CLIENTID');
       this.stats.connected += 1;
       done(null, true);
     };
@@ -290,11 +297,57 @@ export class MqttGateway extends EventEmitter<{
       this.stats.delivered += 1;
       return packet;
     };
+    // AWS IoT lifecycle events ($aws/events/presence/connected|disconnected/<clientId>) to the rules.
+    const sessionIds = new WeakMap<Client, string>();
+    this.broker.on('client', (client: Client) => {
+      live.set(client.id, client);
+      sessionIds.set(client, randomUUID());
+      this.lifecycle('connected', client, sessionOf(client), sessionIds.get(client) ?? '');
+    });
+    this.broker.on('clientError', (client: Client) => {
+      if (!reasons.has(client)) reasons.set(client, 'CONNECTION_LOST');
+    });
+    this.broker.on('keepaliveTimeout', (client: Client) => reasons.set(client, 'MQTT_KEEP_ALIVE_TIMEOUT'));
+    this.broker.on('clientDisconnect', (client: Client) => {
+      if (live.get(client.id) === client) live.delete(client.id);
+      const reason = reasons.get(client) ?? 'CLIENT_INITIATED_DISCONNECT';
+      this.lifecycle('disconnected', client, sessionOf(client), sessionIds.get(client) ?? '', reason);
+    });
     this.broker.on('publish', (packet: PublishPacket, client: Client | null) => {
       if (!client || packet.topic.startsWith('$SYS')) return;
       this.runRules(packet.topic, Buffer.from(packet.payload as Buffer));
     });
   }
+
+  /** Publishes an AWS IoT lifecycle event (the documented fields) to the rules on the presence topics. */
+  private lifecycle(
+    eventType: 'connected' | 'disconnected',
+    client: Client,
+    session: Session | undefined,
+    sessionIdentifier: string,
+    disconnectReason?: string,
+  ): void {
+    if (session === undefined) return;
+    this.versions.set(client.id, (this.versions.get(client.id) ?? -1) + 1);
+    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
+    const event = {
+      clientId: client.id,
+      timestamp: Date.now(),
+      eventType,
+      sessionIdentifier,
+      principalIdentifier: session.certificateId,
+      versionNumber: this.versions.get(client.id) ?? 0,
+      ...(eventType === 'connected'
+        ? { ipAddress: remote?.replace(/^::ffff:/, '') ?? '127.0.0.1' }
+        : {
+            clientInitiatedDisconnect: disconnectReason === 'CLIENT_INITIATED_DISCONNECT',
+            disconnectReason,
+          }),
+    };
+    this.runRules(`$aws/events/presence/${eventType}/${client.id}`, Buffer.from(JSON.stringify(event)));
+  }
+
+  private readonly versions = new Map<string, number>();
 
   private runRules(topic: string, payload: Buffer): void {
     for (const { rule, parsed } of this.rules) {

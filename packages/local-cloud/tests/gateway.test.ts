@@ -16,6 +16,7 @@ let cloud: LocalCloud;
 let gateway: MqttGateway;
 const jitrEvents: Record<string, unknown>[] = [];
 const telemetryEvents: Record<string, unknown>[] = [];
+const presenceEvents: Record<string, unknown>[] = [];
 
 // The IoT policy variable, written once (not a JS template placeholder).
 // biome-ignore lint/suspicious/noTemplateCurlyInString: AWS IoT policy variable
@@ -46,6 +47,13 @@ beforeAll(async () => {
       sql: `SELECT * FROM '$aws/events/certificates/registered/${cloud.operationalCaCertificateId}'`,
       invoke: async (event) => {
         jitrEvents.push(event);
+      },
+    },
+    {
+      name: 'presence',
+      sql: "SELECT * FROM '$aws/events/presence/+/+'",
+      invoke: async (event) => {
+        presenceEvents.push(event);
       },
     },
     {
@@ -160,6 +168,46 @@ describe('MQTT gateway', () => {
     expect(gateway.stats.authorizationFailures).toBe(failuresBefore + 1);
     expect(telemetryEvents).toHaveLength(1);
     await client.endAsync(true);
+  });
+});
+
+describe('AWS IoT lifecycle events', () => {
+  it('publishes connected and disconnected events to the presence rules: a second connection with the same client id takes the session over (DUPLICATE_CLIENTID); refused connections publish nothing', async () => {
+    const creds = await device('VIN_ecu-c');
+    await expect(connect('VIN_ecu-c', creds)).rejects.toBeDefined();
+    await gateway.settle();
+    const cert = cloud.iot.certificates.get(String(jitrEvents.at(-1)?.certificateId));
+    if (!cert) throw new Error('not registered');
+    cloud.iot.createPolicy('gw-test-c', POLICY);
+    cloud.iot.attachPolicy('gw-test-c', cert.certificateArn);
+    cloud.iot.things.set('VIN_ecu-c', {
+      thingName: 'VIN_ecu-c',
+      thingArn: cloud.iot.arn('thing', 'VIN_ecu-c'),
+      thingId: 'c',
+      attributes: {},
+      version: 1,
+    });
+    cert.status = 'ACTIVE';
+    cloud.iot.attachThingPrincipal('VIN_ecu-c', cert.certificateArn, 'EXCLUSIVE_THING');
+    presenceEvents.length = 0;
+    await expect(connect('VIN_other', creds)).rejects.toBeDefined();
+
+    const first = await connect('VIN_ecu-c', creds);
+    const second = await connect('VIN_ecu-c', creds);
+    await new Promise((r) => setTimeout(r, 100));
+    await second.endAsync();
+    await new Promise((r) => setTimeout(r, 100));
+    await gateway.settle();
+    first.end(true);
+
+    const seen = presenceEvents.map((e) => [e.eventType, e.clientId, e.disconnectReason]);
+    expect(seen.filter((e) => e[0] === 'connected')).toHaveLength(2);
+    expect(seen.filter((e) => e[2] === 'DUPLICATE_CLIENTID')).toHaveLength(1);
+    expect(seen.filter((e) => e[2] === 'CLIENT_INITIATED_DISCONNECT')).toHaveLength(1);
+    for (const e of presenceEvents) {
+      expect(e).toMatchObject({ principalIdentifier: cert.certificateId, timestamp: expect.any(Number) });
+      if (e.eventType === 'connected') expect(e.ipAddress).toBe('127.0.0.1');
+    }
   });
 });
 

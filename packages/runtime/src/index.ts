@@ -1,4 +1,5 @@
 export * from './aws.js';
+export * from './behaviour-counters.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './event.js';

@@ -1,0 +1,16 @@
+import { defineProject } from 'vitest/config';
+
+// Project config files do not inherit the root vitest.config.ts `test` options: set them here.
+export default defineProject({
+  test: {
+    name: '@cv/behaviour-detector',
+    include: ['tests/**/*.test.ts'],
+    setupFiles: [
+      '../../test/support/quiet-output.ts',
+      '../../packages/test-support/src/aws-call-recorder.ts',
+    ],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    benchmark: { include: ['bench/**/*.bench.ts'] },
+  },
+});
