@@ -25,8 +25,8 @@ export async function runBundled(entry, args) {
       outExtension: { '.js': '.mjs' },
       mainFields: ['module', 'main'],
       sourcemap: true,
-      // dynalite loads its storage backend dynamically; aedes and mqtt stay plain packages.
-      external: ['dynalite', 'aedes', 'mqtt'],
+      // dynalite loads its storage backend dynamically; mqtt and mqtt-packet stay plain packages.
+      external: ['dynalite', 'mqtt', 'mqtt-packet'],
       banner: {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },

@@ -5,13 +5,17 @@
 export { AwsApiError, LocalCloudError, LocalCloudStartError } from './errors.js';
 export {
   type AuthorizationFailure,
+  DEFAULT_GATEWAY_PORT,
+  type GatewayOptions,
   type IotRule,
+  MAX_PAYLOAD_BYTES,
   MqttGateway,
   type ParsedRule,
   parseRuleSql,
   topicMatches,
 } from './gateway.js';
 export { type IotRequestContext, isAllowed } from './iot-policy.js';
+export { type BrokerMessage, type MessageProperties, validTopicFilter } from './mqtt-broker.js';
 export {
   attestationIssuerKeySha256,
   type CertificateAuthority,

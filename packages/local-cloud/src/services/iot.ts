@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AwsApiError } from '../errors.js';
+import { MAX_PAYLOAD_BYTES } from '../iot-limits.js';
 import { iotCertificateId, x509 } from '../pki.js';
 import {
   type ApiRequest,
@@ -850,6 +851,9 @@ export function iotDataHandler(
         const topic = params.topic ?? '';
         if (topic === '' || topic.includes('+') || topic.includes('#')) {
           throw new AwsApiError('InvalidRequestException', 'Invalid topic name', 400);
+        }
+        if (req.body.length > MAX_PAYLOAD_BYTES) {
+          throw new AwsApiError('RequestEntityTooLargeException', 'Payload exceeds the 128 KB limit', 413);
         }
         const qos = Number(req.query.get('qos') ?? '0');
         if (qos !== 0 && qos !== 1) throw new AwsApiError('InvalidRequestException', 'qos must be 0 or 1');
