@@ -15,12 +15,14 @@ import {
   attestationIssuerKeySha256,
   type CertificateAuthority,
   generateKeyPair,
+  type IamEnforcer,
   issueLeaf,
   type LocalCloud,
   MqttGateway,
   pemOf,
 } from '@cv/local-cloud';
 import { functionEnv, LOCAL_KEYS, projectRuleSql } from './fleet.js';
+import { asFunction, installCredentialRouting } from './iam.js';
 
 /**
  * The ECU whose credentials `pnpm run local-cloud` writes: the gateway ECU of the command
@@ -43,11 +45,14 @@ export interface LocalGatewayFiles {
 
 /**
  * Starts the gateway and enrols the local ECU; writes its files under `dir`.
- * @example const { gateway, files } = await startLocalGateway(cloud, manufacturer, { port: 8883, root, dir });
+ * Each in-process handler signs with its own function's role credentials, as in the demo
+ * (test/fleet/iam.ts), so the local cloud's IAM enforcement applies to them.
+ * @example const { gateway, files } = await startLocalGateway(cloud, manufacturer, iam, { port: 8883, root, dir });
  */
 export async function startLocalGateway(
   cloud: LocalCloud,
   manufacturer: CertificateAuthority,
+  iam: IamEnforcer,
   options: { port: number; root: string; dir: string },
 ): Promise<{ gateway: MqttGateway; files: LocalGatewayFiles }> {
   // The handlers read their configuration at cold start: import them after the environment is set.
@@ -62,8 +67,22 @@ export async function startLocalGateway(
       invokedFunctionArn: `arn:aws:lambda:${cloud.region}:${cloud.account}:function:cv-security-local-local`,
       getRemainingTimeInMillis: () => 10_000,
     }) as never;
-  const call = (fn: unknown, event: unknown) =>
-    (fn as (e: unknown, c: unknown) => Promise<unknown>)(event, ctx());
+  installCredentialRouting();
+  const modules: Record<string, Record<string, unknown>> = {
+    'cert-broker': certBroker,
+    'jitr-handler': jitr,
+    'telemetry-ingest': telemetry,
+  };
+  const credentials = new Map<unknown, string>();
+  for (const fn of iam.template.functions()) {
+    const handler = modules[fn.package]?.[fn.handlerExport];
+    if (handler !== undefined) credentials.set(handler, iam.functionCredentials(fn.name).accessKeyId);
+  }
+  const call = (fn: unknown, event: unknown) => {
+    const accessKey = credentials.get(fn);
+    if (accessKey === undefined) throw new Error('a handler that is no function of the template');
+    return asFunction(accessKey, () => (fn as (e: unknown, c: unknown) => Promise<unknown>)(event, ctx()));
+  };
 
   const sql = projectRuleSql(cloud.operationalCaCertificateId);
   const gateway = await MqttGateway.start(
@@ -78,6 +97,7 @@ export async function startLocalGateway(
 
   // The ECU: in the registry, bound to the local manufacturer CA, enrolled through cert-broker.
   const env = functionEnv(cloud);
+  const thingName = `${LOCAL_ECU.vin}_${LOCAL_ECU.ecuId}`;
   await new DynamoDBClient(cloud.clientConfig()).send(
     new PutItemCommand({
       TableName: env.ECU_REGISTRY_TABLE,
@@ -86,7 +106,7 @@ export async function startLocalGateway(
         vin: { S: LOCAL_ECU.vin },
         role: { S: LOCAL_ECU.role },
         status: { S: 'ACTIVE' },
-        thingName: { S: `${LOCAL_ECU.vin}_${LOCAL_ECU.ecuId}` },
+        thingName: { S: thingName },
         attestationIssuerKeySha256: { S: attestationIssuerKeySha256(manufacturer.certificatePem) },
       },
     }),
@@ -96,9 +116,11 @@ export async function startLocalGateway(
     subject: `CN=${LOCAL_ECU.ecuId}`,
     publicKey: keys.publicKey,
   });
-  const kms = new KMS(cloud.clientConfig());
+  // The operator reads the signing key's public half; the ECU's own KMS calls use the credentials
+  // the credential provider would give it.
+  const kms = new KMS({ ...cloud.clientConfig(), credentials: iam.ecuCredentials(thingName) });
   const signingKeyId = `arn:aws:kms:${cloud.region}:${cloud.account}:key/${LOCAL_KEYS.signing}`;
-  const signing = await kms.send(new GetPublicKeyCommand({ KeyId: signingKeyId }));
+  const signing = await new KMS(cloud.clientConfig()).send(new GetPublicKeyCommand({ KeyId: signingKeyId }));
   const ecu = new EcuSimulator({
     vin: LOCAL_ECU.vin,
     ecuId: LOCAL_ECU.ecuId,

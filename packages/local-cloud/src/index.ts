@@ -14,6 +14,7 @@ export {
   parseRuleSql,
   topicMatches,
 } from './gateway.js';
+export { type Credentials, type Denial, IamEnforcer } from './iam.js';
 export { type IotRequestContext, isAllowed } from './iot-policy.js';
 export { type BrokerMessage, type MessageProperties, validTopicFilter } from './mqtt-broker.js';
 export {
@@ -32,6 +33,8 @@ export {
   type ExtraRoute,
   LocalCloud,
   type LocalCloudOptions,
+  OPERATOR_ACCESS_KEY,
+  signingAccessKey,
   signingService,
 } from './server.js';
 export type { IotCertificate, IotService, JitrEvent, PublishProperties } from './services/iot.js';
