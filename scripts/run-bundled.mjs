@@ -1,6 +1,6 @@
 // Bundles a TypeScript entry of the workspace (functions and packages included) with esbuild into
 // a cache folder and runs it with Node, passing the arguments through. Used by `npm start`
-// (test/fleet/run.ts) and `pnpm run local-cloud` (test/fleet/serve.ts).
+// (demo/fleet/src/run.ts) and `pnpm run local-cloud` (demo/fleet/src/serve.ts).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';

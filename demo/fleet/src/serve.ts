@@ -20,12 +20,12 @@ import {
   pemOf,
   x509,
 } from '@cv/local-cloud';
-import { provenanceItem } from '../../packages/runtime/src/provenance.js';
+import { provenanceItem } from '../../../packages/runtime/src/provenance.js';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 import { localEnforcer } from './iam.js';
 import { startLocalGateway } from './local-gateway.js';
 
-const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
+const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..');
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4566' },

@@ -46,7 +46,7 @@ export interface LocalGatewayFiles {
 /**
  * Starts the gateway and enrols the local ECU; writes its files under `dir`.
  * Each in-process handler signs with its own function's role credentials, as in the demo
- * (test/fleet/iam.ts), so the local cloud's IAM enforcement applies to them.
+ * (demo/fleet/src/iam.ts), so the local cloud's IAM enforcement applies to them.
  * @example const { gateway, files } = await startLocalGateway(cloud, manufacturer, iam, { port: 8883, root, dir });
  */
 export async function startLocalGateway(
@@ -57,9 +57,9 @@ export async function startLocalGateway(
 ): Promise<{ gateway: MqttGateway; files: LocalGatewayFiles }> {
   // The handlers read their configuration at cold start: import them after the environment is set.
   Object.assign(process.env, functionEnv(cloud));
-  const jitr = await import('../../functions/jitr-handler/src/handler.js');
-  const telemetry = await import('../../functions/telemetry-ingest/src/handler.js');
-  const certBroker = await import('../../functions/cert-broker/src/handler.js');
+  const jitr = await import('../../../functions/jitr-handler/src/handler.js');
+  const telemetry = await import('../../../functions/telemetry-ingest/src/handler.js');
+  const certBroker = await import('../../../functions/cert-broker/src/handler.js');
   const ctx = () =>
     ({
       functionName: 'local',
