@@ -1,5 +1,5 @@
 /**
- * SPEC section 1 (README "Invoke a function locally"): every sample event under events/ runs
+ * docs/architecture.md §1 (README "Invoke a function locally"): every sample event under events/ runs
  * through the real CLI, `serverless invoke local --stage local -f <fn> -p <event>` (the
  * workspace's osls, serverless-esbuild bundling the function each time), against the seeded
  * local cloud that `pnpm run local-cloud` serves (started here as a child process on an

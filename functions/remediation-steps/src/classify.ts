@@ -31,7 +31,7 @@ const BEHAVIOUR_VIOLATION: readonly Action[] = [
 ];
 const OTHER: readonly Action[] = ['openTicket'];
 
-/** SPEC section 8 playbook, by Device Defender audit check name. Anything not listed gets {@link OTHER}. */
+/** docs/architecture.md §8 playbook, by Device Defender audit check name. Anything not listed gets {@link OTHER}. */
 export const PLAYBOOK: Readonly<Record<string, readonly Action[]>> = {
   IOT_POLICY_OVERLY_PERMISSIVE_CHECK: ['fixPolicy', 'notify', 'openTicket'],
   DEVICE_CERTIFICATE_SHARED_CHECK: DEVICE_COMPROMISE,

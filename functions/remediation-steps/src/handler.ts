@@ -1,5 +1,5 @@
 /**
- * Composition root of the remediation steps: one Lambda handler per Step Functions task (SPEC section 8).
+ * Composition root of the remediation steps: one Lambda handler per Step Functions task (docs/architecture.md §8).
  * AWS clients live at module scope but are constructed on first use: the nine step functions share this bundle, and each
  * step's cold start builds only the client(s) its own step calls. Each step's configuration is read and validated once per
  * container, on its first invocation, so each function's environment carries only what its own step needs.
