@@ -30,7 +30,7 @@ module.exports = {
   ],
   options: {
     // Cruise from the root so a missing folder (e.g. no functions/ yet) is not an error.
-    includeOnly: '^(packages|functions|test|scripts)/',
+    includeOnly: '^(packages|functions|demo|test|scripts)/',
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(node_modules|\\.serverless|\\.esbuild|dist)/' },
     tsConfig: { fileName: 'tsconfig.base.json' },

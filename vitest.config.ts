@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // project config files do not inherit this file's `test` options.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'functions/*', 'test'],
+    projects: ['packages/*', 'functions/*', 'demo/ecu-sim', 'test'],
   },
 });

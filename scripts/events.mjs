@@ -2,7 +2,7 @@
 // `pnpm run events`: asks the running local cloud (`pnpm run local-cloud`) to write fresh sample
 // events for every function into .local-cloud/events/ (attestations signed now, tokens from the
 // local issuer, telemetry under the local TelemetryKey, a certificate pending JITR, an imported
-// finding, a command that exists). See test/fleet/local-events.ts and README.md.
+// finding, a command that exists). See demo/fleet/src/local-events.ts and README.md.
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm run fleet-load`: the fleet load harness on the local cloud with AWS's default quotas
-// (test/fleet/load/fleet-load.ts; flags there). Writes .fleet-load/report.html and result.json.
+// (demo/fleet/src/load/fleet-load.ts; flags there). Writes .fleet-load/report.html and result.json.
 import { runBundled } from './run-bundled.mjs';
 
-process.exit(await runBundled('test/fleet/load/fleet-load.ts', process.argv.slice(2)));
+process.exit(await runBundled('demo/fleet/src/load/fleet-load.ts', process.argv.slice(2)));

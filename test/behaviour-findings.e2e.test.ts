@@ -5,6 +5,7 @@
  * behaviour row; a look-alike (another thing, or a notify-only finding re-imported as a cloned identity) is refused.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startSeededCloud } from '@cv/demo';
 import type { LocalCloud } from '@cv/local-cloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryDeps } from '../functions/behaviour-detector/eval/memory.js';
@@ -13,7 +14,6 @@ import { onPresence } from '../functions/behaviour-detector/src/presence.js';
 import type { PresenceEvent } from '../functions/behaviour-detector/src/rules.js';
 import { DynamoProvenance } from '../functions/remediation-steps/src/adapters/provenance.js';
 import { triage } from '../functions/remediation-steps/src/steps/classify.js';
-import { startSeededCloud } from './fleet/fleet.js';
 
 const SCOPE = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
 const THING = 'WVWZZZ1JZXW000077_tcu-1';

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { functionEnv, startSeededCloud } from '@cv/demo';
 import { attestationProof } from '@cv/ecu-sim';
 import {
   attestationIssuerKeySha256,
@@ -20,7 +21,6 @@ import {
   x509,
 } from '@cv/local-cloud';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { functionEnv, startSeededCloud } from './fleet/fleet.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VIN = 'WVWZZZ1JZXW900001';

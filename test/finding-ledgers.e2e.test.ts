@@ -4,6 +4,7 @@
  * remediation workflow's classify (the writer/reader contract of @cv/runtime provenance), and the alert ledger.
  */
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { startSeededCloud } from '@cv/demo';
 import type { LocalCloud } from '@cv/local-cloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFailureLedger } from '../functions/authz-detector/src/adapters/ledger.js';
@@ -13,7 +14,6 @@ import type { AuthorizationFailure } from '../functions/authz-detector/src/logs.
 import { DynamoAlertLedger } from '../functions/remediation-steps/src/adapters/alert-ledger.js';
 import { DynamoProvenance } from '../functions/remediation-steps/src/adapters/provenance.js';
 import { triage } from '../functions/remediation-steps/src/steps/classify.js';
-import { startSeededCloud } from './fleet/fleet.js';
 
 const SCOPE = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };
 const CERT = '5e1f0c2d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d';

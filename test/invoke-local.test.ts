@@ -6,7 +6,7 @@
  * credentials but the local stage's dummy ones.
  * - The committed samples under events/ (documentation of the wire shapes) whose outcome the
  *   fresh events do not already show (all of them run in-process in test/sample-events.test.ts).
- * - The fresh events the local cloud writes (`pnpm run events`, test/fleet/local-events.ts):
+ * - The fresh events the local cloud writes (`pnpm run events`, demo/fleet/src/local-events.ts):
  *   every function succeeds, every documented denial is answered as designed, and each declares
  *   exactly what it changed in the local cloud (a denial: nothing stored, issued or published).
  * - `pnpm run remediate`: a finding through the state machine's steps, ending RESOLVED.

@@ -15,6 +15,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@a
 import { KMS } from '@aws-sdk/client-kms';
 import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { awsDeps, runCli } from '@cv/admin';
+import { functionEnv, LOCAL_KEYS, projectRuleSql, startSeededCloud } from '@cv/demo';
 import { EcuSimulator, EnrolmentError } from '@cv/ecu-sim';
 import {
   createCertificateAuthority,
@@ -25,7 +26,6 @@ import {
   pemOf,
 } from '@cv/local-cloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionEnv, LOCAL_KEYS, projectRuleSql, startSeededCloud } from './fleet/fleet.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const REGION = 'eu-west-1';

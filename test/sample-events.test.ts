@@ -1,5 +1,5 @@
 /**
- * SPEC section 1: every sample event under events/<function>/ runs through its function's
+ * docs/architecture.md §1: every sample event under events/<function>/ runs through its function's
  * exported handler, in-process, with AWS mocked (aws-sdk-client-mock on the SDK client
  * classes the handlers use). Each function runs with the environment the packaged
  * CloudFormation template gives it (`pnpm run package`, which `pnpm run check` runs before

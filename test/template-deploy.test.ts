@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CfnResource, CfnTemplate } from './template/iam.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The playbook's check names, read from classify.ts's PLAYBOOK table (SPEC section 8). */
+/** The playbook's check names, read from classify.ts's PLAYBOOK table (docs/architecture.md §8). */
 const PLAYBOOK_CHECKS = [
   ...(
     /export const PLAYBOOK[^{]*\{([^}]*)\}/.exec(

@@ -1,6 +1,6 @@
 /**
  * The packaged CloudFormation template (`pnpm run package`, which `pnpm run check` runs
- * before the unit tests) against SPEC section 9 and the CloudFormation specification.
+ * before the unit tests) against docs/architecture.md §9 and the CloudFormation specification.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -61,7 +61,7 @@ describe('packaged template: shape', () => {
     for (const [id, type] of Object.entries(expected)) expect(template.Resources?.[id]?.Type, id).toBe(type);
   });
 
-  it('keys the tables as SPEC section 3 says, with TTL on commands and telemetry', () => {
+  it('keys the tables as docs/architecture.md §3 says, with TTL on commands and telemetry', () => {
     const r = template.Resources ?? {};
     const keys = (id: string) => props(r[id] as CfnResource).KeySchema;
     expect(keys('EcuRegistryTable')).toEqual([{ AttributeName: 'ecuId', KeyType: 'HASH' }]);
@@ -111,7 +111,7 @@ describe('packaged template: shape', () => {
   });
 });
 
-describe('packaged template: security posture (SPEC section 9)', () => {
+describe('packaged template: security posture (docs/architecture.md §9)', () => {
   it('grants least privilege: no wildcard actions, no Resource "*" where scoping exists, sane key policies', () => {
     expect(iamFindings(template)).toEqual([]);
   });

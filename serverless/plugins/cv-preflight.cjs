@@ -9,7 +9,7 @@ const {
   CI_FIXTURE_ACCOUNT,
 } = require('./preflight-checks.cjs');
 
-/** Stages whose packaging stays offline with the committed placeholders (SPEC: `pnpm run package`). */
+/** Stages whose packaging stays offline with the committed placeholders (`pnpm run package`, what CI builds). */
 const LENIENT_STAGES = new Set(['dev', 'local']);
 /** PEM parameters: `file:<path>` (relative to the service directory) or `ssm:<parameter name>`. */
 const PEM_PARAMS = [

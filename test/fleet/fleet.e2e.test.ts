@@ -1,6 +1,7 @@
 /** End to end: the fleet demo with a small fleet; every server on 127.0.0.1, ephemeral ports, always shut down. */
+
+import { runFleet } from '@cv/demo';
 import { describe, expect, it } from 'vitest';
-import { runFleet } from './fleet.js';
 
 describe('fleet lifecycle (local cloud)', () => {
   it('enrols, activates, commands, ingests telemetry and remediates a misbehaving ECU, with IAM enforced and nothing denied', async () => {

@@ -3,9 +3,10 @@
  * that needs it fails with the service's AccessDenied. Its own file: the handlers keep their cold-start state (trust
  * bundle, clients) per module graph, and vitest gives each file a fresh one.
  */
+
+import { runFleet } from '@cv/demo';
+import { withoutPermission } from '@cv/demo/iam';
 import { describe, expect, it } from 'vitest';
-import { runFleet } from './fleet.js';
-import { withoutPermission } from './iam.js';
 
 describe('fleet demo with one permission removed from the packaged template', () => {
   it('self-test: without sns:Publish in the notify step role, the remediation stage fails with AuthorizationError', async () => {

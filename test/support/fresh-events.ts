@@ -1,5 +1,5 @@
 /**
- * The fresh events the local cloud writes (test/fleet/local-events.ts), in the order
+ * The fresh events the local cloud writes (demo/fleet/src/local-events.ts), in the order
  * test/invoke-local.test.ts runs them through `serverless invoke local --stage local`.
  */
 import { expect } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * The plan `classify` must make for each sample finding under events/remediation-steps/
- * (SPEC 8 playbook), shared by the in-process and the `serverless invoke local` sample-event
+ * (docs/architecture.md §8 playbook), shared by the in-process and the `serverless invoke local` sample-event
  * tests. The malformed-* samples are not here: they must be rejected.
  */
 export interface ExpectedPlan {

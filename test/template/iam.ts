@@ -1,5 +1,5 @@
 /**
- * Least-privilege checks on the IAM policies of a CloudFormation template (SPEC section 9).
+ * Least-privilege checks on the IAM policies of a CloudFormation template (docs/architecture.md §9).
  * Identity policies go through @cv/policy's `lintCloudFormationIam`; KMS key policies, which
  * that linter does not read, are checked here.
  */

@@ -1,5 +1,5 @@
 /**
- * The issue-certificate use case (SPEC 4, issue 12 items 6-8): verify the request, then issue at
+ * The issue-certificate use case (docs/architecture.md §4, issue 12 items 6-8): verify the request, then issue at
  * most once per proof of possession. The replay ledger records each proof before the CA is asked;
  * a replay of a used proof is answered with the certificate already issued for it (same serial,
  * no CA call, registry untouched). A failed attempt releases its lease and leaves the CA's
@@ -68,7 +68,7 @@ export function idempotencyTokenFor(csrDer: Uint8Array, thingName: string): stri
 }
 
 /**
- * Issues an operational certificate for an attested ECU (SPEC 4). Every check runs before the
+ * Issues an operational certificate for an attested ECU (docs/architecture.md §4). Every check runs before the
  * ledger and the private CA are touched; any failure throws a {@link BrokerError} subclass.
  *
  * @example

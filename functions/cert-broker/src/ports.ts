@@ -2,7 +2,7 @@
 
 export type EcuStatus = 'ACTIVE' | 'BLOCKED' | 'DECOMMISSIONED';
 
-/** The registry row of one ECU (SPEC 3), as far as the broker needs it. */
+/** The registry row of one ECU (docs/architecture.md §3), as far as the broker needs it. */
 export interface EcuRecord {
   readonly ecuId: string;
   readonly vin: string;

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { MalformedRequestError, PayloadTooLargeError } from './errors.js';
 import { CHAIN_PEM, CSR_PEM, PemFormatError, parseStrictPem, type StrictPemOptions } from './pem.js';
 
-/** Largest accepted request body, in bytes (SPEC 4). */
+/** Largest accepted request body, in bytes (docs/architecture.md §4). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** RFC 3339 UTC timestamp with optional fractional seconds. */

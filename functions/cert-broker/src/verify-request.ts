@@ -1,5 +1,5 @@
 /**
- * Every check of SPEC 4 (and issue 12 items 7 and 8) before anything is issued: strict PEM, the
+ * Every check of docs/architecture.md §4 (and issue 12 items 7 and 8) before anything is issued: strict PEM, the
  * CSR, the attestation chain, proof of possession, the attested identity, the registry row and
  * its supplier binding. Pure apart from reading the trust bundle and the registry.
  */

@@ -130,7 +130,7 @@ function issue(
   return { pem: readFileSync(certPath, 'utf8'), certPath, keyPath };
 }
 
-/** The attestation proof (SPEC 4) signed with the leaf's key (ECDSA DER or RSASSA-PSS, SHA-256). */
+/** The attestation proof (docs/architecture.md §4) signed with the leaf's key (ECDSA DER or RSASSA-PSS, SHA-256). */
 function proof(csrPem: string, leaf: OsslCert): { signedAt: string; signature: string } {
   const signedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const digest = createHash('sha256').update(pemToDer(csrPem)).digest('base64url');

@@ -16,7 +16,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 const METHOD_ARN =
   /^arn:(aws[a-z-]*):execute-api:([a-z0-9-]+):(\d{12}):([a-z0-9]+)\/([A-Za-z0-9_-]+)\/[A-Z]+\/.*$/;
 
-/** A vehicle-access row (SPEC §3), validated; malformed rows are dropped. */
+/** A vehicle-access row (docs/architecture.md §3), validated; malformed rows are dropped. */
 export const accessRowSchema = z.object({
   userSub: z.string(),
   vin: z.string().regex(VIN),
@@ -70,7 +70,7 @@ function header(event: APIGatewayRequestAuthorizerEvent, name: string): string[]
 }
 
 /**
- * The REQUEST authorizer's decision (SPEC §6). The policy's resources are exactly the
+ * The REQUEST authorizer's decision (docs/architecture.md §6). The policy's resources are exactly the
  * permitted vehicles' command routes, so a decision cached by API Gateway for this token
  * can never grant another vehicle. The context carries `sub`, `vehicles` (JSON: VIN ->
  * allowed commands), `validUntil` (JSON: VIN -> epoch seconds, where a row has one) and

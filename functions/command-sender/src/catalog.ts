@@ -3,7 +3,7 @@ import * as z from 'zod';
 const noArgs = z.strictObject({});
 
 /**
- * The command catalog (SPEC §6): one strict schema per command, so an unknown command or
+ * The command catalog (docs/architecture.md §6): one strict schema per command, so an unknown command or
  * any extra argument is a 400.
  */
 export const COMMAND_CATALOG = {

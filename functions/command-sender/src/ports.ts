@@ -16,7 +16,7 @@ export interface Registry {
 
 export type CommandStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED' | 'REJECTED';
 
-/** A row of the commands table (SPEC §3). */
+/** A row of the commands table (docs/architecture.md §3). */
 export interface CommandRow {
   commandId: string;
   vin: string;

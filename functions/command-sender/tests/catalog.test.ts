@@ -32,7 +32,7 @@ describe('parseCommandRequest (property)', () => {
     );
   });
 
-  it('accepts exactly the SPEC ranges', () => {
+  it('accepts exactly the ranges of docs/architecture.md §6', () => {
     expect(parseCommandRequest({ command: 'engine.start', args: { durationMin: 1 } }).ok).toBe(true);
     expect(parseCommandRequest({ command: 'engine.start', args: { durationMin: 15 } }).ok).toBe(true);
     expect(parseCommandRequest({ command: 'climate.start', args: { temperatureC: 16 } }).ok).toBe(true);

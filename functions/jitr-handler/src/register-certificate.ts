@@ -80,7 +80,7 @@ function isRole(role: string): role is EcuRole {
 }
 
 /**
- * Just-in-time registration of an operational certificate (SPEC 5): OCSP first, then the
+ * Just-in-time registration of an operational certificate (docs/architecture.md §5): OCSP first, then the
  * thing, the exclusive attachment, the role policy, the registry, and only then `ACTIVE`;
  * after that, every other certificate of the thing is set `INACTIVE` and detached (a failure
  * there throws so the invocation is retried; the new certificate stays `ACTIVE`).

@@ -95,7 +95,7 @@ export function targetsOf(
   set('certificateId', fields.DeviceCertificateId, 'ProductFields.DeviceCertificateId');
   set('certificateId', fields.CertificateId, 'ProductFields.CertificateId');
   set('caCertificateId', fields.CaCertificateId, 'ProductFields.CaCertificateId');
-  // In this system the MQTT client id is the thing name (SPEC section 2, pinned by the IoT policies), so for this
+  // In this system the MQTT client id is the thing name (docs/architecture.md §2, pinned by the IoT policies), so for this
   // check it names the thing. Elsewhere a client id is only claimed by the client and never chosen as a target.
   if (options.clientIdIsThing) set('thingName', fields.ClientId, 'ProductFields.ClientId');
   for (const [i, resource] of finding.Resources.entries()) {

@@ -13,7 +13,7 @@ const COMPROMISE = [
   'openTicket',
 ];
 
-/** Every playbook row of SPEC section 8, from the committed corpus. */
+/** Every playbook row of docs/architecture.md §8, from the committed corpus. */
 const ROWS: Array<[string, string[], Record<string, string>]> = [
   [
     'audit-iot-policy-overly-permissive',

@@ -15,7 +15,7 @@ import {
 } from './schemas.js';
 
 /**
- * A telemetry table row (SPEC section 3): pk `thingName`, sk `<sentAt>#<esdkMessageId>`. Every
+ * A telemetry table row (docs/architecture.md §3): pk `thingName`, sk `<sentAt>#<esdkMessageId>`. Every
  * part of the key is authenticated: `thingName` by the encryption context, `sentAt` by the
  * sealed plaintext, the Encryption SDK message id by the header tag; so one message is one row
  * whatever its envelope says.

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 
-/** `<VIN>_<ecuId>` (SPEC section 2). */
+/** `<VIN>_<ecuId>` (docs/architecture.md §2). */
 export const THING_NAME = /^([A-HJ-NPR-Z0-9]{17})_([A-Za-z0-9-]{1,40})$/;
 
 /** Splits a thing name into VIN and ecuId, or undefined if it is not one. */

@@ -3,7 +3,7 @@
  * src/adapters/*.ts implement them with the AWS SDK (the same code talks to a deployed stage or to the local cloud).
  */
 
-/** The ECU registry row, as far as the operator use cases read it (SPEC 3 and docs/cert-lifecycle.md). */
+/** The ECU registry row, as far as the operator use cases read it (docs/architecture.md §3 and docs/cert-lifecycle.md). */
 export interface EcuRow {
   readonly ecuId: string;
   readonly vin: string;

@@ -29,7 +29,7 @@ function reasonOf(run: () => void): AttestationFailureReason | 'ok' {
 }
 
 describe('attestation message', () => {
-  it('is the exact SPEC section 4 byte string', () => {
+  it('is the exact docs/architecture.md §4 byte string', () => {
     const digest = createHash('sha256').update(csr.der).digest('base64url');
     expect(attestationMessage('2026-11-25T09:30:00Z', csr.der).toString('utf8')).toBe(
       `cv-cert-broker/v1\n2026-11-25T09:30:00Z\n${digest}`,

@@ -293,7 +293,7 @@ describe('parseCommandEnvelope', () => {
     context: { aud: THING, jti: '3b241101-e2bb-4255-8caf-4136c566a962' },
     ciphertext: 'AQID',
   };
-  it('parses the SPEC §6 shape', () => {
+  it('parses the docs/architecture.md §6 shape', () => {
     expect(parseCommandEnvelope(JSON.stringify(valid))).toEqual(valid);
   });
   it.each([
@@ -313,7 +313,7 @@ describe('parseCommandEnvelope', () => {
 });
 
 describe('commandClaims', () => {
-  it('builds SPEC §6 claims', () => {
+  it('builds docs/architecture.md §6 claims', () => {
     const c = commandClaims({
       stage: 'prod',
       thingName: THING,

@@ -1,19 +1,40 @@
 /**
- * The MQTT device gateway, acting as AWS IoT's: an aedes broker behind TLS with client
- * certificates. A certificate issued by a registered CA with auto-registration but unknown to
- * IoT is registered PENDING_ACTIVATION, the JITR event goes to the rules and the client is
- * disconnected; only ACTIVE certificates connect. The attached IoT policies (certificate and
- * thing groups) are enforced on connect, publish, subscribe and receive. IoT rules
- * (`SELECT *, topic(n) AS x FROM '<filter>'`) invoke their actions in-process.
+ * The MQTT device gateway, acting as AWS IoT Core's message broker: MQTT 3.1.1 and MQTT 5
+ * (mqtt-broker.ts) behind TLS with client certificates. A certificate issued by a registered CA
+ * with auto-registration but unknown to IoT is registered PENDING_ACTIVATION, the JITR event goes
+ * to the rules and the client is disconnected; only ACTIVE certificates connect. The attached IoT
+ * policies (certificate and thing groups) are enforced on connect, publish, retained publish,
+ * subscribe and receive, and the gateway refuses what AWS IoT Core refuses (QoS 2, payloads over
+ * 128 KB). IoT rules (`SELECT *, topic(n) AS x FROM '<filter>'`) invoke their actions in-process.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
-import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { MAX_PAYLOAD_BYTES } from './iot-limits.js';
 import { type IotRequestContext, isAllowed } from './iot-policy.js';
+import {
+  type BrokerMessage,
+  type Connection,
+  type MessageProperties,
+  MqttBroker,
+  Reason,
+  topicMatches,
+} from './mqtt-broker.js';
 import { generateKeyPair, iotCertificateId, issueLeaf, pemOf, x509 } from './pki.js';
 import type { LocalCloud } from './server.js';
+import type { PublishProperties } from './services/iot.js';
+
+export { MAX_PAYLOAD_BYTES } from './iot-limits.js';
+export { topicMatches } from './mqtt-broker.js';
+
+/** The port `pnpm run local-cloud` serves MQTT on: AWS IoT Core's MQTT-over-TLS port (8883) moved to loopback's unprivileged range. */
+export const DEFAULT_GATEWAY_PORT = 8883;
+
+export interface GatewayOptions {
+  /** TCP port on 127.0.0.1 (default: an ephemeral port). */
+  readonly port?: number;
+}
 
 export interface IotRule {
   readonly name: string;
@@ -39,18 +60,6 @@ export function parseRuleSql(sql: string): ParsedRule {
     return { kind: 'topic' as const, index: Number(t[1]), as: t[2] ?? '' };
   });
   return { fields, filter: m[2] ?? '' };
-}
-
-/** MQTT topic filter match (`+` one level, `#` the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }
 
 export interface AuthorizationFailure {
@@ -80,29 +89,44 @@ export class MqttGateway extends EventEmitter<{
     delivered: 0,
     /** Connections and publishes refused by the account's message-broker quotas (quotas.ts). */
     throttled: 0,
+    /** Publishes and subscriptions refused for what AWS IoT Core does not support (QoS 2, size). */
+    refused: 0,
   };
   readonly failuresByThing = new Map<string, number>();
-  private readonly sessions = new WeakMap<Client, Session>();
   private readonly rules: { rule: IotRule; parsed: ParsedRule }[] = [];
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly broker: MqttBroker;
   port = 0;
   url = '';
 
   private constructor(
     private readonly cloud: LocalCloud,
-    private readonly broker: Aedes,
     private readonly server: Server,
     /** PEM the devices trust for the gateway's server certificate. */
     readonly serverCaPem: string,
   ) {
     super();
+    this.broker = new MqttBroker({
+      connect: (conn) => this.onConnect(conn),
+      publish: (conn, message, qos) => this.onPublish(conn, message, qos),
+      subscribe: (conn, filter, qos) => this.onSubscribe(conn, filter, qos),
+      forward: (conn, message) => this.onForward(conn, message),
+      published: (message) => this.runRules(message.topic, message.payload),
+      will: (conn, message) => this.onPublish(conn, message, message.qos) === 0,
+      connected: (conn) => this.onConnected(conn),
+      disconnected: (conn, reason) => this.onDisconnected(conn, reason),
+    });
   }
 
   /**
-   * Starts the gateway on 127.0.0.1 (ephemeral port) in front of the cloud's IoT state.
+   * Starts the gateway on 127.0.0.1 (an ephemeral port unless `options.port`) in front of the cloud's IoT state.
    * @example const gateway = await MqttGateway.start(cloud, rules);
    */
-  static async start(cloud: LocalCloud, rules: readonly IotRule[] = []): Promise<MqttGateway> {
+  static async start(
+    cloud: LocalCloud,
+    rules: readonly IotRule[] = [],
+    options: GatewayOptions = {},
+  ): Promise<MqttGateway> {
     const { keys, privateKeyPem } = await generateKeyPair();
     const serverCert = await issueLeaf(cloud.pca.issuing, {
       subject: 'CN=localhost',
@@ -111,7 +135,6 @@ export class MqttGateway extends EventEmitter<{
       ipAddresses: ['127.0.0.1'],
       extendedKeyUsages: ['1.3.6.1.5.5.7.3.1'],
     });
-    const broker = await Aedes.createBroker();
     const trusted = [
       cloud.pca.root.certificatePem,
       ...[...cloud.iot.caCertificates.values()].map((c) => c.certificatePem),
@@ -129,15 +152,14 @@ export class MqttGateway extends EventEmitter<{
         void gateway.accept(socket);
       },
     );
-    const gateway = new MqttGateway(cloud, broker, server, cloud.pca.root.certificatePem);
+    const gateway = new MqttGateway(cloud, server, cloud.pca.root.certificatePem);
     for (const rule of rules) gateway.addRule(rule);
-    gateway.installHooks();
     cloud.iot.on('publish', (topic, payload, props) => {
-      gateway.publish(topic, payload, props.qos);
+      gateway.publish(topic, payload, props);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     gateway.port = (server.address() as AddressInfo).port;
     gateway.url = `mqtts://127.0.0.1:${gateway.port}`;
@@ -155,17 +177,36 @@ export class MqttGateway extends EventEmitter<{
 
   async stop(): Promise<void> {
     await this.settle();
-    await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+    this.broker.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Publishes from the cloud side (IoT data plane), then runs the matching rules. */
-  publish(topic: string, payload: Buffer, qos: number): void {
-    this.broker.publish(
-      { cmd: 'publish', topic, payload, qos: (qos === 1 ? 1 : 0) as 0 | 1, retain: false, dup: false },
-      () => undefined,
-    );
-    this.runRules(topic, payload);
+  /**
+   * Publishes from the cloud side (the IoT data plane's Publish), with its MQTT 5 properties,
+   * to the subscribers, then runs the matching rules.
+   */
+  publish(topic: string, payload: Buffer, props: Partial<PublishProperties> = {}): void {
+    const properties: MessageProperties = {
+      ...(props.contentType !== undefined ? { contentType: props.contentType } : {}),
+      ...(props.responseTopic !== undefined ? { responseTopic: props.responseTopic } : {}),
+      ...(props.messageExpiry !== undefined ? { messageExpiryInterval: props.messageExpiry } : {}),
+      ...(props.correlationData !== undefined ? { correlationData: props.correlationData } : {}),
+      ...(props.userProperties !== undefined ? { userProperties: props.userProperties } : {}),
+    };
+    const message: BrokerMessage = {
+      topic,
+      payload,
+      qos: props.qos === 1 ? 1 : 0,
+      retain: props.retain === true,
+      ...(Object.keys(properties).length > 0 ? { properties } : {}),
+      receivedAt: Date.now(),
+    };
+    this.broker.accept(message, undefined);
+  }
+
+  /** The retained message stored for a topic, if any. */
+  retained(topic: string): BrokerMessage | undefined {
+    return this.broker.retainedMessage(topic);
   }
 
   private async accept(socket: TLSSocket): Promise<void> {
@@ -204,16 +245,14 @@ export class MqttGateway extends EventEmitter<{
       socket.destroy();
       return;
     }
-    this.pendingSessions.set(socket, { certificateId, certificateArn: cert.certificateArn });
-    this.broker.handle(socket);
+    const session: Session = { certificateId, certificateArn: cert.certificateArn };
+    this.broker.handle(socket, session);
   }
 
-  private readonly pendingSessions = new WeakMap<object, Session>();
-
-  private context(client: Client, session: Session): IotRequestContext {
-    const thing = this.cloud.iot.things.get(client.id);
+  private context(conn: Connection, session: Session): IotRequestContext {
+    const thing = this.cloud.iot.things.get(conn.clientId);
     return {
-      clientId: client.id,
+      clientId: conn.clientId,
       thingName: thing?.thingName,
       isAttached: thing
         ? (this.cloud.iot.thingPrincipals.get(thing.thingName)?.has(session.certificateArn) ?? false)
@@ -221,17 +260,18 @@ export class MqttGateway extends EventEmitter<{
     };
   }
 
-  private check(client: Client, session: Session, action: string, resource: string): boolean {
-    const ctx = this.context(client, session);
+  private check(conn: Connection, action: string, resource: string): boolean {
+    const session = conn.session as Session;
+    const ctx = this.context(conn, session);
     const cert = this.cloud.iot.certificates.get(session.certificateId);
     const docs = this.cloud.iot.effectivePolicies(session.certificateArn, ctx.thingName);
     const ok = cert?.status === 'ACTIVE' && isAllowed(docs, action, resource, ctx);
     if (!ok) {
       this.stats.authorizationFailures += 1;
-      const key = ctx.thingName ?? client.id;
+      const key = ctx.thingName ?? conn.clientId;
       this.failuresByThing.set(key, (this.failuresByThing.get(key) ?? 0) + 1);
       this.emit('authorizationFailure', {
-        clientId: client.id,
+        clientId: conn.clientId,
         thingName: ctx.thingName,
         certificateId: session.certificateId,
         action,
@@ -241,102 +281,95 @@ export class MqttGateway extends EventEmitter<{
     return ok;
   }
 
-  private installHooks(): void {
-    const arn = (kind: string, name: string) => this.cloud.iot.arn(kind, name);
-    const sessionOf = (client: Client): Session | undefined => {
-      let s = this.sessions.get(client);
-      if (!s) {
-        s = this.pendingSessions.get(client.conn);
-        if (s) this.sessions.set(client, s);
-      }
-      return s;
-    };
-    // The connected client per client id, and why a client was disconnected (for the lifecycle events).
-    const live = new Map<string, Client>();
-    const reasons = new WeakMap<Client, string>();
-    this.broker.authenticate = (client, _u, _p, done) => {
-      const session = sessionOf(client);
-      if (!session || !this.check(client, session, 'iot:Connect', arn('client', client.id))) {
-        const error = Object.assign(new Error('Not authorized'), { returnCode: 5 });
-        done(error as never, false);
-        return;
-      }
-      // A new connection with a connected client id takes the session over (AWS IoT: DUPLICATE_CLIENTID).
-      const previous = live.get(client.id);
-      if (previous !== undefined && previous !== client) reasons.set(previous, 'DUPLICATE_CLIENTID');
-      this.stats.connected += 1;
-      done(null, true);
-    };
-    this.broker.authorizePublish = (client, packet, done) => {
-      if (!client) return done(null);
-      if (this.cloud.quotas?.admit('iot-broker', 'PublishIn') === false) {
-        // Over the account's inbound publish rate: no PUBACK, the client is disconnected and resends.
-        this.stats.throttled += 1;
-        done(new Error('Throttled'));
-        return;
-      }
-      const session = sessionOf(client);
-      if (!session || !this.check(client, session, 'iot:Publish', arn('topic', packet.topic))) {
-        // AWS IoT disconnects a client that publishes where it may not.
-        done(new Error('Not authorized'));
-        return;
-      }
-      done(null);
-    };
-    this.broker.authorizeSubscribe = (client, sub, done) => {
-      const session = sessionOf(client);
-      if (!session || !this.check(client, session, 'iot:Subscribe', arn('topicfilter', sub.topic))) {
-        done(null, null);
-        return;
-      }
-      done(null, sub);
-    };
-    this.broker.authorizeForward = (client, packet) => {
-      const session = sessionOf(client);
-      if (!session || !this.check(client, session, 'iot:Receive', arn('topic', packet.topic))) return null;
-      this.stats.delivered += 1;
-      return packet;
-    };
-    // AWS IoT lifecycle events ($aws/events/presence/connected|disconnected/<clientId>) to the rules.
-    const sessionIds = new WeakMap<Client, string>();
-    this.broker.on('client', (client: Client) => {
-      live.set(client.id, client);
-      sessionIds.set(client, randomUUID());
-      this.lifecycle('connected', client, sessionOf(client), sessionIds.get(client) ?? '');
-    });
-    this.broker.on('clientError', (client: Client) => {
-      if (!reasons.has(client)) reasons.set(client, 'CONNECTION_LOST');
-    });
-    this.broker.on('keepaliveTimeout', (client: Client) => reasons.set(client, 'MQTT_KEEP_ALIVE_TIMEOUT'));
-    this.broker.on('clientDisconnect', (client: Client) => {
-      if (live.get(client.id) === client) live.delete(client.id);
-      const reason = reasons.get(client) ?? 'CLIENT_INITIATED_DISCONNECT';
-      this.lifecycle('disconnected', client, sessionOf(client), sessionIds.get(client) ?? '', reason);
-    });
-    this.broker.on('publish', (packet: PublishPacket, client: Client | null) => {
-      if (!client || packet.topic.startsWith('$SYS')) return;
-      this.runRules(packet.topic, Buffer.from(packet.payload as Buffer));
-    });
+  private arn(kind: string, name: string): string {
+    return this.cloud.iot.arn(kind, name);
+  }
+
+  private onConnect(conn: Connection): number {
+    if (!this.check(conn, 'iot:Connect', this.arn('client', conn.clientId))) return Reason.notAuthorized;
+    this.stats.connected += 1;
+    return 0;
+  }
+
+  /** A client's PUBLISH (or its Will): what AWS IoT Core refuses, with the page that says so. */
+  private onPublish(conn: Connection, message: BrokerMessage, qos: number): number {
+    if (this.cloud.quotas?.admit('iot-broker', 'PublishIn') === false) {
+      // Over the account's inbound publish rate: no PUBACK, the client is disconnected and resends.
+      this.stats.throttled += 1;
+      return Reason.quotaExceeded;
+    }
+    // "AWS IoT Core doesn't support publishing or subscribing with QoS level 2."
+    // https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-qos and #mqtt-differences
+    if (qos === 2) {
+      this.stats.refused += 1;
+      return Reason.qosNotSupported;
+    }
+    if (message.payload.length > MAX_PAYLOAD_BYTES) {
+      this.stats.refused += 1;
+      return Reason.packetTooLarge;
+    }
+    if (message.topic === '' || message.topic.includes('+') || message.topic.includes('#')) {
+      return Reason.topicNameInvalid;
+    }
+    // AWS IoT disconnects a client that publishes where its policy does not allow.
+    if (!this.check(conn, 'iot:Publish', this.arn('topic', message.topic))) return Reason.notAuthorized;
+    // "For a device to publish retained messages, the device must be able to connect, publish
+    // (any MQTT message), and publish MQTT retained messages": iot:Publish and iot:RetainPublish
+    // on the topic. https://docs.aws.amazon.com/iot/latest/developerguide/retained-message-policy-examples.html
+    if (message.retain && !this.check(conn, 'iot:RetainPublish', this.arn('topic', message.topic))) {
+      return Reason.notAuthorized;
+    }
+    return 0;
+  }
+
+  private onSubscribe(conn: Connection, filter: string, qos: number): number {
+    // QoS 2 subscriptions: not supported by AWS IoT Core (mqtt.html#mqtt-differences). AWS sends
+    // no SUBACK then; this gateway answers with the failure code so that a client does not hang,
+    // and no subscription is made either way.
+    if (qos === 2) {
+      this.stats.refused += 1;
+      return Reason.unspecified;
+    }
+    if (!this.check(conn, 'iot:Subscribe', this.arn('topicfilter', filter))) return Reason.notAuthorized;
+    return qos === 1 ? 1 : 0;
+  }
+
+  private onForward(conn: Connection, message: BrokerMessage): boolean {
+    if (!this.check(conn, 'iot:Receive', this.arn('topic', message.topic))) return false;
+    this.stats.delivered += 1;
+    return true;
+  }
+
+  /** AWS IoT lifecycle events ($aws/events/presence/connected|disconnected/<clientId>) to the rules. */
+  private readonly sessionIds = new WeakMap<Connection, string>();
+
+  private onConnected(conn: Connection): void {
+    this.sessionIds.set(conn, randomUUID());
+    this.lifecycle('connected', conn);
+  }
+
+  private onDisconnected(conn: Connection, reason: string): void {
+    this.lifecycle('disconnected', conn, reason);
   }
 
   /** Publishes an AWS IoT lifecycle event (the documented fields) to the rules on the presence topics. */
   private lifecycle(
     eventType: 'connected' | 'disconnected',
-    client: Client,
-    session: Session | undefined,
-    sessionIdentifier: string,
+    conn: Connection,
     disconnectReason?: string,
   ): void {
+    const session = conn.session as Session | undefined;
     if (session === undefined) return;
-    this.versions.set(client.id, (this.versions.get(client.id) ?? -1) + 1);
-    const remote = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
+    const clientId = conn.clientId;
+    this.versions.set(clientId, (this.versions.get(clientId) ?? -1) + 1);
+    const remote = conn.socket.remoteAddress;
     const event = {
-      clientId: client.id,
+      clientId,
       timestamp: Date.now(),
       eventType,
-      sessionIdentifier,
+      sessionIdentifier: this.sessionIds.get(conn) ?? '',
       principalIdentifier: session.certificateId,
-      versionNumber: this.versions.get(client.id) ?? 0,
+      versionNumber: this.versions.get(clientId) ?? 0,
       ...(eventType === 'connected'
         ? { ipAddress: remote?.replace(/^::ffff:/, '') ?? '127.0.0.1' }
         : {
@@ -344,7 +377,7 @@ export class MqttGateway extends EventEmitter<{
             disconnectReason,
           }),
     };
-    this.runRules(`$aws/events/presence/${eventType}/${client.id}`, Buffer.from(JSON.stringify(event)));
+    this.runRules(`$aws/events/presence/${eventType}/${clientId}`, Buffer.from(JSON.stringify(event)));
   }
 
   private readonly versions = new Map<string, number>();

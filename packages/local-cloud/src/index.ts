@@ -5,7 +5,10 @@
 export { AwsApiError, LocalCloudError, LocalCloudStartError } from './errors.js';
 export {
   type AuthorizationFailure,
+  DEFAULT_GATEWAY_PORT,
+  type GatewayOptions,
   type IotRule,
+  MAX_PAYLOAD_BYTES,
   MqttGateway,
   type ParsedRule,
   parseRuleSql,
@@ -13,6 +16,7 @@ export {
 } from './gateway.js';
 export { type Credentials, type Denial, IamEnforcer } from './iam.js';
 export { type IotRequestContext, isAllowed } from './iot-policy.js';
+export { type BrokerMessage, type MessageProperties, validTopicFilter } from './mqtt-broker.js';
 export {
   attestationIssuerKeySha256,
   type CertificateAuthority,

@@ -11,7 +11,9 @@ import { AwsApiError } from './errors.js';
 import type { IamEnforcer } from './iam.js';
 import { gateCall, QuotaEnforcer, type QuotaOptions, restOperation } from './quotas.js';
 import { DynamoDbService } from './services/dynamodb.js';
-import { IotService, iotDataHandler, type PublishProperties } from './services/iot.js';
+import { IotService, type PublishProperties } from './services/iot.js';
+import { iotControlPlaneHandler } from './services/iot-api.js';
+import { iotDataHandler } from './services/iot-data.js';
 import { type KmsKeySeed, KmsService } from './services/kms.js';
 import { SecurityHubService, SnsService, SsmService, stsHandler } from './services/misc.js';
 import { PcaService } from './services/pca.js';
@@ -111,7 +113,11 @@ export class LocalCloud {
     reg('kms', { protocol: 'json', namespace: 'com.amazonaws.kms', handler: this.kms.handler() });
     reg('acm-pca', { protocol: 'json', namespace: 'com.amazonaws.acmpca', handler: this.pca.handler() });
     reg('ssm', { protocol: 'json', namespace: 'com.amazonaws.ssm', handler: this.ssm.handler() });
-    reg('iot', { protocol: 'rest', namespace: 'com.amazonaws.iot', handler: this.iot.handler() });
+    reg('iot', {
+      protocol: 'rest',
+      namespace: 'com.amazonaws.iot',
+      handler: iotControlPlaneHandler(this.iot),
+    });
     reg('iotdata', {
       protocol: 'rest',
       namespace: 'com.amazonaws.iotdataplane',

@@ -1,4 +1,4 @@
-/** The four tables of SPEC section 3 and cert-broker's replay ledger, created in the local DynamoDB. */
+/** The four tables of docs/architecture.md §3 and cert-broker's replay ledger, created in the local DynamoDB. */
 import {
   CreateTableCommand,
   type CreateTableCommandInput,

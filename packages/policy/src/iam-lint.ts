@@ -107,7 +107,7 @@ function lintStatement(statement: ParsedStatement, unscopable: ReadonlySet<strin
 
 /**
  * Lints IAM policy statements (e.g. a function's `iamRoleStatements`, or the `Statement`
- * of a role policy in the packaged CloudFormation template) for SPEC section 9: no
+ * of a role policy in the packaged CloudFormation template) for docs/architecture.md §9: no
  * `Action: "*"`, no service-wide wildcards (`iot:*`, `kms:*`), no `Resource: "*"` for an
  * action that supports resource scoping (see {@link UNSCOPABLE_ACTIONS}), no Allow with
  * NotAction / NotResource. Partial wildcards (`kms:Gen*`) are reported as `low`.

@@ -2,7 +2,7 @@
  * @cv/policy: AWS IoT policy templates per ECU role, the quarantine policy, the IoT
  * credential provider's IAM role, and the analyzer that flags overly permissive IoT
  * policies (Device Defender's IOT_POLICY_OVERLY_PERMISSIVE_CHECK family) and IAM
- * statements (SPEC section 9). Pure functions: no env, no AWS calls.
+ * statements (docs/architecture.md §9). Pure functions: no env, no AWS calls.
  *
  * Stable API (used by remediation `fixPolicy`, jitr-handler and the template test):
  * - {@link renderIotPolicy}, {@link iotPolicyName}, {@link roleFromPolicyName}, {@link proposeLeastPrivilege}

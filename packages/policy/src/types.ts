@@ -1,4 +1,4 @@
-/** The ECU roles of SPEC section 3 (`role` attribute of the ECU registry and of the IoT thing). */
+/** The ECU roles of docs/architecture.md §3 (`role` attribute of the ECU registry and of the IoT thing). */
 export type EcuRole = 'gateway' | 'telematics' | 'infotainment' | 'adas' | 'body';
 
 /** Every {@link EcuRole}, in a stable order. */

@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import type { EcuRecord, EcuRegistry, IssuedCertificateRecord } from '../ports.js';
 import { callDynamoDb } from './dynamodb-call.js';
 
-/** The ECU registry table (SPEC 3), pk `ecuId`. */
+/** The ECU registry table (docs/architecture.md §3), pk `ecuId`. */
 export class DynamoDbEcuRegistry implements EcuRegistry {
   constructor(
     private readonly client: DynamoDBDocumentClient,

@@ -210,7 +210,7 @@ export function derToPem(der: Uint8Array, label: string): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/** `cv-cert-broker/v1\n<signedAt>\n<base64url(SHA-256(CSR DER))>` signed by the attestation key (SPEC 4). */
+/** `cv-cert-broker/v1\n<signedAt>\n<base64url(SHA-256(CSR DER))>` signed by the attestation key (docs/architecture.md §4). */
 export function signAttestation(csrPem: string, signedAt: string, key: CryptoKey): string {
   const digest = createHash('sha256').update(pemToDer(csrPem)).digest('base64url');
   const message = Buffer.from(`cv-cert-broker/v1\n${signedAt}\n${digest}`, 'utf8');

@@ -2,7 +2,7 @@ import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-dat
 import type { MqttMessage, Publisher } from '../ports.js';
 
 /**
- * IoT Data Plane `Publish`, QoS 1, with the MQTT 5 properties of SPEC §6.
+ * IoT Data Plane `Publish`, QoS 1, with the MQTT 5 properties of docs/architecture.md §6.
  * @example await iotPublisher(iotData).publish(message);
  */
 export function iotPublisher(client: IoTDataPlaneClient): Publisher {

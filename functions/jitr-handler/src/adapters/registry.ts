@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EcuRecord, EcuRegistry, RecordedCertificate } from '../ports.js';
 
-/** The ECU registry table (SPEC 3), pk `ecuId`. */
+/** The ECU registry table (docs/architecture.md §3), pk `ecuId`. */
 export class DynamoDbEcuRegistry implements EcuRegistry {
   constructor(
     private readonly client: DynamoDBDocumentClient,

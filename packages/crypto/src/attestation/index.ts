@@ -1,5 +1,5 @@
 /**
- * Attestation proof of possession (SPEC section 4): the attestation key signs the UTF-8 bytes of
+ * Attestation proof of possession (docs/architecture.md §4): the attestation key signs the UTF-8 bytes of
  * `cv-cert-broker/v1\n<signedAt>\n<base64url(SHA-256(CSR DER))>`.
  *
  * Algorithms: EC keys sign ECDSA with SHA-256, DER-encoded (whatever the curve). RSA keys sign

@@ -181,7 +181,7 @@ export function verifyJwsSignature(jws: ParsedJws, keys: readonly VerificationKe
   return jws.payload;
 }
 
-/** Validate decoded claims against the SPEC §6 schema; `undefined` if they do not match. */
+/** Validate decoded claims against the docs/architecture.md §6 schema; `undefined` if they do not match. */
 export function parseClaims(payload: unknown): CommandClaims | undefined {
   const parsed = commandClaimsSchema.safeParse(payload);
   return parsed.success ? parsed.data : undefined;

@@ -46,7 +46,7 @@ export type CommandDecrypter = (
   keyId: string,
 ) => Promise<Uint8Array>;
 
-/** What the caller knows about a command; {@link commandClaims} turns it into SPEC §6 claims. */
+/** What the caller knows about a command; {@link commandClaims} turns it into docs/architecture.md §6 claims. */
 export interface CommandClaimsInput {
   stage: string;
   thingName: string;
@@ -61,7 +61,7 @@ export interface CommandClaimsInput {
 }
 
 /**
- * Build SPEC §6 claims: `iss = cv-security:<stage>`, `aud = thingName`, `jti = commandId`,
+ * Build docs/architecture.md §6 claims: `iss = cv-security:<stage>`, `aud = thingName`, `jti = commandId`,
  * `exp = iat + ttl`. Validated against the claims schema.
  * @throws CommandClaimError if the result would not pass the ECU's own checks
  * @example const claims = commandClaims({ stage: 'prod', thingName, vin, sub, cmd: 'door.lock', args: {}, ttlSeconds: 120 });
@@ -100,7 +100,7 @@ export interface CommandMessage {
 }
 
 /**
- * Sign-then-encrypt a command (SPEC §6): JWS by the injected signer, encrypted by the
+ * Sign-then-encrypt a command (docs/architecture.md §6): JWS by the injected signer, encrypted by the
  * injected encrypter under context `{ aud: thingName, jti: commandId }`, wrapped in the
  * `{ v: 1, kind: "command", ... }` envelope. `keyId` in the envelope is the encryption key
  * the ECU passes to KMS `Decrypt` (the signing key is the JWS `kid`): the key ARN the
@@ -240,7 +240,7 @@ export interface VerifiedCommand {
 }
 
 /**
- * The ECU side of SPEC §6: parse the envelope, decrypt with the context, verify the JWS
+ * The ECU side of docs/architecture.md §6: parse the envelope, decrypt with the context, verify the JWS
  * against the pinned key (alg allowlist bound to the key), check `typ`, `iss`, `aud`,
  * `exp`/`iat` with skew, the envelope binding, and the `jti` replay cache (the id is
  * remembered only once everything else passed).

@@ -22,7 +22,7 @@ const epochSeconds = z
   .min(0)
   .max(2 ** 40);
 
-/** SPEC §6 claims; strict so an unexpected claim is a rejection, not silently ignored. */
+/** docs/architecture.md §6 claims; strict so an unexpected claim is a rejection, not silently ignored. */
 export const commandClaimsSchema = z.strictObject({
   iss: z.string().min(1).max(256),
   aud: thingNameSchema,
@@ -43,7 +43,7 @@ export type CommandClaims = z.infer<typeof commandClaimsSchema>;
 export const encryptionContextSchema = z.strictObject({ aud: thingNameSchema, jti: commandIdSchema });
 export type EncryptionContext = z.infer<typeof encryptionContextSchema>;
 
-/** SPEC §6 step 4: the MQTT payload. Strict: unknown members are rejected. */
+/** docs/architecture.md §6 step 4: the MQTT payload. Strict: unknown members are rejected. */
 export const commandEnvelopeSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('command'),

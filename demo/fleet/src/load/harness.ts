@@ -71,7 +71,7 @@ export interface LoadResult {
 const ROLES = ['gateway', 'telematics', 'adas'] as const;
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
-const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..');
+const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..', '..');
 const keyArn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
 const vinOf = (i: number) => `WVWZZZ1JZLD${String(i).padStart(6, '0')}`;
 
@@ -115,9 +115,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const ruleErrors: string[] = [];
   let telemetryFlow: FlowMetrics | undefined;
   try {
-    const certBroker = await import('../../../functions/cert-broker/src/handler.js');
-    const jitr = await import('../../../functions/jitr-handler/src/handler.js');
-    const telemetry = await import('../../../functions/telemetry-ingest/src/handler.js');
+    const certBroker = await import('../../../../functions/cert-broker/src/handler.js');
+    const jitr = await import('../../../../functions/jitr-handler/src/handler.js');
+    const telemetry = await import('../../../../functions/telemetry-ingest/src/handler.js');
     const sql = projectRuleSql(cloud.operationalCaCertificateId);
     gateway = await MqttGateway.start(cloud, [
       {

@@ -1,5 +1,5 @@
 /**
- * The device-side fresh events of test/fleet/local-events.ts: telemetry and a command result sealed
+ * The device-side fresh events of demo/fleet/src/local-events.ts: telemetry and a command result sealed
  * under the local TelemetryKey, a certificate pending JITR, AWS IoT authorization failures, and a
  * Device Defender finding imported into the local Security Hub; and the helpers both files use.
  */

@@ -1,7 +1,7 @@
 /**
  * @cv/ecu-sim: a reference ECU. It holds an attestation key and birth certificate from its
  * manufacturer, makes a fresh operational key and CSR, proves possession of the attestation key
- * to the cert broker (SPEC 4), connects to the MQTT gateway with its operational certificate,
+ * to the cert broker (docs/architecture.md §4), connects to the MQTT gateway with its operational certificate,
  * decrypts and verifies commands with @cv/crypto/command, and sends telemetry and command
  * results encrypted with @cv/crypto/telemetry. Takes its collaborators as arguments.
  */
@@ -96,7 +96,7 @@ async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
 const b64url = (b: Buffer) => b.toString('base64url');
 
 /**
- * The attestation proof of SPEC 4: ECDSA P-256 / SHA-256 (DER) over
+ * The attestation proof of docs/architecture.md §4: ECDSA P-256 / SHA-256 (DER) over
  * `cv-cert-broker/v1\n<signedAt>\n<base64url(SHA-256(CSR DER))>`.
  * @example const proof = attestationProof(csrPem, attestationKeyPem, new Date());
  */

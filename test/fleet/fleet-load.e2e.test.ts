@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LoadResult, runLoad } from '@cv/demo/load/harness';
+import { renderReport } from '@cv/demo/load/report';
+import { formatTable, summarise } from '@cv/demo/load/table';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type LoadResult, runLoad } from './harness.js';
-import { renderReport } from './report.js';
-import { formatTable, summarise } from './table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -39,8 +39,8 @@ import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
 
-// CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in test/fleet.
-const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in demo/fleet/src.
+const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
 const STAGE = 'local';
@@ -299,20 +299,20 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
   };
   try {
     // Handlers read their configuration at cold start: import them after the environment is set.
-    const certBroker = await import('../../functions/cert-broker/src/handler.js');
-    const jitr = await import('../../functions/jitr-handler/src/handler.js');
-    const authorizer = await import('../../functions/command-authorizer/src/handler.js');
-    const sender = await import('../../functions/command-sender/src/handler.js');
-    const telemetry = await import('../../functions/telemetry-ingest/src/handler.js');
-    const remediation = await import('../../functions/remediation-steps/src/handler.js');
-    const authzDetector = await import('../../functions/authz-detector/src/handler.js');
+    const certBroker = await import('../../../functions/cert-broker/src/handler.js');
+    const jitr = await import('../../../functions/jitr-handler/src/handler.js');
+    const authorizer = await import('../../../functions/command-authorizer/src/handler.js');
+    const sender = await import('../../../functions/command-sender/src/handler.js');
+    const telemetry = await import('../../../functions/telemetry-ingest/src/handler.js');
+    const remediation = await import('../../../functions/remediation-steps/src/handler.js');
+    const authzDetector = await import('../../../functions/authz-detector/src/handler.js');
     const ctx = {
       functionName: 'local',
       awsRequestId: randomUUID(),
       invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cv-security-${STAGE}-local`,
       getRemainingTimeInMillis: () => 10_000,
     } as never;
-    // Each handler runs with its own function's credentials (test/fleet/iam.ts).
+    // Each handler runs with its own function's credentials (demo/fleet/src/iam.ts).
     const modules: Record<string, Record<string, unknown>> = {
       'cert-broker': certBroker,
       'jitr-handler': jitr,

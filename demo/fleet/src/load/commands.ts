@@ -37,8 +37,8 @@ export async function startCampaign(input: {
   executedAt: ReadonlyMap<string, number>;
 }): Promise<Campaign> {
   const { cloud, ddb, lambda, root, executedAt } = input;
-  const authorizer = await import('../../../functions/command-authorizer/src/handler.js');
-  const sender = await import('../../../functions/command-sender/src/handler.js');
+  const authorizer = await import('../../../../functions/command-authorizer/src/handler.js');
+  const sender = await import('../../../../functions/command-sender/src/handler.js');
   // Vehicles whose gateway ECU is online receive the campaign.
   const vins = [
     ...new Set(

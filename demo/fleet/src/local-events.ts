@@ -23,7 +23,7 @@ import { attestationProof, type EcuSimulator } from '@cv/ecu-sim';
 import { generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { SignJWT } from 'jose';
-import { authorize } from '../../functions/command-authorizer/src/authorize.js';
+import { authorize } from '../../../functions/command-authorizer/src/authorize.js';
 import {
   authzEvent,
   ecuOf,

@@ -2,31 +2,45 @@
  * `pnpm run local-cloud`: the local cloud for `serverless invoke local --stage local`, on
  * 127.0.0.1:4566 (--port N), seeded with what the sample events under events/ reference
  * (registry rows, the trust bundle, things, a certificate, a policy, the quarantine group), and
- * the MQTT gateway with the project's rules. Writes .local-cloud/state.json, which the
- * serverless plugin reads to resolve the functions' CloudFormation references for stage local.
+ * the MQTT gateway with the project's rules on 127.0.0.1:8883 (--mqtt-port N; ephemeral when --port
+ * is 0) and one enrolled ECU whose key and certificate it writes under .local-cloud/mqtt/
+ * (local-gateway.ts). Writes .local-cloud/state.json, which the serverless plugin reads to
+ * resolve the functions' CloudFormation references for stage local; its `mqtt` entry names the
+ * gateway's port, server CA and the ECU's files.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { attestationIssuerKeySha256, generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
+import {
+  attestationIssuerKeySha256,
+  DEFAULT_GATEWAY_PORT,
+  generateKeyPair,
+  issueLeaf,
+  pemOf,
+  x509,
+} from '@cv/local-cloud';
 import { exportJWK, generateKeyPair as joseKeyPair } from 'jose';
-import { provenanceItem } from '../../packages/runtime/src/provenance.js';
+import { provenanceItem } from '../../../packages/runtime/src/provenance.js';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 import { localEnforcer } from './iam.js';
 import { type LocalIdentities, writeLocalEvents } from './local-events.js';
+import { startLocalGateway } from './local-gateway.js';
 
-const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
+const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..');
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '4566' },
+    // The MQTT gateway's port: AWS IoT Core's 8883 by default; ephemeral with an ephemeral --port.
+    'mqtt-port': { type: 'string' },
     // Where to write the state (test/invoke-local.test.ts keeps its own; the plugin reads
     // CV_LOCAL_CLOUD_STATE when set).
     state: { type: 'string', default: join(root, '.local-cloud/state.json') },
   },
 });
 const { cloud, manufacturer } = await startSeededCloud(Number(values.port));
+const mqttPort = Number(values['mqtt-port'] ?? (values.port === '0' ? 0 : DEFAULT_GATEWAY_PORT));
 const events = (fn: string) =>
   readdirSync(join(root, 'events', fn))
     .filter((f) => f.endsWith('.json'))
@@ -34,7 +48,8 @@ const events = (fn: string) =>
 
 // The sample events' trust anchors and identities.
 const sampleTrustBundle = readFileSync(join(root, 'events/cert-broker/trust-bundle.pem'), 'utf8');
-// The local manufacturer's CA too, whose key signs the fresh attestations (local-events.ts).
+// The local manufacturer's CA too: its key signs the fresh attestations (local-events.ts) and it
+// attests the ECU enrolled for the MQTT gateway (local-gateway.ts).
 cloud.ssm.putParameter(
   '/cv-security/local/attestation-trust-bundle',
   `${sampleTrustBundle.trimEnd()}\n${manufacturer.certificatePem.trimEnd()}\n`,
@@ -145,6 +160,11 @@ const functionAccessKeys = Object.fromEntries(
     .map((f) => [f.name.replace(/^cv-security-local-/, ''), iam.functionCredentials(f.name).accessKeyId]),
 );
 
+const { gateway, files } = await startLocalGateway(cloud, manufacturer, iam, {
+  port: mqttPort,
+  root,
+  dir: join(dirname(values.state), 'mqtt'),
+});
 const env = functionEnv(cloud);
 
 // The local user pool: command-authorizer fetches its JWKS from here (COGNITO_JWKS_URI below).
@@ -196,8 +216,10 @@ await writeLocalEvents(identities, eventsDir);
 cloud.routes.set('/__local/events', async (req, res) => {
   if (req.method !== 'POST') return void res.writeHead(405).end();
   try {
-    const files = await writeLocalEvents(identities, eventsDir);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ dir: eventsDir, files }));
+    const written = await writeLocalEvents(identities, eventsDir);
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ dir: eventsDir, files: written }));
   } catch (error) {
     res
       .writeHead(500, { 'content-type': 'application/json' })
@@ -223,6 +245,20 @@ cloud.routes.set('/__local/observed', (_req, res) => {
 
 const state = {
   endpoint: cloud.endpoint,
+  // The device gateway (AWS IoT Core's data endpoint, locally): MQTT 3.1.1 and 5 over TLS with
+  // client certificates; README.md shows mosquitto connecting with these files.
+  mqtt: {
+    host: 'localhost',
+    port: gateway.port,
+    url: gateway.url,
+    serverCaFile: files.serverCaFile,
+    serverCaPem: gateway.serverCaPem,
+    ecu: {
+      thingName: files.ecu.thingName,
+      certificateFile: files.ecu.certificateFile,
+      keyFile: files.ecu.keyFile,
+    },
+  },
   // The account a deployed function reads from its invoked ARN (authz-detector and the
   // remediation steps); `invoke local`'s context carries no ARN, so they read ACCOUNT_ID.
   // COGNITO_JWKS_URI: command-authorizer verifies the local issuer's tokens (loopback only).
@@ -248,11 +284,14 @@ const state = {
 };
 mkdirSync(dirname(values.state), { recursive: true });
 writeFileSync(values.state, `${JSON.stringify(state, null, 2)}\n`);
-console.log(`local cloud on ${cloud.endpoint} (state in ${relative(root, values.state)}); Ctrl-C to stop`);
+console.log(
+  `local cloud on ${cloud.endpoint}, MQTT gateway on ${gateway.url} (state in ${relative(root, values.state)}); Ctrl-C to stop`,
+);
 console.log(`fresh events in ${relative(root, eventsDir)}/ (again: pnpm run events)`);
 const stop = async () => {
   // A stopped cloud leaves no state behind for `invoke local` to find.
   rmSync(values.state, { force: true });
+  await gateway.stop();
   await cloud.stop();
   process.exit(0);
 };
