@@ -428,6 +428,10 @@ describe('command-sender', () => {
       Items: [{ vin: VIN, ecuId: 'gw-0001', role: 'gateway', status: 'ACTIVE', thingName: `${VIN}_gw-0001` }],
     });
     ddb.on(GetCommand).resolves({});
+    // The sample caller's vehicle-access row, which the sender re-reads on every request.
+    ddb.on(GetCommand, { TableName: 'cv-security-dev-vehicle-access' }).resolves({
+      Item: { userSub: '3f9a1c52-7d4e-4b8a-9c1e-2b5d6f7a8e90', vin: VIN, role: 'owner', commands: ['*'] },
+    });
     ddb.on(PutCommand).resolves({});
     ddb.on(TransactWriteCommand).resolves({});
     ddb
