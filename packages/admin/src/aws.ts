@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDbAuditLog } from './adapters/audit-log.js';
 import { StsCaller } from './adapters/caller.js';
 import { IotQuarantine } from './adapters/iot.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
@@ -14,8 +15,12 @@ import type { AdminConfig } from './config.js';
 export function awsDeps(config: AdminConfig): AdminDeps {
   const client = { region: config.region, retryMode: 'adaptive', maxAttempts: 5 } as const;
   const iot = new IotQuarantine(new IoTClient(client), config.quarantineGroup);
+  const dynamodb = new DynamoDBClient(client);
+  const audit = new DynamoDbAuditLog(dynamodb, config.auditTable);
   return {
-    registry: new DynamoDbEcuRegistry(new DynamoDBClient(client), config.registryTable),
+    registry: new DynamoDbEcuRegistry(dynamodb, config.registryTable),
+    audit,
+    auditQuery: audit,
     quarantine: iot,
     certificates: iot,
     caller: new StsCaller(new STSClient(client)),

@@ -9,6 +9,8 @@ export interface AdminConfig {
   readonly quarantineGroup: string;
   /** `cv-security-<stage>-ecu-registry` unless `ECU_REGISTRY_TABLE` says otherwise. */
   readonly registryTable: string;
+  /** `cv-security-<stage>-admin-audit` unless `ADMIN_AUDIT_TABLE` says otherwise. */
+  readonly auditTable: string;
 }
 
 const STAGE = /^[a-z0-9-]{1,20}$/;
@@ -42,5 +44,9 @@ export function loadAdminConfig(env: Env, flags: { stage?: string | undefined })
     env.ECU_REGISTRY_TABLE === undefined
       ? `cv-security-${stage}-ecu-registry`
       : valid('ECU_REGISTRY_TABLE', env.ECU_REGISTRY_TABLE, TABLE);
-  return { stage, region, quarantineGroup, registryTable };
+  const auditTable =
+    env.ADMIN_AUDIT_TABLE === undefined
+      ? `cv-security-${stage}-admin-audit`
+      : valid('ADMIN_AUDIT_TABLE', env.ADMIN_AUDIT_TABLE, TABLE);
+  return { stage, region, quarantineGroup, registryTable, auditTable };
 }

@@ -3,11 +3,28 @@
  * brings the first one, the release of a quarantined ECU; issue 15 adds suppliers, manifests, vehicle access and
  * the ECU lifecycle the same way (a use case in its own folder, its ports in ports.ts, a command in cli.ts).
  */
+export { DynamoDbAuditLog } from './adapters/audit-log.js';
 export { StsCaller } from './adapters/caller.js';
 export { IotQuarantine } from './adapters/iot.js';
 export { DynamoDbEcuRegistry } from './adapters/registry.js';
+export { type AuditListDeps, type AuditListInput, type AuditListResult, listAudit } from './audit/list.js';
+export {
+  type AdminAuditEntry,
+  type AdminOutcome,
+  type AuditContext,
+  type Audited,
+  type AuditLogPort,
+  type AuditQuery,
+  type AuditQueryPort,
+  audited,
+  auditText,
+  REDACTED,
+  type StoredAuditEntry,
+  safeAuditDetail,
+} from './audit.js';
 export { awsDeps } from './aws.js';
 export { type AdminDeps, type CliIo, runCli, USAGE } from './cli.js';
+export type { Command, Commands, Flags } from './command.js';
 export { type AdminConfig, type Env, loadAdminConfig } from './config.js';
 export {
   AdminConfigError,
