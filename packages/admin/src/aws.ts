@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDbVehicleAccess } from './adapters/access.js';
 import { DynamoDbAuditLog } from './adapters/audit-log.js';
 import { StsCaller } from './adapters/caller.js';
 import { IotQuarantine } from './adapters/iot.js';
@@ -19,6 +20,7 @@ export function awsDeps(config: AdminConfig): AdminDeps {
   const audit = new DynamoDbAuditLog(dynamodb, config.auditTable);
   return {
     registry: new DynamoDbEcuRegistry(dynamodb, config.registryTable),
+    access: new DynamoDbVehicleAccess(dynamodb, config.vehicleAccessTable),
     audit,
     auditQuery: audit,
     quarantine: iot,

@@ -1,4 +1,5 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ACCESS_COMMANDS } from './access/commands.js';
 import { AUDIT_COMMANDS } from './audit/commands.js';
 import { type AdminDeps, type CliIo, type Command, type Commands, stringFlag } from './command.js';
 import { loadAdminConfig } from './config.js';
@@ -26,6 +27,7 @@ const COMMANDS: Commands = {
     },
   },
   ...AUDIT_COMMANDS,
+  ...ACCESS_COMMANDS,
 };
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {

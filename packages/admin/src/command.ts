@@ -1,13 +1,15 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { AccessDeps } from './access/grant.js';
 import type { AuditLogPort, AuditQueryPort } from './audit.js';
 import type { AdminConfig, Env } from './config.js';
 import type { ReleaseDeps } from './quarantine/release.js';
 
 /** The adapters every command may use (the AWS ones by default; tests pass their own). */
-export type AdminDeps = ReleaseDeps & {
-  readonly audit: AuditLogPort;
-  readonly auditQuery: AuditQueryPort;
-};
+export type AdminDeps = ReleaseDeps &
+  AccessDeps & {
+    readonly audit: AuditLogPort;
+    readonly auditQuery: AuditQueryPort;
+  };
 
 /** What the front door runs with: the environment, where to print, and how to build the adapters. */
 export interface CliIo {

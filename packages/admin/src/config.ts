@@ -11,6 +11,8 @@ export interface AdminConfig {
   readonly registryTable: string;
   /** `cv-security-<stage>-admin-audit` unless `ADMIN_AUDIT_TABLE` says otherwise. */
   readonly auditTable: string;
+  /** `cv-security-<stage>-vehicle-access` unless `VEHICLE_ACCESS_TABLE` says otherwise. */
+  readonly vehicleAccessTable: string;
 }
 
 const STAGE = /^[a-z0-9-]{1,20}$/;
@@ -48,5 +50,9 @@ export function loadAdminConfig(env: Env, flags: { stage?: string | undefined })
     env.ADMIN_AUDIT_TABLE === undefined
       ? `cv-security-${stage}-admin-audit`
       : valid('ADMIN_AUDIT_TABLE', env.ADMIN_AUDIT_TABLE, TABLE);
-  return { stage, region, quarantineGroup, registryTable, auditTable };
+  const vehicleAccessTable =
+    env.VEHICLE_ACCESS_TABLE === undefined
+      ? `cv-security-${stage}-vehicle-access`
+      : valid('VEHICLE_ACCESS_TABLE', env.VEHICLE_ACCESS_TABLE, TABLE);
+  return { stage, region, quarantineGroup, registryTable, auditTable, vehicleAccessTable };
 }

@@ -3,6 +3,14 @@
  * brings the first one, the release of a quarantined ECU; issue 15 adds suppliers, manifests, vehicle access and
  * the ECU lifecycle the same way (a use case in its own folder, its ports in ports.ts, a command in cli.ts).
  */
+
+export { ACCESS_COMMANDS } from './access/commands.js';
+export { type AccessDeps, type GrantInput, type GrantResult, grantAccess } from './access/grant.js';
+export { type ListInput, type ListResult, listAccess } from './access/list.js';
+export type * from './access/ports.js';
+export { type RevokeInput, type RevokeResult, revokeAccess } from './access/revoke.js';
+export { type TransferInput, type TransferResult, transferOwnership } from './access/transfer.js';
+export { DynamoDbVehicleAccess } from './adapters/access.js';
 export { DynamoDbAuditLog } from './adapters/audit-log.js';
 export { StsCaller } from './adapters/caller.js';
 export { IotQuarantine } from './adapters/iot.js';
@@ -34,6 +42,7 @@ export {
   RefusedError,
   UsageError,
 } from './errors.js';
+export { isRefusal, type OperatorDeps, operatorAction } from './operator-action.js';
 export type * from './ports.js';
 export {
   parseReleaseInput,
