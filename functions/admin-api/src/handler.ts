@@ -1,0 +1,47 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTClient } from '@aws-sdk/client-iot';
+import {
+  type AdminDeps,
+  DynamoDbAuditLog,
+  DynamoDbEcuRegistry,
+  DynamoDbVehicleAccess,
+  IotQuarantine,
+} from '@cv/admin';
+import { awsClientConfig, createLogger, createMetrics, httpHandler } from '@cv/runtime';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { dispatch } from './api.js';
+import { loadConfig } from './config.js';
+import { ROUTES } from './routes/index.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger({
+  serviceName: 'admin-api',
+  logLevel: config.logLevel,
+  persistentKeys: { stage: config.admin.stage },
+});
+const metrics = createMetrics({ serviceName: 'admin-api', defaultDimensions: { stage: config.admin.stage } });
+
+const dynamodb = new DynamoDBClient(awsClientConfig());
+const iot = new IoTClient(awsClientConfig());
+const quarantine = new IotQuarantine(iot, config.admin.quarantineGroup);
+const audit = new DynamoDbAuditLog(dynamodb, config.admin.auditTable);
+/** Everything but the caller, who is the SigV4 principal of each request. */
+const base: Omit<AdminDeps, 'caller'> = {
+  registry: new DynamoDbEcuRegistry(dynamodb, config.admin.registryTable),
+  access: new DynamoDbVehicleAccess(dynamodb, config.admin.vehicleAccessTable),
+  audit,
+  auditQuery: audit,
+  quarantine,
+  certificates: quarantine,
+  clock: { now: () => new Date() },
+};
+
+/**
+ * The admin API (REST, AWS_IAM): the same @cv/admin use cases as the cv-admin CLI, with the request's IAM principal
+ * as the actor on the audit trail. Errors: 400 invalid input, 403 no IAM caller, 404 unknown route or target,
+ * 405 wrong method, 409 refused, 500/503 without internals.
+ */
+export const handler = httpHandler<APIGatewayProxyEvent>(
+  (req) => dispatch(req, ROUTES, (actor) => ({ ...base, caller: { whoAmI: async () => actor } })),
+  { logger, metrics, maxBodyBytes: 16 * 1024 },
+);
