@@ -64,7 +64,10 @@ export async function dispatch(
     pathMatched = true;
     if (route.method !== req.method) continue;
     try {
-      const body = await route.run({ params, query: req.query, json: () => req.json() }, depsFor(actor));
+      const body = await route.run(
+        { params, query: req.query, hasBody: req.body !== undefined, json: () => req.json() },
+        depsFor(actor),
+      );
       return { statusCode: 200, body };
     } catch (error) {
       throw toHttpError(error);

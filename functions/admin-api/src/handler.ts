@@ -1,11 +1,15 @@
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import {
   type AdminDeps,
   DynamoDbAuditLog,
   DynamoDbEcuRegistry,
+  DynamoDbLifecycleRegistry,
   DynamoDbVehicleAccess,
+  IotEcuDevices,
   IotQuarantine,
+  PrivateCaRevoker,
 } from '@cv/admin';
 import { awsClientConfig, createLogger, createMetrics, httpHandler } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -29,6 +33,9 @@ const audit = new DynamoDbAuditLog(dynamodb, config.admin.auditTable);
 const base: Omit<AdminDeps, 'caller'> = {
   registry: new DynamoDbEcuRegistry(dynamodb, config.admin.registryTable),
   access: new DynamoDbVehicleAccess(dynamodb, config.admin.vehicleAccessTable),
+  lifecycle: new DynamoDbLifecycleRegistry(dynamodb, config.admin.registryTable),
+  devices: new IotEcuDevices(iot, config.admin.quarantineGroup),
+  ca: new PrivateCaRevoker(new ACMPCAClient(awsClientConfig()), config.admin.pcaCaArn),
   audit,
   auditQuery: audit,
   quarantine,

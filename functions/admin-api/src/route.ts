@@ -4,6 +4,8 @@ import type { AdminDeps } from '@cv/admin';
 export interface AdminRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
+  /** Whether the request has a body at all. */
+  readonly hasBody: boolean;
   /** The JSON body; a missing or malformed body is a 400 `invalid_json`. */
   json(): unknown;
 }
@@ -18,8 +20,12 @@ export interface Route {
   run(request: AdminRequest, deps: AdminDeps): Promise<unknown>;
 }
 
-/** A JSON object body (anything else is `{}`, which the use case then refuses field by field). */
+/**
+ * A JSON object body; no body is `{}` (optional fields), a malformed body a 400, any other JSON value `{}`, which
+ * the use case then refuses field by field.
+ */
 export function objectBody(request: AdminRequest): Record<string, unknown> {
+  if (!request.hasBody) return {};
   const body = request.json();
   return typeof body === 'object' && body !== null && !Array.isArray(body)
     ? (body as Record<string, unknown>)

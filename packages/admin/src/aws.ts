@@ -1,3 +1,4 @@
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -5,6 +6,9 @@ import { DynamoDbVehicleAccess } from './adapters/access.js';
 import { DynamoDbAuditLog } from './adapters/audit-log.js';
 import { StsCaller } from './adapters/caller.js';
 import { IotQuarantine } from './adapters/iot.js';
+import { IotEcuDevices } from './adapters/lifecycle-iot.js';
+import { DynamoDbLifecycleRegistry } from './adapters/lifecycle-registry.js';
+import { PrivateCaRevoker } from './adapters/pca.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
 import type { AdminDeps } from './cli.js';
 import type { AdminConfig } from './config.js';
@@ -15,12 +19,16 @@ import type { AdminConfig } from './config.js';
  */
 export function awsDeps(config: AdminConfig): AdminDeps {
   const client = { region: config.region, retryMode: 'adaptive', maxAttempts: 5 } as const;
-  const iot = new IotQuarantine(new IoTClient(client), config.quarantineGroup);
+  const iotClient = new IoTClient(client);
+  const iot = new IotQuarantine(iotClient, config.quarantineGroup);
   const dynamodb = new DynamoDBClient(client);
   const audit = new DynamoDbAuditLog(dynamodb, config.auditTable);
   return {
     registry: new DynamoDbEcuRegistry(dynamodb, config.registryTable),
     access: new DynamoDbVehicleAccess(dynamodb, config.vehicleAccessTable),
+    lifecycle: new DynamoDbLifecycleRegistry(dynamodb, config.registryTable),
+    devices: new IotEcuDevices(iotClient, config.quarantineGroup),
+    ca: new PrivateCaRevoker(new ACMPCAClient(client), config.pcaCaArn),
     audit,
     auditQuery: audit,
     quarantine: iot,

@@ -4,6 +4,7 @@ import { AUDIT_COMMANDS } from './audit/commands.js';
 import { type AdminDeps, type CliIo, type Command, type Commands, stringFlag } from './command.js';
 import { loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
+import { LIFECYCLE_COMMANDS } from './lifecycle/commands.js';
 import { releaseFromQuarantine } from './quarantine/release.js';
 
 export type { AdminDeps, CliIo };
@@ -28,6 +29,7 @@ const COMMANDS: Commands = {
   },
   ...AUDIT_COMMANDS,
   ...ACCESS_COMMANDS,
+  ...LIFECYCLE_COMMANDS,
 };
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {

@@ -2,11 +2,13 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import type { AccessDeps } from './access/grant.js';
 import type { AuditLogPort, AuditQueryPort } from './audit.js';
 import type { AdminConfig, Env } from './config.js';
+import type { DecommissionDeps } from './lifecycle/decommission.js';
 import type { ReleaseDeps } from './quarantine/release.js';
 
 /** The adapters every command may use (the AWS ones by default; tests pass their own). */
 export type AdminDeps = ReleaseDeps &
-  AccessDeps & {
+  AccessDeps &
+  DecommissionDeps & {
     readonly audit: AuditLogPort;
     readonly auditQuery: AuditQueryPort;
   };

@@ -13,12 +13,15 @@ export interface AdminConfig {
   readonly auditTable: string;
   /** `cv-security-<stage>-vehicle-access` unless `VEHICLE_ACCESS_TABLE` says otherwise. */
   readonly vehicleAccessTable: string;
+  /** `PCA_CA_ARN`: the Private CA of the operational certificates; required to decommission. */
+  readonly pcaCaArn: string | undefined;
 }
 
 const STAGE = /^[a-z0-9-]{1,20}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const GROUP = /^[a-zA-Z0-9:_-]{1,128}$/;
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
+const PCA_ARN = /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
 
 function valid(name: string, value: string | undefined, pattern: RegExp): string {
   if (value === undefined || value === '') throw new AdminConfigError(`${name} is required`);
@@ -54,5 +57,9 @@ export function loadAdminConfig(env: Env, flags: { stage?: string | undefined })
     env.VEHICLE_ACCESS_TABLE === undefined
       ? `cv-security-${stage}-vehicle-access`
       : valid('VEHICLE_ACCESS_TABLE', env.VEHICLE_ACCESS_TABLE, TABLE);
-  return { stage, region, quarantineGroup, registryTable, auditTable, vehicleAccessTable };
+  const pcaCaArn =
+    env.PCA_CA_ARN === undefined || env.PCA_CA_ARN === ''
+      ? undefined
+      : valid('PCA_CA_ARN', env.PCA_CA_ARN, PCA_ARN);
+  return { stage, region, quarantineGroup, registryTable, auditTable, vehicleAccessTable, pcaCaArn };
 }

@@ -14,6 +14,9 @@ export { DynamoDbVehicleAccess } from './adapters/access.js';
 export { DynamoDbAuditLog } from './adapters/audit-log.js';
 export { StsCaller } from './adapters/caller.js';
 export { IotQuarantine } from './adapters/iot.js';
+export { IotEcuDevices } from './adapters/lifecycle-iot.js';
+export { DynamoDbLifecycleRegistry } from './adapters/lifecycle-registry.js';
+export { PrivateCaRevoker, pcaSerial } from './adapters/pca.js';
 export { DynamoDbEcuRegistry } from './adapters/registry.js';
 export { type AuditListDeps, type AuditListInput, type AuditListResult, listAudit } from './audit/list.js';
 export {
@@ -42,6 +45,26 @@ export {
   RefusedError,
   UsageError,
 } from './errors.js';
+export {
+  type BlockInput,
+  type BlockResult,
+  blockEcu,
+  type LifecycleDeps,
+  unblockEcu,
+} from './lifecycle/block.js';
+export { LIFECYCLE_COMMANDS } from './lifecycle/commands.js';
+export {
+  type DecommissionDeps,
+  type DecommissionEcuInput,
+  type DecommissionVehicleInput,
+  type DecommissionVehicleResult,
+  decommissionEcu,
+  decommissionVehicle,
+  type RetiredEcu,
+  retireEcu,
+} from './lifecycle/decommission.js';
+export type * from './lifecycle/ports.js';
+export { type ReplaceInput, type ReplaceResult, replaceEcu } from './lifecycle/replace.js';
 export { isRefusal, type OperatorDeps, operatorAction } from './operator-action.js';
 export type * from './ports.js';
 export {
