@@ -1,8 +1,8 @@
 /** releaseFromQuarantine against in-memory fakes of its ports: what is released, what is refused, what is recorded. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, NotFoundError, RefusedError } from '../src/errors.js';
 import type { AdminAuditEntry } from '../src/audit.js';
+import { InvalidInputError, NotFoundError, RefusedError } from '../src/errors.js';
 import type { ActionRecord, EcuRow } from '../src/ports.js';
 import { type ReleaseDeps, releaseFromQuarantine } from '../src/quarantine/release.js';
 
