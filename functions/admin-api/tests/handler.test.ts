@@ -76,6 +76,11 @@ beforeAll(async () => {
   for (const [k, v] of Object.entries({
     ...cloud.sdkEnv(),
     STAGE,
+    // As the template sets them (serverless/functions/admin-api.yml), so the recorded calls map to the deployed names.
+    ECU_REGISTRY_TABLE: TABLES.ecuRegistry,
+    VEHICLE_ACCESS_TABLE: TABLES.vehicleAccess,
+    ADMIN_AUDIT_TABLE: TABLES.adminAudit,
+    QUARANTINE_THING_GROUP: `cv-security-${STAGE}-quarantine`,
     LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   }))
