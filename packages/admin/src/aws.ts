@@ -5,6 +5,8 @@ import { DynamoDbAuditLog } from './adapters/audit-log.js';
 import { StsCaller } from './adapters/caller.js';
 import { IotQuarantine } from './adapters/iot.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
+import { DynamoDbRegistryImport } from './adapters/registry-import.js';
+import { DynamoDbSupplierDirectory } from './adapters/suppliers.js';
 import type { AdminDeps } from './cli.js';
 import type { AdminConfig } from './config.js';
 
@@ -21,6 +23,8 @@ export function awsDeps(config: AdminConfig): AdminDeps {
     registry: new DynamoDbEcuRegistry(dynamodb, config.registryTable),
     audit,
     auditQuery: audit,
+    registryImport: new DynamoDbRegistryImport(dynamodb, config.registryTable),
+    suppliers: new DynamoDbSupplierDirectory(dynamodb, config.suppliersTable),
     quarantine: iot,
     certificates: iot,
     caller: new StsCaller(new STSClient(client)),

@@ -3,6 +3,7 @@ import { AUDIT_COMMANDS } from './audit/commands.js';
 import { type AdminDeps, type CliIo, type Command, type Commands, stringFlag } from './command.js';
 import { loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
+import { MANIFEST_COMMANDS } from './manifests/commands.js';
 import { releaseFromQuarantine } from './quarantine/release.js';
 
 export type { AdminDeps, CliIo };
@@ -26,6 +27,7 @@ const COMMANDS: Commands = {
     },
   },
   ...AUDIT_COMMANDS,
+  ...MANIFEST_COMMANDS,
 };
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {

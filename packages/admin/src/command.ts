@@ -1,12 +1,17 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { AuditLogPort, AuditQueryPort } from './audit.js';
 import type { AdminConfig, Env } from './config.js';
+import type { RegistryImportPort } from './manifests/ports.js';
+import type { ProgressStream } from './manifests/progress.js';
 import type { ReleaseDeps } from './quarantine/release.js';
+import type { SupplierDirectoryPort } from './suppliers/ports.js';
 
 /** The adapters every command may use (the AWS ones by default; tests pass their own). */
 export type AdminDeps = ReleaseDeps & {
   readonly audit: AuditLogPort;
   readonly auditQuery: AuditQueryPort;
+  readonly registryImport: RegistryImportPort;
+  readonly suppliers: SupplierDirectoryPort;
 };
 
 /** What the front door runs with: the environment, where to print, and how to build the adapters. */
@@ -15,6 +20,8 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly deps: (config: AdminConfig) => AdminDeps;
+  /** Where progress bars are drawn (process.stderr; drawn only when it is a TTY). */
+  readonly progress?: ProgressStream | undefined;
 }
 
 /** The flags a command was given (its own and the global ones), as node:util's parseArgs returns them. */

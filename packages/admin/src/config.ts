@@ -11,6 +11,8 @@ export interface AdminConfig {
   readonly registryTable: string;
   /** `cv-security-<stage>-admin-audit` unless `ADMIN_AUDIT_TABLE` says otherwise. */
   readonly auditTable: string;
+  /** `cv-security-<stage>-suppliers` unless `SUPPLIERS_TABLE` says otherwise. */
+  readonly suppliersTable: string;
 }
 
 const STAGE = /^[a-z0-9-]{1,20}$/;
@@ -48,5 +50,9 @@ export function loadAdminConfig(env: Env, flags: { stage?: string | undefined })
     env.ADMIN_AUDIT_TABLE === undefined
       ? `cv-security-${stage}-admin-audit`
       : valid('ADMIN_AUDIT_TABLE', env.ADMIN_AUDIT_TABLE, TABLE);
-  return { stage, region, quarantineGroup, registryTable, auditTable };
+  const suppliersTable =
+    env.SUPPLIERS_TABLE === undefined
+      ? `cv-security-${stage}-suppliers`
+      : valid('SUPPLIERS_TABLE', env.SUPPLIERS_TABLE, TABLE);
+  return { stage, region, quarantineGroup, registryTable, auditTable, suppliersTable };
 }
