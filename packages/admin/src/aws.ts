@@ -1,12 +1,16 @@
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDbAuditLog } from './adapters/audit-log.js';
 import { StsCaller } from './adapters/caller.js';
 import { IotQuarantine } from './adapters/iot.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
 import { DynamoDbRegistryImport } from './adapters/registry-import.js';
-import { DynamoDbSupplierDirectory } from './adapters/suppliers.js';
+import { DynamoDbSupplierStore } from './adapters/suppliers.js';
+import { AwsTrustPlaces } from './adapters/trust-places.js';
 import type { AdminDeps } from './cli.js';
 import type { AdminConfig } from './config.js';
 
@@ -19,12 +23,18 @@ export function awsDeps(config: AdminConfig): AdminDeps {
   const iot = new IotQuarantine(new IoTClient(client), config.quarantineGroup);
   const dynamodb = new DynamoDBClient(client);
   const audit = new DynamoDbAuditLog(dynamodb, config.auditTable);
+  const suppliers = new DynamoDbSupplierStore(dynamodb, config.suppliersTable);
   return {
     registry: new DynamoDbEcuRegistry(dynamodb, config.registryTable),
     audit,
     auditQuery: audit,
     registryImport: new DynamoDbRegistryImport(dynamodb, config.registryTable),
-    suppliers: new DynamoDbSupplierDirectory(dynamodb, config.suppliersTable),
+    suppliers,
+    supplierStore: suppliers,
+    trustPlaces: new AwsTrustPlaces(
+      { ssm: new SSMClient(client), s3: new S3Client(client), apigateway: new ApiGatewayV2Client(client) },
+      { bundleParameter: config.trustBundleParameter, domainName: config.certBrokerDomain },
+    ),
     quarantine: iot,
     certificates: iot,
     caller: new StsCaller(new STSClient(client)),

@@ -5,6 +5,7 @@ import { loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
 import { MANIFEST_COMMANDS } from './manifests/commands.js';
 import { releaseFromQuarantine } from './quarantine/release.js';
+import { SUPPLIER_COMMANDS } from './suppliers/commands.js';
 
 export type { AdminDeps, CliIo };
 
@@ -28,6 +29,7 @@ const COMMANDS: Commands = {
   },
   ...AUDIT_COMMANDS,
   ...MANIFEST_COMMANDS,
+  ...SUPPLIER_COMMANDS,
 };
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {

@@ -4,14 +4,16 @@ import type { AdminConfig, Env } from './config.js';
 import type { RegistryImportPort } from './manifests/ports.js';
 import type { ProgressStream } from './manifests/progress.js';
 import type { ReleaseDeps } from './quarantine/release.js';
-import type { SupplierDirectoryPort } from './suppliers/ports.js';
+import type { SupplierStorePort, TrustPlacesPort } from './suppliers/ports.js';
 
 /** The adapters every command may use (the AWS ones by default; tests pass their own). */
 export type AdminDeps = ReleaseDeps & {
   readonly audit: AuditLogPort;
   readonly auditQuery: AuditQueryPort;
   readonly registryImport: RegistryImportPort;
-  readonly suppliers: SupplierDirectoryPort;
+  readonly suppliers: SupplierStorePort;
+  readonly supplierStore: SupplierStorePort;
+  readonly trustPlaces: TrustPlacesPort;
 };
 
 /** What the front door runs with: the environment, where to print, and how to build the adapters. */

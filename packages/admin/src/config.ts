@@ -13,12 +13,18 @@ export interface AdminConfig {
   readonly auditTable: string;
   /** `cv-security-<stage>-suppliers` unless `SUPPLIERS_TABLE` says otherwise. */
   readonly suppliersTable: string;
+  /** `/cv-security/<stage>/attestation-trust-bundle` unless `ATTESTATION_TRUST_BUNDLE_PARAM` says otherwise. */
+  readonly trustBundleParameter: string;
+  /** cert-broker's mTLS domain: `certs.<stage>.cv.example.com` unless `CERT_BROKER_DOMAIN` says otherwise. */
+  readonly certBrokerDomain: string;
 }
 
 const STAGE = /^[a-z0-9-]{1,20}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const GROUP = /^[a-zA-Z0-9:_-]{1,128}$/;
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
+const PARAMETER = /^\/[a-zA-Z0-9_./-]{1,1010}$/;
+const DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 function valid(name: string, value: string | undefined, pattern: RegExp): string {
   if (value === undefined || value === '') throw new AdminConfigError(`${name} is required`);
@@ -54,5 +60,22 @@ export function loadAdminConfig(env: Env, flags: { stage?: string | undefined })
     env.SUPPLIERS_TABLE === undefined
       ? `cv-security-${stage}-suppliers`
       : valid('SUPPLIERS_TABLE', env.SUPPLIERS_TABLE, TABLE);
-  return { stage, region, quarantineGroup, registryTable, auditTable, suppliersTable };
+  const trustBundleParameter =
+    env.ATTESTATION_TRUST_BUNDLE_PARAM === undefined
+      ? `/cv-security/${stage}/attestation-trust-bundle`
+      : valid('ATTESTATION_TRUST_BUNDLE_PARAM', env.ATTESTATION_TRUST_BUNDLE_PARAM, PARAMETER);
+  const certBrokerDomain =
+    env.CERT_BROKER_DOMAIN === undefined
+      ? `certs.${stage}.cv.example.com`
+      : valid('CERT_BROKER_DOMAIN', env.CERT_BROKER_DOMAIN, DOMAIN);
+  return {
+    stage,
+    region,
+    quarantineGroup,
+    registryTable,
+    auditTable,
+    suppliersTable,
+    trustBundleParameter,
+    certBrokerDomain,
+  };
 }
