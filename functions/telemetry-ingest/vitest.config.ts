@@ -4,7 +4,10 @@ export default defineProject({
   test: {
     name: '@cv/telemetry-ingest',
     include: ['tests/**/*.test.ts'],
-    setupFiles: ['../../test/support/quiet-output.ts'],
+    setupFiles: [
+      '../../test/support/quiet-output.ts',
+      '../../packages/test-support/src/aws-call-recorder.ts',
+    ],
     benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 });

@@ -22,6 +22,16 @@ const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
  * 4. `serverless package` also runs while serverless.yml lists no function yet:
  *    serverless-esbuild then skips bundling but still copies its (never created) work
  *    folder and fails with ENOENT.
+ * 6. Resources with `Metadata: { cv:inlineCode: <file> }` get that file as `Code.ZipFile` (custom
+ *    resources that need no bundle).
+ * 7. Subscription filters on `AWSIotLogsV2` depend on the log group when this stack creates it, so
+ *    CloudFormation creates the log group first on an empty account.
+ * 8. The REST API's stage is a resource of its own (access log, execution log at ERROR, X-Ray, stage
+ *    throttling): the framework only sets these through API calls after a deployment, which the template
+ *    checkers never see. The framework's empty REST API `Policy` is dropped.
+ * 9. Lint hygiene the CloudFormation validator asks for: a DependsOn already implied by a Ref/GetAtt
+ *    in the same resource is dropped (W3005), and the framework's retained Lambda versions get the
+ *    matching UpdateReplacePolicy (W3011).
  * 5. `serverless invoke local` loads our ES module bundles (`.mjs`): the framework only
  *    tries `<handler>`, `<handler>.js` and `<handler>.cjs`, so a `.cjs` shim that imports
  *    the bundle is written next to it. Listed after serverless-esbuild in serverless.yml
@@ -81,6 +91,9 @@ class CvPackaging {
     fix(this.serverless.service.provider.environment);
     const fn = this.serverless.service.getFunction(options.function);
     fn.environment = { ...(fn.environment ?? {}), ...state.env };
+    // The local cloud enforces IAM: the function signs with the access key it maps to the function's role.
+    const accessKey = state.functionAccessKeys?.[options.function];
+    if (accessKey !== undefined) fn.environment.AWS_ACCESS_KEY_ID = accessKey;
     fix(fn.environment);
   }
 
@@ -105,6 +118,108 @@ class CvPackaging {
     this.encryptLogGroups(resources);
     this.allowTracing(resources);
     this.dropUnusedDefaultRole(resources);
+    this.inlineCode(resources);
+    this.orderIotLogSubscriptions(resources);
+    this.restApiStage(resources);
+    this.tidyDependencies(resources);
+  }
+
+  tidyDependencies(resources) {
+    for (const resource of Object.values(resources)) {
+      if (resource.Type === 'AWS::Lambda::Version' && resource.DeletionPolicy === 'Retain') {
+        resource.UpdateReplacePolicy ??= 'Retain';
+      }
+      if (resource.DependsOn === undefined) continue;
+      const body = JSON.stringify(resource.Properties ?? {});
+      const implied = (id) =>
+        body.includes(`{"Ref":"${id}"}`) ||
+        body.includes(`"Fn::GetAtt":["${id}",`) ||
+        body.includes(`\${${id}.`) ||
+        body.includes(`\${${id}}`);
+      const kept = [].concat(resource.DependsOn).filter((id) => !implied(id));
+      if (kept.length === 0) delete resource.DependsOn;
+      else resource.DependsOn = kept;
+    }
+  }
+
+  inlineCode(resources) {
+    for (const resource of Object.values(resources)) {
+      const file = resource.Metadata?.['cv:inlineCode'];
+      if (typeof file !== 'string') continue;
+      const code = fs.readFileSync(path.join(this.serverless.serviceDir, file), 'utf8');
+      if (code.length > 4096) throw new Error(`${file}: ${code.length} characters, more than ZipFile's 4096`);
+      resource.Properties.Code = { ZipFile: code };
+    }
+  }
+
+  orderIotLogSubscriptions(resources) {
+    const logGroupId = Object.keys(resources).find(
+      (id) =>
+        resources[id].Type === 'AWS::Logs::LogGroup' &&
+        resources[id].Properties?.LogGroupName === 'AWSIotLogsV2',
+    );
+    if (!logGroupId) return;
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::Logs::SubscriptionFilter') continue;
+      if (resource.Properties?.LogGroupName !== 'AWSIotLogsV2') continue;
+      resource.DependsOn = [...new Set([...[].concat(resource.DependsOn ?? []), logGroupId])];
+    }
+  }
+
+  restApiStage(resources) {
+    const api = resources.ApiGatewayRestApi;
+    if (!api) return;
+    if (api.Properties?.Policy === '') delete api.Properties.Policy;
+    const deploymentId = Object.keys(resources).find(
+      (id) => resources[id].Type === 'AWS::ApiGateway::Deployment',
+    );
+    const limits = this.serverless.service.custom?.userApiStage ?? {};
+    if (!deploymentId || !resources.RestApiAccessLogGroup) return;
+    const stageName = resources[deploymentId].Properties.StageName;
+    delete resources[deploymentId].Properties.StageName;
+    resources.ApiGatewayStage = {
+      Type: 'AWS::ApiGateway::Stage',
+      DependsOn: ['RestApiExecutionLogGroup', ...(resources.ApiGatewayAccount ? ['ApiGatewayAccount'] : [])],
+      Properties: {
+        RestApiId: { Ref: 'ApiGatewayRestApi' },
+        DeploymentId: { Ref: deploymentId },
+        StageName: stageName,
+        TracingEnabled: true,
+        AccessLogSetting: {
+          DestinationArn: { 'Fn::GetAtt': ['RestApiAccessLogGroup', 'Arn'] },
+          Format: JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            resourcePath: '$context.resourcePath',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            userSub: '$context.authorizer.principalId',
+            authorizerError: '$context.authorizer.error',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        },
+        MethodSettings: [
+          {
+            ResourcePath: '/*',
+            HttpMethod: '*',
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+            MetricsEnabled: true,
+            ThrottlingRateLimit: Number(limits.rateLimit),
+            ThrottlingBurstLimit: Number(limits.burstLimit),
+          },
+        ],
+      },
+    };
+    // Whatever referred to the stage through the deployment now waits for the stage resource.
+    for (const [id, resource] of Object.entries(resources)) {
+      if (id === 'ApiGatewayStage' || resource.Type === 'AWS::ApiGateway::Deployment') continue;
+      const deps = [].concat(resource.DependsOn ?? []);
+      if (deps.includes(deploymentId)) resource.DependsOn = [...new Set([...deps, 'ApiGatewayStage'])];
+    }
   }
 
   encryptLogGroups(resources) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runFleet } from './fleet.js';
 
 describe('fleet lifecycle (local cloud)', () => {
-  it('enrols, activates, commands, ingests telemetry and remediates a misbehaving ECU', async () => {
+  it('enrols, activates, commands, ingests telemetry and remediates a misbehaving ECU, with IAM enforced and nothing denied', async () => {
     const lines: string[] = [];
     const summary = await runFleet({
       vehicles: 1,
@@ -20,5 +20,7 @@ describe('fleet lifecycle (local cloud)', () => {
     expect(row('commands sent / delivered')).toBe('2 / 2');
     expect(row('telemetry stored')).toBe(6);
     expect(row('findings remediated')).toBe(1);
+    expect(summary.denials).toEqual([]);
+    expect(String(row('IAM requests evaluated / denied'))).toMatch(/^[1-9]\d* \/ 0$/);
   }, 120_000);
 });

@@ -20,11 +20,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
 import { EcuSimulator } from '@cv/ecu-sim';
+import type { CfnTemplate } from '@cv/iam';
 import {
   type AuthorizationFailure,
   attestationIssuerKeySha256,
   createCertificateAuthority,
   createTables,
+  type Denial,
   generateKeyPair,
   issueLeaf,
   LocalCloud,
@@ -33,6 +35,7 @@ import {
 } from '@cv/local-cloud';
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
+import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
 
 // CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in test/fleet.
 const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,7 +59,8 @@ const USER_POOL = `${REGION}_LocalPool1`;
 const CLIENT_ID = 'localappclient0000000000001';
 const SCOPE = 'cv-security/commands';
 const TRUST_PARAM = `/cv-security/${STAGE}/attestation-trust-bundle`;
-const ALERT_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:cv-security-${STAGE}-alerts`;
+// The topic serverless/resources/remediation.yml names (the demo's `-alerts` was denied once IAM was enforced).
+const ALERT_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:cv-security-${STAGE}-security-alerts`;
 const QUARANTINE = `cv-security-${STAGE}-quarantine`;
 const AUTHZ_TABLE = `cv-security-${STAGE}-authz-failures`;
 const PROVENANCE_TABLE = `cv-security-${STAGE}-finding-provenance`;
@@ -71,9 +75,13 @@ export interface FleetOptions {
   /** Pause between telemetry rounds (the demo streams over its duration). */
   readonly telemetryIntervalMs?: number;
   readonly log?: (line: string) => void;
+  /** Changes the packaged template before IAM is enforced (the self-test removes one permission). */
+  readonly iamTemplate?: (template: CfnTemplate) => CfnTemplate;
 }
 
 export interface FleetSummary {
+  /** Requests the local cloud denied (IAM enforcement). */
+  readonly denials?: readonly Denial[];
   readonly rows: readonly [string, string | number][];
   readonly failures: readonly string[];
   readonly seconds: number;
@@ -257,8 +265,16 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     }
   };
 
+  installCredentialRouting();
   const { cloud, manufacturer } = await startSeededCloud();
   Object.assign(process.env, functionEnv(cloud));
+  const iam = localEnforcer(
+    root,
+    { OperationalCaCertificate: cloud.operationalCaCertificateId },
+    options.iamTemplate,
+  );
+  cloud.enforce(iam);
+  iam.onDenial = (d) => log(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
   let gateway: MqttGateway | undefined;
   const ecus: EcuSimulator[] = [];
   const counts = {
@@ -283,8 +299,26 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cv-security-${STAGE}-local`,
       getRemainingTimeInMillis: () => 10_000,
     } as never;
-    const call = async (fn: unknown, event: unknown): Promise<unknown> =>
-      (fn as (e: unknown, c: unknown) => Promise<unknown>)(event, ctx);
+    // Each handler runs with its own function's credentials (test/fleet/iam.ts).
+    const modules: Record<string, Record<string, unknown>> = {
+      'cert-broker': certBroker,
+      'jitr-handler': jitr,
+      'command-authorizer': authorizer,
+      'command-sender': sender,
+      'telemetry-ingest': telemetry,
+      'remediation-steps': remediation,
+      'authz-detector': authzDetector,
+    };
+    const credentials = new Map<unknown, string>();
+    for (const fn of iam.template.functions()) {
+      const handler = modules[fn.package]?.[fn.handlerExport];
+      if (handler !== undefined) credentials.set(handler, iam.functionCredentials(fn.name).accessKeyId);
+    }
+    const call = async (fn: unknown, event: unknown): Promise<unknown> => {
+      const accessKey = credentials.get(fn);
+      if (accessKey === undefined) throw new Error('a handler that is no function of the template');
+      return asFunction(accessKey, () => (fn as (e: unknown, c: unknown) => Promise<unknown>)(event, ctx));
+    };
 
     const sql = projectRuleSql(cloud.operationalCaCertificateId);
     gateway = await MqttGateway.start(cloud, [
@@ -357,7 +391,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
               vin,
               ecuId,
               attestation: { certificatePem: pemOf(birth), privateKeyPem },
-              kms,
+              // What the IoT credential provider gives the ECU: the ECU role, bound to its thing name.
+              kms: new KMS({ ...cloud.clientConfig(), credentials: iam.ecuCredentials(`${vin}_${ecuId}`) }),
               telemetryKeyId: keyArn(LOCAL_KEYS.telemetry),
               commandKeys: pinned,
               commandIssuer: `cv-security:${STAGE}`,
@@ -681,7 +716,10 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       m[c.status] = (m[c.status] ?? 0) + 1;
       return m;
     }, {});
+    for (const d of iam.denials)
+      failures.push(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
     return {
+      denials: iam.denials,
       rows: [
         ['vehicles', vehicles.length],
         ['ECUs', ecus.length],
@@ -699,6 +737,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
         ['findings remediated', counts.findingsRemediated],
         ['ECUs quarantined', counts.quarantined],
         ['SNS alerts / OpsItems', `${cloud.sns.messages.length} / ${cloud.ssm.opsItems.size}`],
+        ['IAM requests evaluated / denied', `${iam.evaluated} / ${iam.denials.length}`],
         [
           'KMS Sign / Decrypt / GenerateDataKey',
           `${cloud.kms.calls.get('Sign') ?? 0} / ${cloud.kms.calls.get('Decrypt') ?? 0} / ${cloud.kms.calls.get('GenerateDataKey') ?? 0}`,

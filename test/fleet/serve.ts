@@ -12,6 +12,7 @@ import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/
 import { attestationIssuerKeySha256, generateKeyPair, issueLeaf, pemOf, x509 } from '@cv/local-cloud';
 import { provenanceItem } from '../../packages/runtime/src/provenance.js';
 import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
+import { localEnforcer } from './iam.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -114,12 +115,23 @@ if (ownFinding?.Id !== undefined) {
   );
 }
 
+// IAM enforced as in the demo: each function signs with the access key of its role (the plugin sets it per function).
+const iam = localEnforcer(root, { OperationalCaCertificate: cloud.operationalCaCertificateId });
+cloud.enforce(iam);
+iam.onDenial = (d) => console.error(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
+const functionAccessKeys = Object.fromEntries(
+  iam.template
+    .functions()
+    .map((f) => [f.name.replace(/^cv-security-local-/, ''), iam.functionCredentials(f.name).accessKeyId]),
+);
+
 const env = functionEnv(cloud);
 const state = {
   endpoint: cloud.endpoint,
   // The account a deployed function reads from its invoked ARN (authz-detector and the
   // remediation steps); `invoke local`'s context carries no ARN, so they read ACCOUNT_ID.
   env: { ...cloud.sdkEnv(), ACCOUNT_ID: cloud.account },
+  functionAccessKeys,
   resolve: {
     'Ref:AWS::AccountId': cloud.account,
     'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,

@@ -14,9 +14,22 @@ export type CfnResource = {
 
 /**
  * Actions this template may use on `Resource: "*"` beyond @cv/policy's `UNSCOPABLE_ACTIONS`,
- * each with the reason it cannot be scoped. Empty: the packaged template needs none today.
+ * each with the reason it cannot be scoped.
  */
-export const TEMPLATE_IAM_OPTIONS: IamLintOptions = { unscopableActions: [] };
+export const TEMPLATE_IAM_OPTIONS: IamLintOptions = {
+  // The state machine's execution logging (serverless-step-functions' role): CloudWatch Logs' vended
+  // log deliveries and resource policies are authorised on "*" only (Step Functions logging guide).
+  unscopableActions: [
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:ListLogDeliveries',
+    'logs:PutResourcePolicy',
+    'logs:DescribeResourcePolicies',
+    'logs:DescribeLogGroups',
+  ],
+};
 
 export interface IamFinding {
   resource: string;

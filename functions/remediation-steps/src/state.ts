@@ -9,8 +9,6 @@ import {
   RemediationStateSchema,
   type StepResult,
 } from './plan.js';
-import type { ProvenancePort } from './ports.js';
-import { refused, verifyProvenance } from './provenance.js';
 import type { StackScope } from './scope.js';
 import type { Failure } from './steps/notify.js';
 
@@ -26,27 +24,8 @@ export function initialState(event: unknown, scope: StackScope): RemediationStat
   return stateOf(classification.plan, classification);
 }
 
-/**
- * classify task: event in, initial state out. A finding that claims to come from one of our own detectors is acted
- * on only when the detector's provenance record matches it (provenance.ts); otherwise the plan is refused: no
- * target, notify only, closed as NOTIFIED.
- */
-export async function triage(
-  event: unknown,
-  scope: StackScope,
-  deps: { provenance: ProvenancePort },
-): Promise<RemediationState> {
-  const classification = classify(event, scope);
-  let { plan } = classification;
-  if (!classification.skipped && classification.claimsOwnDetector && plan.refusal === undefined) {
-    const record = await asStepError('classify', () => deps.provenance.recordOf(plan.findingId));
-    const verdict = verifyProvenance(plan, classification.generatorId, record);
-    if (!verdict.genuine) plan = refused(plan, 'unverified-finding', verdict.reason);
-  }
-  return stateOf(plan, classification);
-}
-
-function stateOf(plan: Plan, classification: Classification): RemediationState {
+/** The initial state of a classified plan (skipped findings go straight to closeFinding). */
+export function stateOf(plan: Plan, classification: Classification): RemediationState {
   return classification.skipped
     ? {
         plan,

@@ -81,6 +81,8 @@ export class World {
   readonly findings = new Map<string, { status: string; note: string }>();
   /** The alert ledger (pk alertKey): claimedAt / sentAt epoch seconds, messageId. */
   readonly alertLedger = new Map<string, { claimedAt: number; sentAt?: number; messageId?: string }>();
+  /** When false, a refused claim carries no old item (as from a store that ignores ReturnValuesOnConditionCheckFailure). */
+  ledgerReturnsOldItem = true;
   /** The finding provenance table (pk findingId), as DynamoDB items. */
   readonly provenance = new Map<string, Record<string, unknown>>();
   /** Errors to throw, once each, before the named call (`IoT.AddThingToThingGroup`) does anything. */
@@ -141,7 +143,11 @@ export class World {
         ...(row?.sentAt === undefined ? {} : { sentAt: { N: String(row.sentAt) } }),
         ...(row?.messageId === undefined ? {} : { messageId: { S: row.messageId } }),
       };
-      throw new ConditionalCheckFailedException({ message: 'condition', ...meta, Item });
+      throw new ConditionalCheckFailedException({
+        message: 'condition',
+        ...meta,
+        ...(this.ledgerReturnsOldItem ? { Item } : {}),
+      });
     }
     this.alertLedger.set(key, { claimedAt: Number(v[':now'].N) });
     return {};
@@ -245,6 +251,20 @@ export class World {
       return {};
     });
     this.fake(ddb, 'DynamoDB', GetItemCommand, (i) => {
+      if (/alert-ledger$/.test(i.TableName)) {
+        const key = i.Key.alertKey.S as string;
+        const row = this.alertLedger.get(key);
+        return row === undefined
+          ? {}
+          : {
+              Item: {
+                alertKey: { S: key },
+                claimedAt: { N: String(row.claimedAt) },
+                ...(row.sentAt === undefined ? {} : { sentAt: { N: String(row.sentAt) } }),
+                ...(row.messageId === undefined ? {} : { messageId: { S: row.messageId } }),
+              },
+            };
+      }
       if (!/finding-provenance$/.test(i.TableName)) throw new Error(`GetItem on ${i.TableName}`);
       return { Item: this.provenance.get(i.Key.findingId.S) };
     });

@@ -237,6 +237,19 @@ describe('one finding, one alert (issue 12 item 4)', () => {
     expect(again.results.at(-1)?.outcome).toBe('unchanged');
   });
 
+  it('the notify step retried when the refused claim returns no old item: the ledger is read, no second alert', async () => {
+    world.ledgerReturnsOldItem = false;
+    const state = await h.classify?.(loadEvent('audit-ca-certificate-expiring'), ctx);
+
+    await h.notify?.(state, ctx);
+    const again = (await h.notify?.(state, ctx)) as { results: Array<{ outcome: string }> };
+
+    expect(world.alerts).toHaveLength(1);
+    expect(world.log.filter((c) => c === 'SNS.Publish')).toHaveLength(1);
+    expect(world.log).toContain('DynamoDB.GetItem');
+    expect(again.results.at(-1)?.outcome).toBe('unchanged');
+  });
+
   it('a failing workflow re-run: one failure alert', async () => {
     const event = loadEvent('detect-authorization-failures');
     const denied = () =>

@@ -11,6 +11,7 @@ export {
   parseRuleSql,
   topicMatches,
 } from './gateway.js';
+export { type Credentials, type Denial, IamEnforcer } from './iam.js';
 export { type IotRequestContext, isAllowed } from './iot-policy.js';
 export {
   attestationIssuerKeySha256,
@@ -28,6 +29,8 @@ export {
   type ExtraRoute,
   LocalCloud,
   type LocalCloudOptions,
+  OPERATOR_ACCESS_KEY,
+  signingAccessKey,
   signingService,
 } from './server.js';
 export type { IotCertificate, IotService, JitrEvent, PublishProperties } from './services/iot.js';

@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsApiError } from './errors.js';
+import type { IamEnforcer } from './iam.js';
 import { DynamoDbService } from './services/dynamodb.js';
 import { IotService, iotDataHandler, type PublishProperties } from './services/iot.js';
 import { type KmsKeySeed, KmsService } from './services/kms.js';
@@ -49,6 +50,15 @@ export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, body: Buffe
 export const DEFAULT_PCA_ARN =
   'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/00000000-0000-4000-8000-000000000001';
 
+/** Extracts the SigV4 credential-scope access key id of a request, if signed. */
+export function signingAccessKey(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  return /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+}
+
+/** Access key the local cloud's operator (test and demo harnesses seeding data) signs with: never evaluated. */
+export const OPERATOR_ACCESS_KEY = 'local';
+
 /** Extracts the SigV4 credential-scope service name of a request, if signed. */
 export function signingService(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
@@ -74,6 +84,8 @@ export class LocalCloud {
   /** Requests served, by `service` and `service:operation` (a measured figure). */
   readonly requests = new Map<string, number>();
   private readonly throttles: { service: string; operation: string | undefined; remaining: number }[] = [];
+  /** IAM enforcement, when on (see {@link LocalCloud.enforce}). */
+  iam: IamEnforcer | undefined;
   private readonly services = new Map<string, ServiceEntry>();
   private server: Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -157,6 +169,24 @@ export class LocalCloud {
     return '';
   }
 
+  /**
+   * Turns IAM enforcement on: every signed request but the operator's (`AWS_ACCESS_KEY_ID=local`) is evaluated
+   * against the principal its access key names (see {@link IamEnforcer}); a denial is the service's AccessDenied.
+   */
+  enforce(iam: IamEnforcer): void {
+    iam.keyAliases = (keyId) =>
+      [...this.kms.aliases].filter(([, id]) => id === keyId).map(([alias]) => alias);
+    iam.ciphertextKey = (blob) => this.kms.keyIdOfCiphertext(blob);
+    this.iam = iam;
+  }
+
+  /** The `authorize` hook of a request, or undefined when the request is not evaluated. */
+  private authorizer(service: string, accessKey: string | undefined): ApiRequest['authorize'] {
+    const iam = this.iam;
+    if (iam === undefined || accessKey === OPERATOR_ACCESS_KEY || service === 'sts') return undefined;
+    return (operation, input) => iam.authorize(service, accessKey ?? '', operation, input);
+  }
+
   /** Environment an AWS SDK v3 client (or a function) needs to reach this local cloud. */
   sdkEnv(): Record<string, string> {
     return {
@@ -235,6 +265,30 @@ export class LocalCloud {
         : (new URLSearchParams(body.toString('utf8')).get('Action') ?? undefined);
     this.count(service);
     if (operation) this.count(`${service}:${operation}`);
+    const authorize = this.authorizer(service, signingAccessKey(req.headers.authorization));
+    if (authorize !== undefined && (service === 'dynamodb' || service === 'sns')) {
+      const entryProtocol = service === 'sns' ? 'query' : 'json';
+      try {
+        const input =
+          service === 'sns'
+            ? Object.fromEntries(new URLSearchParams(body.toString('utf8')))
+            : (JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>);
+        await authorize(operation ?? '', input);
+      } catch (error) {
+        const e =
+          error instanceof AwsApiError
+            ? error
+            : new AwsApiError('SerializationException', 'malformed request', 400);
+        writeError(
+          res,
+          entryProtocol,
+          e,
+          service === 'sns' ? 'sns.amazonaws.com' : 'com.amazonaws.dynamodb.v20120810',
+          '1.0',
+        );
+        return;
+      }
+    }
     if (service === 'dynamodb') {
       if (this.takeThrottle(service, operation)) {
         writeError(
@@ -277,6 +331,7 @@ export class LocalCloud {
       headers: req.headers,
       body,
       operation: typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : undefined,
+      ...(authorize !== undefined && service !== 'sns' ? { authorize } : {}),
     };
     try {
       if (this.takeThrottle(service, operation)) {

@@ -10,6 +10,11 @@ export interface ApiRequest {
   readonly body: Buffer;
   /** awsJson `X-Amz-Target` operation (after the dot), if any. */
   readonly operation: string | undefined;
+  /**
+   * Set when the local cloud enforces IAM: called with the operation and its input before the operation is served;
+   * throws the service's AccessDenied error.
+   */
+  readonly authorize?: (operation: string, input: Record<string, unknown>) => Promise<void>;
 }
 
 export interface ApiReply {
@@ -151,16 +156,34 @@ export function matchPath(template: string, path: string): Record<string, string
 export interface Route {
   readonly method: string;
   readonly path: string;
+  /** The API operation (what IAM authorises). */
+  readonly name?: string;
   readonly handle: (request: ApiRequest, params: Record<string, string>) => Promise<ApiReply> | ApiReply;
 }
 
 /** Dispatches a restJson1 request over a route table. */
 export function restRouter(routes: readonly Route[]): ServiceHandler {
-  return (request) => {
+  return async (request) => {
     for (const route of routes) {
       if (route.method !== request.method) continue;
       const params = matchPath(route.path, request.path);
-      if (params) return route.handle(request, params);
+      if (!params) continue;
+      if (request.authorize) {
+        const principal = request.headers['x-amzn-principal'];
+        let body: Record<string, unknown> = {};
+        try {
+          body = jsonBody(request);
+        } catch {
+          // not JSON: nothing IAM needs from it
+        }
+        await request.authorize(route.name ?? `${request.method} ${route.path}`, {
+          ...Object.fromEntries(request.query),
+          ...body,
+          ...params,
+          ...(typeof principal === 'string' ? { principal } : {}),
+        });
+      }
+      return route.handle(request, params);
     }
     throw new AwsApiError('UnknownOperationException', `no route for ${request.method} ${request.path}`, 404);
   };
@@ -174,7 +197,9 @@ export function jsonRouter(
     const op = request.operation ?? '';
     const fn = operations[op];
     if (!fn) throw new AwsApiError('UnknownOperationException', `operation ${op} is not served locally`);
-    return { body: (await fn(jsonBody(request))) ?? {} };
+    const input = jsonBody(request);
+    await request.authorize?.(op, input);
+    return { body: (await fn(input)) ?? {} };
   };
 }
 

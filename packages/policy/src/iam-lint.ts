@@ -31,8 +31,9 @@ export const UNSCOPABLE_ACTIONS: readonly string[] = Object.freeze([
   'xray:getsamplingstatisticsummaries',
   // CloudWatch metrics: no resource type; restrict with the cloudwatch:namespace condition key.
   'cloudwatch:putmetricdata',
-  // Systems Manager OpsCenter: CreateOpsItem has no resource type.
+  // Systems Manager OpsCenter: CreateOpsItem and DescribeOpsItems have no resource type.
   'ssm:createopsitem',
+  'ssm:describeopsitems',
 ]);
 
 /** Options of {@link lintIamStatements}. */

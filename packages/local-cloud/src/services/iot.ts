@@ -333,6 +333,7 @@ export class IotService extends EventEmitter<{
     const r = (method: string, path: string, name: string, handle: Route['handle']): Route => ({
       method,
       path,
+      name,
       handle: (req, params) => {
         this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
         return handle(req, params);
@@ -845,6 +846,7 @@ export function iotDataHandler(
     {
       method: 'POST',
       path: '/topics/{topic}',
+      name: 'Publish',
       handle: (req, params) => {
         iot.calls.set('Publish', (iot.calls.get('Publish') ?? 0) + 1);
         const topic = params.topic ?? '';

@@ -211,6 +211,13 @@ export class KmsService {
     return { blob, key };
   }
 
+  /** The key id a ciphertext blob (base64) names, as AWS reads it for authorisation; undefined if not a blob of ours. */
+  keyIdOfCiphertext(base64: string): string | undefined {
+    const blob = Buffer.from(base64, 'base64');
+    if (blob.length < 2 || blob[0] !== BLOB_MAGIC) return undefined;
+    return blob.subarray(2, 2 + (blob[1] ?? 0)).toString('utf8');
+  }
+
   decryptBytes(blob: Buffer, keyRef: string | undefined, context: unknown): { plaintext: Buffer; key: Key } {
     const invalid = () => new AwsApiError('InvalidCiphertextException', '');
     if (blob.length < 2 || blob[0] !== BLOB_MAGIC) throw invalid();

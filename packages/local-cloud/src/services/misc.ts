@@ -80,6 +80,7 @@ export class SecurityHubService extends EventEmitter<{ imported: [findings: Find
       {
         method: 'POST',
         path: '/findings/import',
+        name: 'BatchImportFindings',
         handle: (req) => {
           count('BatchImportFindings');
           const body = jsonBody(req) as { Findings?: Record<string, unknown>[] };
@@ -94,6 +95,7 @@ export class SecurityHubService extends EventEmitter<{ imported: [findings: Find
       {
         method: 'PATCH',
         path: '/findings/batchupdate',
+        name: 'BatchUpdateFindings',
         handle: (req) => {
           count('BatchUpdateFindings');
           const body = jsonBody(req) as {
@@ -128,6 +130,7 @@ export class SecurityHubService extends EventEmitter<{ imported: [findings: Find
       {
         method: 'POST',
         path: '/findings',
+        name: 'GetFindings',
         handle: (req) => {
           count('GetFindings');
           const body = jsonBody(req) as {
