@@ -40,6 +40,7 @@ type Expected =
 
 /** The function (serverless/functions/*.yml) each sample event is for. */
 const FUNCTION_OF: Record<string, (file: string) => string> = {
+  'admin-api': () => 'adminApi',
   'authz-detector': () => 'authzDetector',
   'cert-broker': () => 'certBroker',
   'command-authorizer': () => 'commandAuthorizer',
@@ -50,6 +51,10 @@ const FUNCTION_OF: Record<string, (file: string) => string> = {
 };
 
 const EXPECTED: Record<string, Record<string, Expected>> = {
+  'admin-api': {
+    'get-vehicle-access.json': { kind: 'http', status: 200 },
+    'put-driver-without-expiry.json': { kind: 'http', status: 400, code: 'invalid_input' },
+  },
   'authz-detector': {
     // Its 4 failures (of 8 log lines) stored once each in the local DynamoDB; below the threshold (20): no finding, no output.
     'authorization-failures.json': { kind: 'returns', value: undefined },

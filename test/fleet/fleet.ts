@@ -19,6 +19,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
+import { type AccessDeps, DynamoDbAuditLog, DynamoDbVehicleAccess, grantAccess } from '@cv/admin';
 import { EcuSimulator } from '@cv/ecu-sim';
 import type { CfnTemplate } from '@cv/iam';
 import {
@@ -54,6 +55,7 @@ const TABLES = {
   commands: 'cv-security-local-commands',
   telemetry: 'cv-security-local-telemetry',
   enrolmentProofs: 'cv-security-local-enrolment-proofs',
+  adminAudit: 'cv-security-local-admin-audit',
 };
 const USER_POOL = `${REGION}_LocalPool1`;
 const CLIENT_ID = 'localappclient0000000000001';
@@ -469,21 +471,18 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     });
     (authorizer.verifier as { cacheJwks: (j: unknown) => void }).cacheJwks({ keys: [jwk] });
     const userSub = randomUUID();
-    await stage('vehicle access: the app user owns every vehicle', async () => {
-      const items = vehicles.map((vin) => ({
-        PutRequest: {
-          Item: {
-            userSub: { S: userSub },
-            vin: { S: vin },
-            role: { S: 'owner' },
-            commands: { L: [{ S: '*' }] },
-          },
-        },
-      }));
-      for (let i = 0; i < items.length; i += 25) {
-        await ddb.send(
-          new BatchWriteItemCommand({ RequestItems: { [TABLES.vehicleAccess]: items.slice(i, i + 25) } }),
-        );
+    await stage('vehicle access: the app user owns every vehicle (cv-admin access grant)', async () => {
+      // Through the operator's use case, as `cv-admin access grant <VIN> <sub> --role owner` does: the row the
+      // authorizer and the sender read, the vehicle's ownership marker, and an audit entry per vehicle.
+      const admin: AccessDeps = {
+        access: new DynamoDbVehicleAccess(ddb, TABLES.vehicleAccess),
+        audit: new DynamoDbAuditLog(ddb, TABLES.adminAudit),
+        caller: { whoAmI: async () => `arn:aws:iam::${ACCOUNT}:user/fleet-demo` },
+        clock: { now: () => new Date() },
+      };
+      for (const vin of vehicles) {
+        const granted = await grantAccess({ vin, userSub, role: 'owner' }, admin);
+        if (granted.outcome !== 'granted') throw new Error(`access to ${vin}: ${granted.outcome}`);
       }
     });
     const token = await new SignJWT({

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { queryAccessRows } from './adapters/access-table.js';
+import { getAccessRow } from './adapters/access-table.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
 import { loadConfig } from './config.js';
 
@@ -28,7 +28,7 @@ const deps: AuthorizeDeps = {
     const payload = await verifier.verify(token);
     return { sub: payload.sub, exp: payload.exp };
   },
-  accessRows: (sub) => queryAccessRows(doc, config.accessTable, sub),
+  accessRow: (sub, vin) => getAccessRow(doc, config.accessTable, sub, vin),
   now: Date.now,
 };
 
@@ -48,10 +48,7 @@ export const handler = eventHandler<APIGatewayRequestAuthorizerEvent, APIGateway
       logger.info('request denied', { reason: outcome.reason, sub: outcome.result.principalId });
       return outcome.result;
     }
-    if (outcome.truncated || outcome.dropped > 0) {
-      logger.warn('vehicle list incomplete', { truncated: outcome.truncated, droppedRows: outcome.dropped });
-    }
-    logger.info('request allowed', { sub: outcome.result.principalId, vehicles: outcome.vehicles });
+    logger.info('request allowed', { sub: outcome.result.principalId, vin: outcome.vin });
     return outcome.result;
   },
   { logger, metrics },

@@ -1,8 +1,10 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ACCESS_COMMANDS } from './access/commands.js';
 import { AUDIT_COMMANDS } from './audit/commands.js';
 import { type AdminDeps, type CliIo, type Command, type Commands, stringFlag } from './command.js';
 import { loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
+import { LIFECYCLE_COMMANDS } from './lifecycle/commands.js';
 import { MANIFEST_COMMANDS } from './manifests/commands.js';
 import { releaseFromQuarantine } from './quarantine/release.js';
 import { SUPPLIER_COMMANDS } from './suppliers/commands.js';
@@ -30,6 +32,8 @@ const COMMANDS: Commands = {
   ...AUDIT_COMMANDS,
   ...MANIFEST_COMMANDS,
   ...SUPPLIER_COMMANDS,
+  ...ACCESS_COMMANDS,
+  ...LIFECYCLE_COMMANDS,
 };
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {

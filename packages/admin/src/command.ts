@@ -1,20 +1,24 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { AccessDeps } from './access/grant.js';
 import type { AuditLogPort, AuditQueryPort } from './audit.js';
 import type { AdminConfig, Env } from './config.js';
+import type { DecommissionDeps } from './lifecycle/decommission.js';
 import type { RegistryImportPort } from './manifests/ports.js';
 import type { ProgressStream } from './manifests/progress.js';
 import type { ReleaseDeps } from './quarantine/release.js';
 import type { SupplierStorePort, TrustPlacesPort } from './suppliers/ports.js';
 
 /** The adapters every command may use (the AWS ones by default; tests pass their own). */
-export type AdminDeps = ReleaseDeps & {
-  readonly audit: AuditLogPort;
-  readonly auditQuery: AuditQueryPort;
-  readonly registryImport: RegistryImportPort;
-  readonly suppliers: SupplierStorePort;
-  readonly supplierStore: SupplierStorePort;
-  readonly trustPlaces: TrustPlacesPort;
-};
+export type AdminDeps = ReleaseDeps &
+  AccessDeps &
+  DecommissionDeps & {
+    readonly audit: AuditLogPort;
+    readonly auditQuery: AuditQueryPort;
+    readonly registryImport: RegistryImportPort;
+    readonly suppliers: SupplierStorePort;
+    readonly supplierStore: SupplierStorePort;
+    readonly trustPlaces: TrustPlacesPort;
+  };
 
 /** What the front door runs with: the environment, where to print, and how to build the adapters. */
 export interface CliIo {

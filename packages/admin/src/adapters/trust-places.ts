@@ -16,15 +16,20 @@ const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 
 /**
  * {@link TrustPlacesPort} on AWS: the broker's bundle in SSM (`Intelligent-Tiering`, as the stack creates it), the
- * truststore object in S3 (the bucket and key read from the domain's `TruststoreUri`, so no bucket name is
- * configured) and the custom domain's `TruststoreVersion` in API Gateway.
+ * truststore object in S3 (the bucket and key read from the domain's `TruststoreUri`; when a bucket is configured,
+ * the domain must name it) and the custom domain's `TruststoreVersion` in API Gateway.
  */
 export class AwsTrustPlaces implements TrustPlacesPort {
   private domain: { uri: string; bucket: string; key: string; version: string | undefined } | undefined;
 
   constructor(
     private readonly clients: { ssm: SSMClient; s3: S3Client; apigateway: ApiGatewayV2Client },
-    private readonly names: { bundleParameter: string; domainName: string },
+    private readonly names: {
+      bundleParameter: string;
+      domainName: string;
+      /** When configured (the admin API: `TRUSTSTORE_BUCKET`), the domain's truststore must be this object. */
+      truststore?: { bucket: string; key: string } | undefined;
+    },
   ) {}
 
   async readBundle(): Promise<string> {
@@ -60,6 +65,10 @@ export class AwsTrustPlaces implements TrustPlacesPort {
       const match = S3_URI.exec(uri);
       if (match?.[1] === undefined || match[2] === undefined) {
         throw new Error('the domain has no S3 truststore (mutual TLS is not configured)');
+      }
+      const want = this.names.truststore;
+      if (want !== undefined && (want.bucket !== match[1] || want.key !== match[2])) {
+        throw new Error('the domain is pinned to another truststore than the configured one');
       }
       this.domain = {
         uri,
