@@ -11,20 +11,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DynamoDBClient,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
 import { type AccessDeps, DynamoDbAuditLog, DynamoDbVehicleAccess, grantAccess } from '@cv/admin';
 import { EcuSimulator } from '@cv/ecu-sim';
 import type { CfnTemplate } from '@cv/iam';
 import {
   type AuthorizationFailure,
-  attestationIssuerKeySha256,
   createCertificateAuthority,
   createTables,
   type Denial,
@@ -37,6 +30,7 @@ import {
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
+import { provisionFleet, seedTruststore } from './provision.js';
 
 // CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in test/fleet.
 const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,6 +50,7 @@ const TABLES = {
   telemetry: 'cv-security-local-telemetry',
   enrolmentProofs: 'cv-security-local-enrolment-proofs',
   adminAudit: 'cv-security-local-admin-audit',
+  suppliers: 'cv-security-local-suppliers',
 };
 const USER_POOL = `${REGION}_LocalPool1`;
 const CLIENT_ID = 'localappclient0000000000001';
@@ -230,6 +225,7 @@ export async function startSeededCloud(port = 0): Promise<{
       }),
     );
   }
+  seedTruststore(cloud, STAGE, manufacturer.certificatePem);
   cloud.iot.createThingGroup(QUARANTINE);
   cloud.iot.createPolicy(
     QUARANTINE,
@@ -339,27 +335,25 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     // Registry: each vehicle has a gateway, a telematics and an ADAS ECU.
     const ddb = new DynamoDBClient(cloud.clientConfig());
     const vehicles = Array.from({ length: options.vehicles }, (_, i) => vinOf(i + 1));
-    await stage('registry: ECUs of every vehicle ACTIVE', async () => {
-      const items = vehicles.flatMap((vin, v) =>
-        ROLES.map((role) => ({
-          PutRequest: {
-            Item: {
-              ecuId: { S: `${role.toUpperCase()}-${String(v + 1).padStart(5, '0')}` },
-              vin: { S: vin },
-              role: { S: role },
-              status: { S: 'ACTIVE' },
-              // Supplier binding: only the local manufacturer CA may enrol these ECUs.
-              attestationIssuerKeySha256: { S: attestationIssuerKeySha256(manufacturer.certificatePem) },
-              updatedAt: { S: new Date().toISOString() },
-            },
-          },
-        })),
-      );
-      for (let i = 0; i < items.length; i += 25) {
-        await ddb.send(
-          new BatchWriteItemCommand({ RequestItems: { [TABLES.ecuRegistry]: items.slice(i, i + 25) } }),
-        );
-      }
+    await stage('registry: supplier onboarded, ECUs imported from a manifest (cv-admin)', async () => {
+      // Through the operator's use cases, as `cv-admin supplier add` and `cv-admin manifest import` do: the
+      // supplier binding (attestationIssuerKeySha256) is the manufacturer CA's key, so only it may enrol these ECUs.
+      await provisionFleet({
+        cloud,
+        ddb,
+        stage: STAGE,
+        account: ACCOUNT,
+        tables: TABLES,
+        trustParameter: TRUST_PARAM,
+        manufacturerCaPem: manufacturer.certificatePem,
+        ecus: vehicles.flatMap((vin, v) =>
+          ROLES.map((role) => ({
+            ecuId: `${role.toUpperCase()}-${String(v + 1).padStart(5, '0')}`,
+            vin,
+            role,
+          })),
+        ),
+      });
     });
 
     const kms = new KMS(cloud.clientConfig());

@@ -1,15 +1,22 @@
 import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   type AdminDeps,
+  AwsTrustPlaces,
   DynamoDbAuditLog,
   DynamoDbEcuRegistry,
   DynamoDbLifecycleRegistry,
+  DynamoDbRegistryImport,
+  DynamoDbSupplierStore,
   DynamoDbVehicleAccess,
   IotEcuDevices,
   IotQuarantine,
   PrivateCaRevoker,
+  trustNames,
 } from '@cv/admin';
 import { awsClientConfig, createLogger, createMetrics, httpHandler } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -29,6 +36,7 @@ const dynamodb = new DynamoDBClient(awsClientConfig());
 const iot = new IoTClient(awsClientConfig());
 const quarantine = new IotQuarantine(iot, config.admin.quarantineGroup);
 const audit = new DynamoDbAuditLog(dynamodb, config.admin.auditTable);
+const suppliers = new DynamoDbSupplierStore(dynamodb, config.admin.suppliersTable);
 /** Everything but the caller, who is the SigV4 principal of each request. */
 const base: Omit<AdminDeps, 'caller'> = {
   registry: new DynamoDbEcuRegistry(dynamodb, config.admin.registryTable),
@@ -38,6 +46,17 @@ const base: Omit<AdminDeps, 'caller'> = {
   ca: new PrivateCaRevoker(new ACMPCAClient(awsClientConfig()), config.admin.pcaCaArn),
   audit,
   auditQuery: audit,
+  registryImport: new DynamoDbRegistryImport(dynamodb, config.admin.registryTable),
+  suppliers,
+  supplierStore: suppliers,
+  trustPlaces: new AwsTrustPlaces(
+    {
+      ssm: new SSMClient(awsClientConfig()),
+      s3: new S3Client(awsClientConfig()),
+      apigateway: new ApiGatewayV2Client(awsClientConfig()),
+    },
+    trustNames(config.admin),
+  ),
   quarantine,
   certificates: quarantine,
   clock: { now: () => new Date() },

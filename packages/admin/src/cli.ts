@@ -5,7 +5,9 @@ import { type AdminDeps, type CliIo, type Command, type Commands, stringFlag } f
 import { loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
 import { LIFECYCLE_COMMANDS } from './lifecycle/commands.js';
+import { MANIFEST_COMMANDS } from './manifests/commands.js';
 import { releaseFromQuarantine } from './quarantine/release.js';
+import { SUPPLIER_COMMANDS } from './suppliers/commands.js';
 
 export type { AdminDeps, CliIo };
 
@@ -28,6 +30,8 @@ const COMMANDS: Commands = {
     },
   },
   ...AUDIT_COMMANDS,
+  ...MANIFEST_COMMANDS,
+  ...SUPPLIER_COMMANDS,
   ...ACCESS_COMMANDS,
   ...LIFECYCLE_COMMANDS,
 };

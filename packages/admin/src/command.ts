@@ -3,7 +3,10 @@ import type { AccessDeps } from './access/grant.js';
 import type { AuditLogPort, AuditQueryPort } from './audit.js';
 import type { AdminConfig, Env } from './config.js';
 import type { DecommissionDeps } from './lifecycle/decommission.js';
+import type { RegistryImportPort } from './manifests/ports.js';
+import type { ProgressStream } from './manifests/progress.js';
 import type { ReleaseDeps } from './quarantine/release.js';
+import type { SupplierStorePort, TrustPlacesPort } from './suppliers/ports.js';
 
 /** The adapters every command may use (the AWS ones by default; tests pass their own). */
 export type AdminDeps = ReleaseDeps &
@@ -11,6 +14,10 @@ export type AdminDeps = ReleaseDeps &
   DecommissionDeps & {
     readonly audit: AuditLogPort;
     readonly auditQuery: AuditQueryPort;
+    readonly registryImport: RegistryImportPort;
+    readonly suppliers: SupplierStorePort;
+    readonly supplierStore: SupplierStorePort;
+    readonly trustPlaces: TrustPlacesPort;
   };
 
 /** What the front door runs with: the environment, where to print, and how to build the adapters. */
@@ -19,6 +26,8 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly deps: (config: AdminConfig) => AdminDeps;
+  /** Where progress bars are drawn (process.stderr; drawn only when it is a TTY). */
+  readonly progress?: ProgressStream | undefined;
 }
 
 /** The flags a command was given (its own and the global ones), as node:util's parseArgs returns them. */

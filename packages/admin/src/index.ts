@@ -16,8 +16,12 @@ export { StsCaller } from './adapters/caller.js';
 export { IotQuarantine } from './adapters/iot.js';
 export { IotEcuDevices } from './adapters/lifecycle-iot.js';
 export { DynamoDbLifecycleRegistry } from './adapters/lifecycle-registry.js';
+export { FileCheckpoints, fileSource } from './adapters/manifest-files.js';
 export { PrivateCaRevoker, pcaSerial } from './adapters/pca.js';
 export { DynamoDbEcuRegistry } from './adapters/registry.js';
+export { DynamoDbRegistryImport } from './adapters/registry-import.js';
+export { DynamoDbSupplierDirectory, DynamoDbSupplierStore } from './adapters/suppliers.js';
+export { AwsTrustPlaces } from './adapters/trust-places.js';
 export { type AuditListDeps, type AuditListInput, type AuditListResult, listAudit } from './audit/list.js';
 export {
   type AdminAuditEntry,
@@ -33,7 +37,7 @@ export {
   type StoredAuditEntry,
   safeAuditDetail,
 } from './audit.js';
-export { awsDeps } from './aws.js';
+export { awsDeps, trustNames } from './aws.js';
 export { type AdminDeps, type CliIo, runCli, USAGE } from './cli.js';
 export type { Command, Commands, Flags } from './command.js';
 export { type AdminConfig, type Env, loadAdminConfig } from './config.js';
@@ -65,6 +69,8 @@ export {
 } from './lifecycle/decommission.js';
 export type * from './lifecycle/ports.js';
 export { type ReplaceInput, type ReplaceResult, replaceEcu } from './lifecycle/replace.js';
+export { type ImportDeps, type ImportInput, type ImportReport, importManifest } from './manifests/import.js';
+export type * from './manifests/ports.js';
 export { isRefusal, type OperatorDeps, operatorAction } from './operator-action.js';
 export type * from './ports.js';
 export {
@@ -74,3 +80,11 @@ export {
   type ReleaseResult,
   releaseFromQuarantine,
 } from './quarantine/release.js';
+export {
+  addSupplierCa,
+  listSuppliers,
+  retireSupplier,
+  type SupplierDeps,
+  type SupplierResult,
+} from './suppliers/manage.js';
+export type * from './suppliers/ports.js';

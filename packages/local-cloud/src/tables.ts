@@ -15,6 +15,8 @@ export interface TableNames {
   readonly enrolmentProofs?: string;
   /** @cv/admin's audit trail (serverless/resources/admin.yml); created when named. */
   readonly adminAudit?: string;
+  /** @cv/admin's suppliers (pk `supplierId`, sk `caKeySha256`); created when named. */
+  readonly suppliers?: string;
 }
 
 export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
@@ -71,6 +73,19 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
           },
         ]),
     ...(names.adminAudit === undefined ? [] : [adminAuditTable(names.adminAudit)]),
+    ...(names.suppliers === undefined
+      ? []
+      : [
+          {
+            TableName: names.suppliers,
+            BillingMode: 'PAY_PER_REQUEST' as const,
+            AttributeDefinitions: [s('supplierId'), s('caKeySha256')],
+            KeySchema: [
+              { AttributeName: 'supplierId', KeyType: 'HASH' as const },
+              { AttributeName: 'caKeySha256', KeyType: 'RANGE' as const },
+            ],
+          },
+        ]),
   ];
 }
 
