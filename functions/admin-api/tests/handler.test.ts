@@ -121,6 +121,33 @@ describe('admin API handler', () => {
     expect(new Set(await auditActors())).toEqual(new Set([CALLER]));
   });
 
+  it('GET /audit: the trail by time, by actor and by target, as `cv-admin audit list`; a bad window is 400', async () => {
+    await call(
+      request('PUT', `/vehicles/${VIN}/access/${CAROL}`, {
+        role: 'driver',
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+    );
+
+    const byTime = await call(request('GET', '/audit', undefined, { queryStringParameters: { limit: '5' } }));
+    const entries = byTime.body.entries as { target: string; actor: string }[];
+    const byActor = await call(
+      request('GET', '/audit', undefined, { queryStringParameters: { actor: CALLER } }),
+    );
+    const target = entries[0]?.target ?? '';
+    const byTarget = await call(request('GET', '/audit', undefined, { queryStringParameters: { target } }));
+    const bad = await call(
+      request('GET', '/audit', undefined, { queryStringParameters: { since: 'yesterday' } }),
+    );
+
+    expect(byTime.status).toBe(200);
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.every((e) => e.actor === CALLER)).toBe(true);
+    expect((byActor.body.entries as unknown[]).length).toBeGreaterThan(0);
+    expect((byTarget.body.entries as { target: string }[]).every((e) => e.target === target)).toBe(true);
+    expect([bad.status, bad.body.error]).toEqual([400, 'invalid_input']);
+  });
+
   it('the committed samples: a listing (200) and a driver without an expiry (400, nothing written)', async () => {
     expect((await call(sample('get-vehicle-access'))).status).toBe(200);
     const refused = await call(sample('put-driver-without-expiry'));
