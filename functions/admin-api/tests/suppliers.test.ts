@@ -96,6 +96,13 @@ beforeAll(async () => {
     ...cloud.sdkEnv(),
     STAGE,
     TRUSTSTORE_BUCKET: BUCKET,
+    // As the template sets them (serverless/functions/admin-api.yml), so the recorded calls map to the deployed names.
+    SUPPLIERS_TABLE: `cv-security-${STAGE}-suppliers`,
+    ADMIN_AUDIT_TABLE: `cv-security-${STAGE}-admin-audit`,
+    ECU_REGISTRY_TABLE: `cv-security-${STAGE}-ecu-registry`,
+    VEHICLE_ACCESS_TABLE: `cv-security-${STAGE}-vehicle-access`,
+    ATTESTATION_TRUST_BUNDLE_PARAM: PARAM,
+    CERT_BROKER_DOMAIN: DOMAIN,
     LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   }))
