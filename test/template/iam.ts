@@ -17,7 +17,7 @@ export type CfnResource = {
  * each with the reason it cannot be scoped.
  */
 export const TEMPLATE_IAM_OPTIONS: IamLintOptions = {
-  // The state machine's execution logging (serverless-step-functions' role): CloudWatch Logs' vended
+  // The state machine's execution logging (RemediationStateMachineRole): CloudWatch Logs' vended
   // log deliveries and resource policies are authorised on "*" only (Step Functions logging guide).
   unscopableActions: [
     'logs:CreateLogDelivery',

@@ -41,6 +41,9 @@ interface Analysis {
   resourceAnalysis?: { result: string; denyStatements?: StatementMatch[] };
 }
 
+/** A CloudWatch Logs log group as its log-group actions are authorised (the documented ARN with a trailing `:*`). */
+const LOG_GROUP_AUTHORISED = /^arn:[^:]+:logs:[^:]+:\d{12}:log-group:[^*:]+:\*$/;
+
 /** Replaces `${name}` policy variables the session defines (others are left for the simulator). */
 function withVariables(document: PolicyDocument, variables: Record<string, string>): PolicyDocument {
   const json = JSON.stringify(document).replace(
@@ -108,6 +111,24 @@ export async function evaluate(
       allowed: false,
       reason: `not a valid request: ${result.errors.message}`,
       allowedBy: [],
+    };
+  }
+  if (result.resultType === 'wildcard' && LOG_GROUP_AUTHORISED.test(request.resource)) {
+    // CloudWatch Logs authorises log-group actions on `log-group:<name>:*`: that string is the resource, not a
+    // pattern over resources. Evaluated as the exact pattern (a statement on exactly that string, or a wider one).
+    const exact = result.results.filter((r) => r.resourcePattern === request.resource);
+    const analyses = exact.map((r) => r.analysis as unknown as Analysis);
+    const allowed = analyses.length > 0 && analyses.every((a) => a.result === 'Allowed');
+    const first = analyses.find((a) => a.result !== 'Allowed') ?? analyses[0];
+    return {
+      request,
+      allowed,
+      reason: allowed
+        ? ''
+        : first === undefined
+          ? 'no statement of the role allows this action'
+          : explain(first),
+      allowedBy: analyses.flatMap((a) => (a.identityAnalysis?.allowStatements ?? []).map((m) => m.statement)),
     };
   }
   if (result.resultType !== 'single') {

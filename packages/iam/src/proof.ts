@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { evaluate, type Verdict } from './evaluate.js';
 import { platformRequests } from './platform.js';
 import { type ApiCall, type IamRequest, iamRequests } from './requests.js';
-import { ACCOUNT, type LambdaFunction, type PolicyStatement, type ResolvedTemplate } from './template.js';
+import {
+  ACCOUNT,
+  type LambdaFunction,
+  type PolicyStatement,
+  type ResolvedTemplate,
+  type Role,
+} from './template.js';
 
 /** A call as the recorder writes it. */
 export interface RecordedCall extends ApiCall {
@@ -136,9 +142,10 @@ const glob = (pattern: string, value: string) =>
     'i',
   ).test(value);
 
-function grantsOf(fn: LambdaFunction): Array<Grant & { doc: PolicyStatement }> {
+/** Every (statement, action, resource) a role allows, with the statement it comes from. */
+export function grantsOf(role: Role): Array<Grant & { doc: PolicyStatement }> {
   const out: Array<Grant & { doc: PolicyStatement }> = [];
-  for (const policy of fn.role.policies) {
+  for (const policy of role.policies) {
     policy.document.Statement.forEach((s, i) => {
       if (s.Effect !== 'Allow') return;
       const statement = s.Sid ?? `${policy.name}[${i}]`;
@@ -202,17 +209,7 @@ export async function proveFunction(
         .map((v) => v.request.origin),
     ),
   ].sort();
-  const grants = grantsOf(fn);
-  const unused = grants.filter(
-    (g) =>
-      !verdicts.some(
-        (v) =>
-          v.allowed &&
-          glob(g.action, v.request.action) &&
-          glob(g.resource, v.request.resource) &&
-          v.allowedBy.some((s) => JSON.stringify(s) === JSON.stringify(g.doc)),
-      ),
-  );
+  const grants = grantsOf(fn.role);
   const strip = ({ statement, action, resource }: Grant) => ({ statement, action, resource });
   return {
     fn,
@@ -225,6 +222,22 @@ export async function proveFunction(
     unmapped: [...new Set(unmapped)],
     adapterOnly,
     granted: grants.map(strip),
-    unused: unused.map(strip),
+    unused: unusedGrants(grants, verdicts),
   };
+}
+
+/** The grants no allowed request matched (action and resource) through the grant's own statement. */
+export function unusedGrants(grants: Array<Grant & { doc: PolicyStatement }>, verdicts: Verdict[]): Grant[] {
+  return grants
+    .filter(
+      (g) =>
+        !verdicts.some(
+          (v) =>
+            v.allowed &&
+            glob(g.action, v.request.action) &&
+            glob(g.resource, v.request.resource) &&
+            v.allowedBy.some((s) => JSON.stringify(s) === JSON.stringify(g.doc)),
+        ),
+    )
+    .map(({ statement, action, resource }) => ({ statement, action, resource }));
 }

@@ -121,6 +121,16 @@ export class ResolvedTemplate {
         return this.physicalName(id, 'FunctionName');
       case 'AWS::StepFunctions::StateMachine':
         return arn('states', `stateMachine:${this.physicalName(id, 'StateMachineName')}`);
+      case 'AWS::IoT::TopicRule':
+        // Without RuleName CloudFormation generates one from the logical id; Ref returns the name.
+        return this.physicalName(id, 'RuleName');
+      case 'AWS::Events::Rule':
+        // Without Name CloudFormation generates `<stack>-<logical id>-<suffix>` (the suffix is left out here).
+        return this.props(id).Name === undefined
+          ? `${PSEUDO['AWS::StackName']}-${id}`
+          : this.physicalName(id, 'Name');
+      case 'AWS::Logs::LogGroup':
+        return this.physicalName(id, 'LogGroupName');
       default:
         return id;
     }
@@ -152,6 +162,15 @@ export class ResolvedTemplate {
           return this.ref(id, path);
         case 'AWS::IoT::CACertificate':
           return arn('iot', `cacert/${this.getAtt(id, 'Id', path)}`);
+        case 'AWS::IoT::TopicRule':
+          return arn('iot', `rule/${this.ref(id, path)}`);
+        case 'AWS::Events::Rule':
+          return arn('events', `rule/${this.ref(id, path)}`);
+        case 'AWS::StepFunctions::StateMachine':
+          return this.ref(id, path);
+        case 'AWS::Logs::LogGroup':
+          // CloudWatch Logs' Arn attribute (and the ARN it authorises log-group actions on) ends with `:*`.
+          return arn('logs', `log-group:${this.ref(id, path)}:*`);
         default:
           return arn(r.Type.split('::')[1]?.toLowerCase() ?? 'unknown', id);
       }
@@ -214,6 +233,21 @@ export class ResolvedTemplate {
   /** Every resource of a type, by logical id. */
   ofType(type: string): Array<[string, CfnResource]> {
     return Object.entries(this.resources).filter(([, r]) => r.Type === type);
+  }
+
+  /** The AWS managed policies a role attaches (their statements are AWS's, not in the template). */
+  managedPolicyArns(logicalId: string): string[] {
+    return (this.resolve(this.props(logicalId).ManagedPolicyArns ?? [], logicalId) as unknown[]).map(String);
+  }
+
+  /** The role's trust policy (who may assume it). */
+  trustPolicy(logicalId: string): PolicyDocument {
+    return this.resolve(this.props(logicalId).AssumeRolePolicyDocument, logicalId) as PolicyDocument;
+  }
+
+  /** The logical id of the role an ARN (`Fn::GetAtt Role.Arn`, resolved) designates. */
+  roleIdOfArn(roleArn: string): string | undefined {
+    return this.ofType('AWS::IAM::Role').find(([id]) => this.getAtt(id, 'Arn', id) === roleArn)?.[0];
   }
 
   role(logicalId: string): Role {
@@ -303,7 +337,42 @@ export class ResolvedTemplate {
       const arns = p.Queues.map((url) => arn('sqs', url.split('/').pop() ?? ''));
       if (arns.includes(resourceArn)) return p.PolicyDocument;
     }
+    if (resourceArn.startsWith(arn('lambda', 'function:'))) return this.lambdaPermissionPolicy(resourceArn);
     return undefined;
+  }
+
+  /**
+   * A function's resource-based policy as Lambda builds it from its `AWS::Lambda::Permission`s (AddPermission): the
+   * principal, the action, `ArnLike aws:SourceArn` and `StringEquals aws:SourceAccount` when the permission sets them.
+   */
+  lambdaPermissionPolicy(functionArn: string): PolicyDocument | undefined {
+    const statements: PolicyStatement[] = [];
+    for (const [id, r] of this.ofType('AWS::Lambda::Permission')) {
+      const p = this.resolve(r.Properties, id) as {
+        FunctionName: string;
+        Action: string;
+        Principal: string;
+        SourceArn?: string;
+        SourceAccount?: string;
+      };
+      const target = p.FunctionName.startsWith('arn:')
+        ? p.FunctionName
+        : arn('lambda', `function:${p.FunctionName}`);
+      if (target !== functionArn) continue;
+      const condition: Record<string, Record<string, unknown>> = {};
+      if (p.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
+      if (p.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
+      const principal = /^\d{12}$|^arn:/.test(p.Principal) ? { AWS: p.Principal } : { Service: p.Principal };
+      statements.push({
+        Sid: id,
+        Effect: 'Allow',
+        Principal: principal,
+        Action: p.Action,
+        Resource: functionArn,
+        ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+      });
+    }
+    return statements.length === 0 ? undefined : { Version: '2012-10-17', Statement: statements };
   }
 
   /** The KMS key (ARN) that encrypts an SQS queue or SNS topic, given the queue's or topic's ARN. */
