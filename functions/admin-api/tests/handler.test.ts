@@ -119,6 +119,20 @@ describe('admin API handler', () => {
     expect(revoke.body).toMatchObject({ outcome: 'revoked' });
     expect(await accessRow(BOB)).toBeUndefined();
     expect(new Set(await auditActors())).toEqual(new Set([CALLER]));
+
+    // The trail, read back through the API: by target, by actor, by time window.
+    const byTarget = await call(
+      request('GET', '/audit', undefined, { queryStringParameters: { target: `vehicle:${VIN}` } }),
+    );
+    expect(byTarget.status).toBe(200);
+    const byActor = await call(
+      request('GET', '/audit', undefined, { queryStringParameters: { actor: CALLER } }),
+    );
+    expect(byActor.status).toBe(200);
+    const byDay = await call(request('GET', '/audit'));
+    expect(byDay.status).toBe(200);
+    for (const res of [byTarget, byActor, byDay])
+      expect(JSON.stringify(res.body)).toContain('access.transfer');
   });
 
   it('GET /audit: the trail by time, by actor and by target, as `cv-admin audit list`; a bad window is 400', async () => {

@@ -3,10 +3,17 @@
  * Private CA, dynalite): block, unblock, release, replace, decommission an ECU and a vehicle, each re-run unchanged.
  */
 import { readFileSync } from 'node:fs';
+import {
+  ACMPCAClient,
+  RequestAlreadyProcessedException,
+  ResourceNotFoundException,
+  RevokeCertificateCommand,
+} from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTables, generateKeyPair, issueLeaf, LocalCloud, pemOf } from '@cv/local-cloud';
 import { lambdaContext } from '@cv/test-support';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const STAGE = 'adminlc';
@@ -80,7 +87,7 @@ const status = async (ecuId: string) =>
   (await ddb.send(new GetItemCommand({ TableName: REGISTRY, Key: { ecuId: { S: ecuId } } }))).Item?.status?.S;
 
 beforeAll(async () => {
-  cloud = await LocalCloud.start({ region: 'eu-west-1', account: '111122223333' });
+  cloud = await LocalCloud.start({ region: 'eu-west-1', account: '123456789012' });
   ddb = new DynamoDBClient(cloud.clientConfig());
   await createTables(ddb, {
     ecuRegistry: REGISTRY,
@@ -90,6 +97,25 @@ beforeAll(async () => {
     adminAudit: `cv-security-${STAGE}-admin-audit`,
   });
   cloud.iot.createThingGroup(GROUP);
+  // The Private CA client (an SDK version of its own) answers through the local cloud's Private CA, with the SDK's
+  // exception classes; going through aws-sdk-client-mock also records the call for the IAM proof.
+  // (The casts: @aws-sdk/client-acm-pca is an older SDK release than the one aws-sdk-client-mock is typed against.)
+  mockClient(ACMPCAClient as never)
+    .on(RevokeCertificateCommand as never)
+    .callsFake(async (input: Record<string, unknown>) => {
+      try {
+        cloud.pca.revoke(input);
+      } catch (error) {
+        const name = error instanceof Error ? error.name : '';
+        const message = error instanceof Error ? error.message : 'failed';
+        if (name === 'RequestAlreadyProcessedException')
+          throw new RequestAlreadyProcessedException({ message, $metadata: {} });
+        if (name === 'ResourceNotFoundException')
+          throw new ResourceNotFoundException({ message, $metadata: {} });
+        throw error;
+      }
+      return {};
+    });
   for (const [k, v] of Object.entries({
     ...cloud.sdkEnv(),
     STAGE,

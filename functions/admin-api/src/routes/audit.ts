@@ -1,7 +1,7 @@
 import { listAudit } from '@cv/admin';
 import type { Route } from '../route.js';
 
-/** The audit trail (packages/admin/src/audit): the same query as `cv-admin audit list`. */
+/** The audit trail, read back (packages/admin/src/audit): by target, by actor, or by time window. */
 export const AUDIT_ROUTES: readonly Route[] = [
   {
     method: 'GET',

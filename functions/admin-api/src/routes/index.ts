@@ -7,7 +7,7 @@ import { QUARANTINE_ROUTES } from './quarantine.js';
 /** Every route of the admin API; each area keeps its routes in its own file under src/routes/. */
 export const ROUTES: readonly Route[] = [
   ...ACCESS_ROUTES,
+  ...AUDIT_ROUTES,
   ...LIFECYCLE_ROUTES,
   ...QUARANTINE_ROUTES,
-  ...AUDIT_ROUTES,
 ];
