@@ -49,6 +49,7 @@ const eventFiles = (path: string) =>
 
 /** The function (serverless/functions/*.yml) each sample event is for. */
 const FUNCTION_OF: Record<string, (file: string) => string> = {
+  'admin-api': () => 'adminApi',
   'authz-detector': () => 'authzDetector',
   'behaviour-detector': (file) => (file.startsWith('presence') ? 'behaviourPresence' : 'behaviourCounters'),
   'cert-broker': () => 'certBroker',
@@ -65,6 +66,10 @@ const FUNCTION_OF: Record<string, (file: string) => string> = {
  * docs/local-cloud.md lists what each of them prints here.
  */
 const EXPECTED: Record<string, Record<string, Expected>> = {
+  'admin-api': {
+    'get-vehicle-access.json': { kind: 'http', status: 200 },
+    'put-driver-without-expiry.json': { kind: 'http', status: 400, code: 'invalid_input' },
+  },
   'authz-detector': {
     // Its 4 failures (of 8 log lines) stored once each in the local DynamoDB; below the threshold (20): no finding, no output.
     'authorization-failures.json': { kind: 'returns', value: undefined },

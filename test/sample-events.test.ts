@@ -16,6 +16,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
@@ -72,6 +73,12 @@ type Expected =
  * function's describe block below. Every JSON file under events/ must have a row.
  */
 const EXPECTED: Record<string, Record<string, Expected>> = {
+  'admin-api': {
+    // The sample vehicle has no access rows yet: an empty listing.
+    'get-vehicle-access.json': { kind: 'http', status: 200 },
+    // A driver needs an expiry: the use case's validation, 400, nothing written.
+    'put-driver-without-expiry.json': { kind: 'http', status: 400 },
+  },
   'authz-detector': {
     // 8 failures of certificate principals, counted; below the threshold, so no finding.
     'authorization-failures.json': { kind: 'returns', value: undefined },
@@ -276,6 +283,7 @@ describe('the packaged template', () => {
 
   it('gives every function and remediation step an environment its loadConfig accepts, as is', async () => {
     const loaders: Record<string, (env: Record<string, string>, exportName: string) => unknown> = {
+      'admin-api': (await import('../functions/admin-api/src/config.js')).loadConfig,
       'authz-detector': (await import('../functions/authz-detector/src/config.js')).loadConfig,
       'behaviour-detector': (await import('../functions/behaviour-detector/src/config.js')).loadConfig,
       'cert-broker': (await import('../functions/cert-broker/src/config.js')).loadConfig,
@@ -300,6 +308,26 @@ describe('the packaged template', () => {
       seen.add(fn);
     }
     expect([...seen].sort()).toEqual(dirs(FUNCTIONS));
+  });
+});
+
+describe('admin-api', () => {
+  let handler: AnyHandler;
+  let ddb: AnyStub;
+  beforeAll(async () => {
+    useEnvOf('admin-api');
+    ddb = stub(DynamoDBClient);
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    ({ handler } = (await import('../functions/admin-api/src/handler.js')) as unknown as {
+      handler: AnyHandler;
+    });
+  });
+  afterAll(restoreStubs);
+
+  it.each(cases('admin-api'))('%s', async (file, expected) => {
+    await check(() => handler(loadEvent('admin-api', file), context('cv-security-dev-adminApi')), expected);
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
   });
 });
 
@@ -485,6 +513,10 @@ describe('command-sender', () => {
       Items: [{ vin: VIN, ecuId: 'gw-0001', role: 'gateway', status: 'ACTIVE', thingName: `${VIN}_gw-0001` }],
     });
     ddb.on(GetCommand).resolves({});
+    // The sample caller's vehicle-access row, which the sender re-reads on every request.
+    ddb.on(GetCommand, { TableName: 'cv-security-dev-vehicle-access' }).resolves({
+      Item: { userSub: '3f9a1c52-7d4e-4b8a-9c1e-2b5d6f7a8e90', vin: VIN, role: 'owner', commands: ['*'] },
+    });
     ddb.on(PutCommand).resolves({});
     ddb.on(TransactWriteCommand).resolves({});
     ddb

@@ -253,6 +253,11 @@ exports[${key}] = async (event, context) => {
         ],
       },
     };
+    // The admin API's stage (serverless/resources/admin-api.yml) logs through the same account role.
+    if (resources.AdminApiStage && resources.ApiGatewayAccount) {
+      const deps = [].concat(resources.AdminApiStage.DependsOn ?? []);
+      resources.AdminApiStage.DependsOn = [...new Set([...deps, 'ApiGatewayAccount'])];
+    }
     // Whatever referred to the stage through the deployment now waits for the stage resource.
     for (const [id, resource] of Object.entries(resources)) {
       if (id === 'ApiGatewayStage' || resource.Type === 'AWS::ApiGateway::Deployment') continue;

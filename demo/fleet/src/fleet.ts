@@ -20,11 +20,11 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
+import { type AccessDeps, DynamoDbAuditLog, DynamoDbVehicleAccess, grantAccess } from '@cv/admin';
 import { EcuSimulator } from '@cv/ecu-sim';
 import type { CfnTemplate } from '@cv/iam';
 import {
   type AuthorizationFailure,
-  attestationIssuerKeySha256,
   createCertificateAuthority,
   createTables,
   type Denial,
@@ -38,6 +38,7 @@ import {
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
+import { provisionFleet, seedTruststore } from './provision.js';
 
 // CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in demo/fleet/src.
 const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -56,6 +57,8 @@ const TABLES = {
   commands: 'cv-security-local-commands',
   telemetry: 'cv-security-local-telemetry',
   enrolmentProofs: 'cv-security-local-enrolment-proofs',
+  adminAudit: 'cv-security-local-admin-audit',
+  suppliers: 'cv-security-local-suppliers',
 };
 const USER_POOL = `${REGION}_LocalPool1`;
 const CLIENT_ID = 'localappclient0000000000001';
@@ -241,6 +244,7 @@ export async function startSeededCloud(
       }),
     );
   }
+  seedTruststore(cloud, STAGE, manufacturer.certificatePem);
   cloud.iot.createThingGroup(QUARANTINE);
   cloud.iot.createPolicy(
     QUARANTINE,
@@ -350,27 +354,25 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     // Registry: each vehicle has a gateway, a telematics and an ADAS ECU.
     const ddb = new DynamoDBClient(cloud.clientConfig());
     const vehicles = Array.from({ length: options.vehicles }, (_, i) => vinOf(i + 1));
-    await stage('registry: ECUs of every vehicle ACTIVE', async () => {
-      const items = vehicles.flatMap((vin, v) =>
-        ROLES.map((role) => ({
-          PutRequest: {
-            Item: {
-              ecuId: { S: `${role.toUpperCase()}-${String(v + 1).padStart(5, '0')}` },
-              vin: { S: vin },
-              role: { S: role },
-              status: { S: 'ACTIVE' },
-              // Supplier binding: only the local manufacturer CA may enrol these ECUs.
-              attestationIssuerKeySha256: { S: attestationIssuerKeySha256(manufacturer.certificatePem) },
-              updatedAt: { S: new Date().toISOString() },
-            },
-          },
-        })),
-      );
-      for (let i = 0; i < items.length; i += 25) {
-        await ddb.send(
-          new BatchWriteItemCommand({ RequestItems: { [TABLES.ecuRegistry]: items.slice(i, i + 25) } }),
-        );
-      }
+    await stage('registry: supplier onboarded, ECUs imported from a manifest (cv-admin)', async () => {
+      // Through the operator's use cases, as `cv-admin supplier add` and `cv-admin manifest import` do: the
+      // supplier binding (attestationIssuerKeySha256) is the manufacturer CA's key, so only it may enrol these ECUs.
+      await provisionFleet({
+        cloud,
+        ddb,
+        stage: STAGE,
+        account: ACCOUNT,
+        tables: TABLES,
+        trustParameter: TRUST_PARAM,
+        manufacturerCaPem: manufacturer.certificatePem,
+        ecus: vehicles.flatMap((vin, v) =>
+          ROLES.map((role) => ({
+            ecuId: `${role.toUpperCase()}-${String(v + 1).padStart(5, '0')}`,
+            vin,
+            role,
+          })),
+        ),
+      });
     });
 
     const kms = new KMS(cloud.clientConfig());
@@ -487,23 +489,21 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
     });
     (authorizer.verifier as { cacheJwks: (j: unknown) => void }).cacheJwks({ keys: [jwk] });
-    // One owner per vehicle, as in the field (the authorizer lists at most 25 vehicles per user).
-    const owners = new Map(vehicles.map((vin) => [vin, randomUUID()]));
-    await stage('vehicle access: each vehicle has its owner', async () => {
-      const items = vehicles.map((vin) => ({
-        PutRequest: {
-          Item: {
-            userSub: { S: owners.get(vin) ?? '' },
-            vin: { S: vin },
-            role: { S: 'owner' },
-            commands: { L: [{ S: '*' }] },
-          },
-        },
-      }));
-      for (let i = 0; i < items.length; i += 25) {
-        await ddb.send(
-          new BatchWriteItemCommand({ RequestItems: { [TABLES.vehicleAccess]: items.slice(i, i + 25) } }),
-        );
+    // The app user owns every vehicle, whatever --vehicles is (one authorizer decision per token and vehicle).
+    const userSub = randomUUID();
+    const owners = new Map(vehicles.map((vin) => [vin, userSub]));
+    await stage('vehicle access: the app user owns every vehicle (cv-admin access grant)', async () => {
+      // Through the operator's use case, as `cv-admin access grant <VIN> <sub> --role owner` does: the row the
+      // authorizer and the sender read, the vehicle's ownership marker, and an audit entry per vehicle.
+      const admin: AccessDeps = {
+        access: new DynamoDbVehicleAccess(ddb, TABLES.vehicleAccess),
+        audit: new DynamoDbAuditLog(ddb, TABLES.adminAudit),
+        caller: { whoAmI: async () => `arn:aws:iam::${ACCOUNT}:user/fleet-demo` },
+        clock: { now: () => new Date() },
+      };
+      for (const vin of vehicles) {
+        const granted = await grantAccess({ vin, userSub, role: 'owner' }, admin);
+        if (granted.outcome !== 'granted') throw new Error(`access to ${vin}: ${granted.outcome}`);
       }
     });
     const tokens = new Map<string, string>();

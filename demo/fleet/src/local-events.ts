@@ -137,7 +137,10 @@ async function commandEvents(
   // What API Gateway hands command-sender: the authorizer's context for the owner's token.
   const decision = await authorize(request(owner) as unknown as APIGatewayRequestAuthorizerEvent, {
     verifyAccessToken: async () => ({ sub: ids.ownerSub, exp: Math.floor(Date.now() / 1000) + 3600 }),
-    accessRows: async () => [{ userSub: ids.ownerSub, vin: ids.ecu.vin, role: 'owner', commands: ['*'] }],
+    accessRow: async (userSub, vin) =>
+      userSub === ids.ownerSub && vin === ids.ecu.vin
+        ? { userSub, vin, role: 'owner', commands: ['*'] }
+        : undefined,
     now: Date.now,
   });
   if (decision.effect !== 'Allow') throw new Error(`the owner is not allowed: ${decision.effect}`);

@@ -98,6 +98,18 @@ await ddb.send(
     RequestItems: { 'cv-security-local-ecu-registry': registry.map((Item) => ({ PutRequest: { Item } })) },
   }),
 );
+// The sample events' app user (events/command-sender) may command the sample vehicle: the sender re-reads this row.
+await ddb.send(
+  new PutItemCommand({
+    TableName: 'cv-security-local-vehicle-access',
+    Item: {
+      userSub: { S: '3f9a1c52-7d4e-4b8a-9c1e-2b5d6f7a8e90' },
+      vin: { S: '1HGCM82633A004352' },
+      role: { S: 'owner' },
+      commands: { L: [{ S: '*' }] },
+    },
+  }),
+);
 
 // Remediation samples: their thing, certificate (seeded under the sample's id) and policy.
 const { keys } = await generateKeyPair();

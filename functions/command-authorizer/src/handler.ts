@@ -4,7 +4,7 @@ import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit 
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { queryAccessRows } from './adapters/access-table.js';
+import { getAccessRow } from './adapters/access-table.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
 import { loadConfig } from './config.js';
 
@@ -49,7 +49,7 @@ const deps: AuthorizeDeps = {
     const payload = await verifier.verify(token);
     return { sub: payload.sub, exp: payload.exp };
   },
-  accessRows: (sub) => queryAccessRows(doc, config.accessTable, sub),
+  accessRow: (sub, vin) => getAccessRow(doc, config.accessTable, sub, vin),
   now: Date.now,
 };
 
@@ -69,10 +69,7 @@ export const handler = eventHandler<APIGatewayRequestAuthorizerEvent, APIGateway
       logger.info('request denied', { reason: outcome.reason, sub: outcome.result.principalId });
       return outcome.result;
     }
-    if (outcome.truncated || outcome.dropped > 0) {
-      logger.warn('vehicle list incomplete', { truncated: outcome.truncated, droppedRows: outcome.dropped });
-    }
-    logger.info('request allowed', { sub: outcome.result.principalId, vehicles: outcome.vehicles });
+    logger.info('request allowed', { sub: outcome.result.principalId, vin: outcome.vin });
     return outcome.result;
   },
   // API Gateway's 401, a designed answer: logged above as WARN with the reason, not as a failure.

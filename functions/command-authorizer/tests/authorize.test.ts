@@ -1,7 +1,7 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AuthorizeDeps, authorize, MAX_VEHICLES } from '../src/authorize.js';
+import { type AuthorizeDeps, authorize } from '../src/authorize.js';
 import {
   CLIENT_ID,
   loadEvent,
@@ -19,6 +19,7 @@ let verify: (token: string) => Promise<{ sub: string; exp: number }>;
 
 beforeAll(async () => {
   tf = await tokenFactory();
+  token = await tf.token();
   const verifier = CognitoJwtVerifier.create({
     userPoolId: USER_POOL_ID,
     tokenUse: 'access',
@@ -32,15 +33,28 @@ beforeAll(async () => {
   };
 });
 
-function deps(rows: unknown[] = [{ userSub: SUB, vin: VIN_A, commands: ['*'] }]) {
-  const accessRows = vi.fn(async () => rows);
+function deps(rows: Record<string, unknown>[] = [{ userSub: SUB, vin: VIN_A, commands: ['*'] }]) {
+  const table = new Map(rows.map((r) => [`${r.userSub}|${r.vin}`, r]));
+  const accessRows = vi.fn(async (sub: string, vin: string) => table.get(`${sub}|${vin}`));
   const d: AuthorizeDeps = {
     verifyAccessToken: (t) => verify(t),
-    accessRows,
+    accessRow: accessRows,
     now: Date.now,
   };
   return { d, accessRows };
 }
+
+/** The i-th of a fleet's VINs (valid VIN characters, distinct). */
+const fleetVin = (i: number) => `1HGCM82633A${String(i).padStart(6, '0')}`;
+const ARN_BASE = 'arn:aws:execute-api:eu-west-1:111122223333:r1e2s3t4u5/dev';
+function eventFor(vin: string) {
+  return {
+    ...withAuthorization(`Bearer ${token}`),
+    methodArn: `${ARN_BASE}/POST/vehicles/${vin}/commands`,
+    pathParameters: { vin },
+  };
+}
+let token: string;
 
 describe('authorize (use case, real aws-jwt-verify)', () => {
   it.each([
@@ -69,19 +83,41 @@ describe('authorize (use case, real aws-jwt-verify)', () => {
     expect(accessRows).not.toHaveBeenCalled();
   });
 
-  it(`caps the policy at ${MAX_VEHICLES} vehicles and reports truncation`, async () => {
-    const rows = Array.from({ length: MAX_VEHICLES + 5 }, (_, i) => ({
+  it('a fleet operator with 10,000 vehicles commands any one of them: one read per decision, a policy of two routes of that vehicle', async () => {
+    const fleet = Array.from({ length: 10_000 }, (_, i) => ({
       userSub: SUB,
-      vin: `1HGCM82633A${String(i).padStart(6, '0')}`,
-      commands: ['door.lock'],
+      vin: fleetVin(i),
+      role: 'fleet-operator',
+      commands: ['door.lock', 'door.unlock', 'locate'],
     }));
-    const { d } = deps(rows);
-    const outcome = await authorize(withAuthorization(`Bearer ${await tf.token()}`), d);
-    expect(outcome.effect).toBe('Allow');
-    if (outcome.effect !== 'Allow') return;
-    expect(outcome.truncated).toBe(true);
-    expect(outcome.vehicles).toBe(MAX_VEHICLES);
-    expect(JSON.stringify(outcome.result).length).toBeLessThan(8_192);
+    const { d, accessRows } = deps(fleet);
+    for (const i of [0, 24, 25, 26, 4_999, 9_999]) {
+      accessRows.mockClear();
+      const outcome = await authorize(eventFor(fleetVin(i)), d);
+      expect(outcome.effect).toBe('Allow');
+      if (outcome.effect !== 'Allow') return;
+      expect(accessRows.mock.calls).toEqual([[SUB, fleetVin(i)]]);
+      expect(outcome.result.policyDocument.Statement).toEqual([
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Resource: [
+            `${ARN_BASE}/POST/vehicles/${fleetVin(i)}/commands`,
+            `${ARN_BASE}/GET/vehicles/${fleetVin(i)}/commands/*`,
+          ],
+        },
+      ]);
+      expect(JSON.stringify(outcome.result).length).toBeLessThan(1_024);
+    }
+    // The 10,001st vehicle, which the operator does not have: Deny.
+    expect((await authorize(eventFor(fleetVin(10_000)), d)).effect).toBe('Deny');
+  });
+
+  it("another user's row never answers for this user: the lookup is keyed by the token's sub", async () => {
+    const { d, accessRows } = deps([{ userSub: 'another-user', vin: VIN_A, commands: ['*'] }]);
+    const outcome = await authorize(eventFor(VIN_A), d);
+    expect(outcome.effect).toBe('Deny');
+    expect(accessRows.mock.calls).toEqual([[SUB, VIN_A]]);
   });
 
   it('property: any Authorization value that is not a valid token is Unauthorized without an access lookup', async () => {

@@ -1,10 +1,12 @@
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, Statement } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { generateKeyPair } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CLIENT_ID,
+  COMMAND_ID,
   captureOutput,
   lambdaContext,
   loadEvent,
@@ -23,29 +25,38 @@ import {
 const ddb = mockClient(DynamoDBDocumentClient);
 let tf: Awaited<ReturnType<typeof tokenFactory>>;
 const ARN_BASE = 'arn:aws:execute-api:eu-west-1:111122223333:r1e2s3t4u5/dev';
+/** The vehicle-access table the mock serves: `${userSub}|${vin}` -> item. */
+let table: Map<string, Record<string, unknown>>;
 
 beforeAll(async () => {
   tf = await tokenFactory();
 });
 beforeEach(() => {
   ddb.reset();
-  ddb.on(QueryCommand).resolves({
-    Items: [
-      { userSub: SUB, vin: VIN_A, role: 'owner', commands: ['*'] },
-      {
-        userSub: SUB,
-        vin: VIN_B,
-        role: 'driver',
-        commands: ['door.lock', 'door.unlock'],
-        validUntil: tf.now + 86_400,
-      },
-      { userSub: SUB, vin: VIN_C, role: 'driver', commands: ['*'], validUntil: tf.now - 1 },
-    ],
+  table = new Map();
+  const put = (item: Record<string, unknown>) => table.set(`${item.userSub}|${item.vin}`, item);
+  put({ userSub: SUB, vin: VIN_A, role: 'owner', commands: ['*'] });
+  put({
+    userSub: SUB,
+    vin: VIN_B,
+    role: 'driver',
+    commands: ['door.lock', 'door.unlock'],
+    validUntil: tf.now + 86_400,
   });
+  put({ userSub: SUB, vin: VIN_C, role: 'driver', commands: ['*'], validUntil: tf.now - 1 });
+  ddb.on(GetCommand).callsFake((input: { Key: { userSub: string; vin: string } }) => ({
+    Item: table.get(`${input.Key.userSub}|${input.Key.vin}`),
+  }));
 });
 afterEach(() => {
   vi.unstubAllEnvs();
 });
+
+/** The sample event, for `method` on `vin` (path parameter and method ARN agree). */
+function eventFor(vin: string, method: 'POST' | 'GET' = 'POST', event = loadEvent()) {
+  const path = method === 'POST' ? `vehicles/${vin}/commands` : `vehicles/${vin}/commands/${COMMAND_ID}`;
+  return { ...event, methodArn: `${ARN_BASE}/${method}/${path}`, pathParameters: { vin } };
+}
 
 async function invoke(authorization: string | undefined, event = loadEvent()) {
   const { handler, verifier } = await loadHandler();
@@ -60,79 +71,147 @@ function statements(result: APIGatewayAuthorizerResult): Statement[] {
 function resources(result: APIGatewayAuthorizerResult): string[] {
   return statements(result).flatMap((s) => ('Resource' in s ? [s.Resource ?? []].flat() : []));
 }
+function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  return statements(result).some(
+    (s) =>
+      s.Effect === 'Allow' &&
+      'Resource' in s &&
+      [s.Resource ?? []].flat().some((r) => resourceMatches(r, methodArn)),
+  );
+}
 
 describe('command-authorizer', () => {
-  it('a valid access token: Allow on exactly the permitted vehicles, context with sub and commands', async () => {
-    const result = await invoke(`Bearer ${await tf.token()}`);
+  it("a valid access token for an owned vehicle: Allow on exactly that vehicle's two routes, context with sub and commands, one GetItem", async () => {
+    const result = await invoke(`Bearer ${await tf.token()}`, eventFor(VIN_A));
 
     expect(result.principalId).toBe(SUB);
     expect(statements(result).map((s) => s.Effect)).toEqual(['Allow']);
     expect(resources(result).sort()).toEqual(
-      [
-        `${ARN_BASE}/GET/vehicles/${VIN_A}/commands/*`,
-        `${ARN_BASE}/GET/vehicles/${VIN_B}/commands/*`,
-        `${ARN_BASE}/POST/vehicles/${VIN_A}/commands`,
-        `${ARN_BASE}/POST/vehicles/${VIN_B}/commands`,
-      ].sort(),
+      [`${ARN_BASE}/GET/vehicles/${VIN_A}/commands/*`, `${ARN_BASE}/POST/vehicles/${VIN_A}/commands`].sort(),
     );
     expect(result.context).toMatchObject({ sub: SUB });
-    expect(JSON.parse(String(result.context?.vehicles))).toEqual({
-      [VIN_A]: ['*'],
-      [VIN_B]: ['door.lock', 'door.unlock'],
-    });
-    expect(JSON.parse(String(result.context?.validUntil))).toEqual({ [VIN_B]: tf.now + 86_400 });
+    expect(JSON.parse(String(result.context?.vehicles))).toEqual({ [VIN_A]: ['*'] });
+    expect(JSON.parse(String(result.context?.validUntil))).toEqual({});
     expect(result.context?.tokenExp).toBe(tf.now + 3600);
     for (const v of Object.values(result.context ?? {}))
       expect(['string', 'number', 'boolean']).toContain(typeof v);
-    const query = ddb.commandCalls(QueryCommand)[0]?.args[0].input;
-    expect(query).toMatchObject({
+    expect(ddb.calls()).toHaveLength(1);
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
       TableName: 'cv-security-dev-vehicle-access',
-      ExpressionAttributeValues: { ':sub': SUB },
+      Key: { userSub: SUB, vin: VIN_A },
     });
   });
 
-  it('a user with vehicles A and B never gets a policy covering C (any method, any path), nor a wildcard over vehicles', async () => {
-    const result = await invoke(`Bearer ${await tf.token()}`);
-    const rs = resources(result);
+  it('a driver row with an expiry: Allow with its commands and validUntil for the status route too', async () => {
+    const result = await invoke(`Bearer ${await tf.token()}`, eventFor(VIN_B, 'GET'));
+    expect(allows(result, `${ARN_BASE}/GET/vehicles/${VIN_B}/commands/${COMMAND_ID}`)).toBe(true);
+    expect(JSON.parse(String(result.context?.vehicles))).toEqual({ [VIN_B]: ['door.lock', 'door.unlock'] });
+    expect(JSON.parse(String(result.context?.validUntil))).toEqual({ [VIN_B]: tf.now + 86_400 });
+  });
+
+  it('the decision for vehicle A never covers another vehicle (any method, any path), nor a wildcard over vehicles', async () => {
+    const result = await invoke(`Bearer ${await tf.token()}`, eventFor(VIN_A));
     for (const method of ['POST', 'GET', 'PUT', 'DELETE']) {
       for (const path of [
-        `vehicles/${VIN_C}/commands`,
+        `vehicles/${VIN_B}/commands`,
         `vehicles/${VIN_C}/commands/x`,
         `vehicles/${VIN_A}x/commands`,
+        `vehicles/${VIN_A.toLowerCase()}/commands`,
       ]) {
-        expect(rs.some((r) => resourceMatches(r, `${ARN_BASE}/${method}/${path}`))).toBe(false);
+        expect(allows(result, `${ARN_BASE}/${method}/${path}`)).toBe(false);
       }
     }
-    expect(rs.every((r) => /\/vehicles\/[A-HJ-NPR-Z0-9]{17}\/commands(\/\*)?$/.test(r))).toBe(true);
-    expect(rs.some((r) => resourceMatches(r, `${ARN_BASE}/POST/vehicles/${VIN_A}/commands`))).toBe(true);
-    expect(
-      rs.some((r) =>
-        resourceMatches(r, `${ARN_BASE}/GET/vehicles/${VIN_B}/commands/3b241101-e2bb-4255-8caf-4136c566a962`),
-      ),
-    ).toBe(true);
+    expect(resources(result).every((r) => r.includes(`/vehicles/${VIN_A}/commands`))).toBe(true);
+    expect(resources(result).every((r) => !/vehicles\/\*/.test(r))).toBe(true);
   });
 
-  it('a user without vehicles (or only expired ones) gets a Deny', async () => {
-    ddb
-      .on(QueryCommand)
-      .resolves({ Items: [{ userSub: SUB, vin: VIN_C, commands: ['*'], validUntil: tf.now - 10 }] });
-    const result = await invoke(`Bearer ${await tf.token()}`);
-    expect(statements(result).map((s) => s.Effect)).toEqual(['Deny']);
-    expect(result.context).toBeUndefined();
+  it('a vehicle without a row, or with an expired row: Deny on the method only, no context', async () => {
+    for (const vin of [VIN_C, '2T1BURHE0JC000007']) {
+      const result = await invoke(`Bearer ${await tf.token()}`, eventFor(vin));
+      expect(statements(result).map((s) => s.Effect)).toEqual(['Deny']);
+      expect(resources(result)).toEqual([`${ARN_BASE}/POST/vehicles/${vin}/commands`]);
+      expect(result.context).toBeUndefined();
+    }
   });
 
-  it('malformed rows are dropped, never widened', async () => {
-    ddb.on(QueryCommand).resolves({
-      Items: [
-        { userSub: SUB, vin: '*', commands: ['*'] },
-        { userSub: SUB, vin: VIN_C, commands: 'door.lock' },
-        { userSub: 'someone-else', vin: VIN_C, commands: ['*'] },
-        { userSub: SUB, vin: VIN_A, commands: ['door.lock'] },
-      ],
-    });
-    const result = await invoke(`Bearer ${await tf.token()}`);
-    expect(resources(result)).toHaveLength(2);
-    expect(resources(result).every((r) => r.includes(VIN_A))).toBe(true);
+  it('malformed or foreign rows deny, never widen', async () => {
+    for (const item of [
+      { userSub: SUB, vin: VIN_A, commands: 'door.lock' },
+      { userSub: SUB, vin: VIN_A, commands: [] },
+      { userSub: SUB, vin: VIN_A, commands: ['*'], validUntil: 'never' },
+      { userSub: 'someone-else', vin: VIN_A, commands: ['*'] },
+      { userSub: SUB, vin: VIN_B, commands: ['*'] },
+      { userSub: `vehicle#${VIN_A}`, vin: VIN_A, kind: 'vehicle', owner: SUB },
+      { userSub: SUB, vin: VIN_A, kind: 'vehicle', commands: ['*'] },
+    ]) {
+      ddb.on(GetCommand).resolves({ Item: item });
+      const result = await invoke(`Bearer ${await tf.token()}`, eventFor(VIN_A));
+      expect(statements(result).map((s) => s.Effect)).toEqual(['Deny']);
+      expect(result.context).toBeUndefined();
+    }
+  });
+
+  it('vehicle id tricks (case, encoding, traversal, path parameter disagreeing with the method ARN): Deny, no access lookup', async () => {
+    const token = await tf.token();
+    const tricks: Array<[string, string | undefined]> = [
+      [`POST/vehicles/${VIN_A.toLowerCase()}/commands`, VIN_A.toLowerCase()],
+      [`POST/vehicles/${VIN_A}/commands`, VIN_A.toLowerCase()],
+      [`POST/vehicles/%57${VIN_A.slice(1)}/commands`, VIN_A],
+      [`POST/vehicles/${VIN_A.slice(0, 16)}%${VIN_A.slice(16)}/commands`, VIN_A],
+      [`POST/vehicles/${VIN_A}%2F..%2F${VIN_B}/commands`, VIN_A],
+      [`POST/vehicles/${VIN_A}/../${VIN_B}/commands`, VIN_B],
+      [`POST/vehicles/${VIN_A}/commands`, VIN_B],
+      [`POST/vehicles/${VIN_A}/commands`, undefined],
+      [`POST/vehicles/${VIN_A} /commands`, `${VIN_A} `],
+      [`POST/vehicles/${VIN_A}/commands/extra`, VIN_A],
+      [`GET/vehicles/${VIN_A}/commands`, VIN_A],
+      [`DELETE/vehicles/${VIN_A}/commands`, VIN_A],
+      [`POST/vehicles/*/commands`, '*'],
+      [`POST/vehicles/${VIN_A.replace('A', 'I')}/commands`, VIN_A.replace('A', 'I')],
+      [`POST/vehicles/\uFF11${VIN_A.slice(1)}/commands`, `\uFF11${VIN_A.slice(1)}`],
+    ];
+    for (const [path, vin] of tricks) {
+      const event = {
+        ...loadEvent(),
+        methodArn: `${ARN_BASE}/${path}`,
+        pathParameters: vin === undefined ? null : { vin },
+      };
+      const result = await invoke(`Bearer ${token}`, event);
+      expect(
+        statements(result).map((s) => s.Effect),
+        path,
+      ).toEqual(['Deny']);
+      expect(allows(result, `${ARN_BASE}/POST/vehicles/${VIN_A}/commands`)).toBe(false);
+      expect(allows(result, `${ARN_BASE}/POST/vehicles/${VIN_B}/commands`)).toBe(false);
+    }
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it("property: for any requested vehicle string, an Allow only ever names the row's own VIN, and only when the row exists", async () => {
+    const token = await tf.token();
+    const { handler, verifier } = await loadHandler();
+    verifier.cacheJwks(tf.jwks);
+    const vinChars = 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789abcIOQ%./*-_ \u00e9';
+    const vin = fc.oneof(
+      fc.constantFrom(VIN_A, VIN_B, VIN_C),
+      fc.string({ unit: fc.constantFrom(...vinChars.split('')), minLength: 0, maxLength: 20 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(vin, fc.constantFrom('POST', 'GET'), async (v, method) => {
+        const event = withAuthorization(`Bearer ${token}`, eventFor(v, method as 'POST' | 'GET'));
+        const result = await handler(event, lambdaContext());
+        const granted = resources(result).filter((_r, i) => statements(result)[i]?.Effect === 'Allow');
+        const row = table.get(`${SUB}|${v}`);
+        const live = row !== undefined && (row.validUntil === undefined || Number(row.validUntil) > tf.now);
+        if (statements(result)[0]?.Effect === 'Allow') {
+          expect(live).toBe(true);
+          expect(resources(result).every((r) => r.includes(`/vehicles/${v}/commands`))).toBe(true);
+        } else {
+          expect(granted).toEqual([]);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   const rejected: Array<[string, () => Promise<string | undefined>]> = [
@@ -212,7 +291,7 @@ describe('command-authorizer', () => {
     );
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('Unauthorized');
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
   });
 
   it('two Authorization headers (multi-value) -> Unauthorized', async () => {
@@ -226,7 +305,7 @@ describe('command-authorizer', () => {
   });
 
   it('a vehicle-access lookup failure -> Unauthorized (fail closed)', async () => {
-    ddb.on(QueryCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    ddb.on(GetCommand).rejects(new Error('ProvisionedThroughputExceededException'));
     await expect(invoke(`Bearer ${await tf.token()}`)).rejects.toThrow(/^Unauthorized$/);
   });
 

@@ -14,6 +14,7 @@ export const SUB = '3f9a1c52-7d4e-4b8a-9c1e-2b5d6f7a8e90';
 export const VIN_A = '1HGCM82633A004352';
 export const VIN_B = '5YJ3E1EA7KF317000';
 export const VIN_C = 'WVWZZZ1JZXW000001';
+export const COMMAND_ID = '3b241101-e2bb-4255-8caf-4136c566a962';
 
 export const ENV = {
   COGNITO_USER_POOL_ID: USER_POOL_ID,

@@ -9,6 +9,7 @@ export interface Config {
   commandsTable: string;
   registryTable: string;
   registryVinIndex: string;
+  accessTable: string;
   signingKeyId: string;
   encryptionKeyId: string;
   ttlSeconds: number;
@@ -30,6 +31,7 @@ export function loadConfig(env: Env): Config {
     commandsTable: requireString(env, 'COMMANDS_TABLE'),
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE'),
     registryVinIndex: optionalString(env, 'ECU_REGISTRY_VIN_INDEX', 'byVin'),
+    accessTable: requireString(env, 'VEHICLE_ACCESS_TABLE'),
     signingKeyId: requireString(env, 'COMMAND_SIGNING_KEY_ID', KMS_KEY),
     encryptionKeyId: requireString(env, 'COMMAND_ENCRYPTION_KEY_ID', KMS_KEY),
     ttlSeconds: integer(env, 'COMMAND_TTL_SECONDS', { min: 10, max: 900, fallback: 120 }),

@@ -15,6 +15,7 @@ import {
   notFound,
 } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { dynamoVehicleAccess } from './adapters/access.js';
 import { dynamoCommandCounter } from './adapters/behaviour-counter.js';
 import { dynamoCommandStore, dynamoRegistry } from './adapters/dynamodb.js';
 import { iotPublisher } from './adapters/iot.js';
@@ -45,6 +46,7 @@ const doc = DynamoDBDocumentClient.from(dynamo, {
 const signer = kmsSigner(kms, config.signingKeyId);
 const deps: SendCommandDeps = {
   registry: dynamoRegistry(doc, config.registryTable, config.registryVinIndex),
+  access: dynamoVehicleAccess(doc, config.accessTable),
   store: dynamoCommandStore(doc, config.commandsTable),
   signer: signer.get,
   encrypt: kmsEncrypter(kms, config.encryptionKeyId),

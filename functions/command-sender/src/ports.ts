@@ -14,6 +14,21 @@ export interface Registry {
   ecusOfVehicle(vin: string, ecuId?: string): Promise<EcuRecord[]>;
 }
 
+/** The user's current vehicle-access grant for one vehicle (the row the authorizer read, read again). */
+export interface AccessGrant {
+  commands: readonly string[];
+  /** Epoch seconds after which the grant is void (drivers). */
+  validUntil?: number;
+}
+
+export interface VehicleAccess {
+  /**
+   * The grant as it is now (strongly consistent read of the vehicle-access row), `undefined` if the row is gone,
+   * malformed or belongs to someone else: a revocation is seen by the very next request.
+   */
+  grantOf(userSub: string, vin: string): Promise<AccessGrant | undefined>;
+}
+
 export type CommandStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED' | 'REJECTED';
 
 /** A row of the commands table (docs/architecture.md §3). */
@@ -90,6 +105,7 @@ export interface CommandCounter {
 
 export interface SendCommandDeps {
   registry: Registry;
+  access: VehicleAccess;
   store: CommandStore;
   /** The command signer (KMS), resolved once per container. */
   signer: () => Promise<CommandSigner>;

@@ -67,3 +67,18 @@ export function mayCommand(principal: Principal, vin: string, nowSeconds: number
   if (command === undefined) return allowed.length > 0;
   return allowed.includes('*') || allowed.includes(command);
 }
+
+/**
+ * Whether the current grant (re-read on every request) still allows `command` on `vin` at `nowSeconds`; the cached
+ * authorizer context alone is not enough, it may predate a revocation.
+ */
+export function grantAllows(
+  grant: { commands: readonly string[]; validUntil?: number } | undefined,
+  nowSeconds: number,
+  command?: string,
+): boolean {
+  if (grant === undefined) return false;
+  if (grant.validUntil !== undefined && grant.validUntil <= nowSeconds) return false;
+  if (command === undefined) return grant.commands.length > 0;
+  return grant.commands.includes('*') || grant.commands.includes(command);
+}

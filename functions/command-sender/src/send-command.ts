@@ -9,7 +9,7 @@ import {
   VIN,
 } from './catalog.js';
 import type { EcuRecord, SendCommandDeps, SendResponse } from './ports.js';
-import { mayCommand, type Principal } from './principal.js';
+import { grantAllows, mayCommand, type Principal } from './principal.js';
 
 /** Rows stay readable (status, audit) this long after the command expired; then DynamoDB TTL removes them. */
 export const ROW_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -92,6 +92,12 @@ export async function sendCommand(
   if (!parsed.ok) throw badRequest(parsed.code, parsed.message);
   const request: ValidCommandRequest = parsed.value;
   if (!mayCommand(principal, vin, Math.floor(deps.now() / 1000), request.command)) {
+    throw forbidden('command_not_allowed', 'You may not send this command to this vehicle');
+  }
+  // The authorizer's decision may be served from API Gateway's cache: re-read the grant, so a revocation or a
+  // transfer of the car stops commands at once (docs/commands.md, "Revocation").
+  const grant = await deps.access.grantOf(principal.sub, vin);
+  if (!grantAllows(grant, Math.floor(deps.now() / 1000), request.command)) {
     throw forbidden('command_not_allowed', 'You may not send this command to this vehicle');
   }
   if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
@@ -205,13 +211,16 @@ export interface CommandView {
  */
 export async function getCommand(
   input: { principal: Principal; vin: string | undefined; commandId: string | undefined },
-  deps: Pick<SendCommandDeps, 'store' | 'now'>,
+  deps: Pick<SendCommandDeps, 'store' | 'now' | 'access'>,
 ): Promise<CommandView> {
   const vin = input.vin ?? '';
   const commandId = input.commandId ?? '';
   if (!VIN.test(vin)) throw badRequest('invalid_vin', 'Malformed VIN');
   if (!COMMAND_ID.test(commandId)) throw badRequest('invalid_command_id', 'Malformed command id');
-  if (!mayCommand(input.principal, vin, Math.floor(deps.now() / 1000)))
+  const nowSeconds = Math.floor(deps.now() / 1000);
+  if (!mayCommand(input.principal, vin, nowSeconds))
+    throw forbidden('vehicle_not_allowed', 'You may not command this vehicle');
+  if (!grantAllows(await deps.access.grantOf(input.principal.sub, vin), nowSeconds))
     throw forbidden('vehicle_not_allowed', 'You may not command this vehicle');
   const row = await deps.store.get(commandId);
   if (row === undefined || row.vin !== vin) throw notFound('command_not_found', 'No such command');

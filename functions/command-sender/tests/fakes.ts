@@ -1,5 +1,6 @@
 import type { CommandSigner } from '@cv/crypto/command';
 import type {
+  AccessGrant,
   CommandRow,
   CommandStore,
   EcuRecord,
@@ -92,6 +93,7 @@ export function fakeDeps(over: Partial<SendCommandDeps> = {}) {
     encrypt: 0,
     publish: [] as MqttMessage[],
     contexts: [] as Record<string, string>[],
+    grantReads: [] as string[],
   };
   const signer: CommandSigner = {
     alg: 'ES256',
@@ -102,11 +104,20 @@ export function fakeDeps(over: Partial<SendCommandDeps> = {}) {
     },
   };
   const store = new MemoryStore();
+  /** Vehicle-access rows as the sender re-reads them: `${sub}|${vin}` -> grant (`null`: revoked). Unlisted: `*`. */
+  const grants = new Map<string, AccessGrant | null>();
   let n = 0;
   const deps: SendCommandDeps = {
     registry: {
       ecusOfVehicle: async (vin, ecuId) =>
         REGISTRY.filter((e) => e.vin === vin && (ecuId === undefined || e.ecuId === ecuId)),
+    },
+    access: {
+      grantOf: async (sub, vin) => {
+        calls.grantReads.push(`${sub}|${vin}`);
+        const grant = grants.get(`${sub}|${vin}`);
+        return grant === null ? undefined : (grant ?? { commands: ['*'] });
+      },
     },
     store,
     signer: async () => signer,
@@ -127,5 +138,5 @@ export function fakeDeps(over: Partial<SendCommandDeps> = {}) {
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     ...over,
   };
-  return { deps, key, kms, calls, store };
+  return { deps, key, kms, calls, store, grants };
 }

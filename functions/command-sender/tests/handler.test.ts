@@ -87,6 +87,9 @@ beforeEach(() => {
       { vin: VIN, ecuId: 'gw-0001', role: 'gateway', status: 'ACTIVE', thingName: THING },
     ],
   });
+  ddbMock
+    .on(GetCommand, { TableName: 'cv-security-dev-vehicle-access' })
+    .resolves({ Item: { userSub: SUB, vin: VIN, role: 'owner', commands: ['*'] } });
   ddbMock.on(PutCommand).resolves({});
   ddbMock.on(TransactWriteCommand).resolves({});
   ddbMock
@@ -216,7 +219,7 @@ describe('command-sender handler (POST)', () => {
     ddbMock
       .on(UpdateCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    ddbMock.on(GetCommand).resolves({
+    ddbMock.on(GetCommand, { TableName: 'cv-security-dev-commands' }).resolves({
       Item: {
         commandId: claim?.Key?.commandId,
         kind: 'idempotency',
@@ -369,9 +372,34 @@ describe('command-sender logging', () => {
   });
 });
 
+describe('command-sender handler (vehicle access re-read)', () => {
+  it("reads the caller's own vehicle-access row, strongly consistent, on every request", async () => {
+    const { handler } = await loadHandler();
+    expect((await handler(loadEvent('post-command'), lambdaContext())).statusCode).toBe(202);
+    const reads = ddbMock
+      .commandCalls(GetCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => i.TableName === 'cv-security-dev-vehicle-access');
+    expect(reads).toEqual([
+      { TableName: 'cv-security-dev-vehicle-access', Key: { userSub: SUB, vin: VIN }, ConsistentRead: true },
+    ]);
+  });
+
+  it('the authorizer context still lists the vehicle but the row is gone -> 403, no KMS, no publish, no row', async () => {
+    ddbMock.on(GetCommand, { TableName: 'cv-security-dev-vehicle-access' }).resolves({});
+    const { handler } = await loadHandler();
+    const res = await handler(loadEvent('post-command'), lambdaContext());
+    expect(res.statusCode).toBe(403);
+    expect(kmsMock.calls()).toHaveLength(0);
+    expect(iotMock.calls()).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
 describe('command-sender handler (GET)', () => {
   it('returns the row for a vehicle the caller may command', async () => {
-    ddbMock.on(GetCommand).resolves({
+    ddbMock.on(GetCommand, { TableName: 'cv-security-dev-commands' }).resolves({
       Item: {
         commandId: '3b241101-e2bb-4255-8caf-4136c566a962',
         vin: VIN,
@@ -394,7 +422,7 @@ describe('command-sender handler (GET)', () => {
 
   it('404 for a command of another vehicle; 403 (no read) for a vehicle the caller may not command', async () => {
     ddbMock
-      .on(GetCommand)
+      .on(GetCommand, { TableName: 'cv-security-dev-commands' })
       .resolves({ Item: { commandId: 'x', vin: '5YJ3E1EA7KF317000', status: 'PENDING' } });
     const { handler } = await loadHandler();
     expect((await handler(loadEvent('get-command'), lambdaContext())).statusCode).toBe(404);

@@ -25,6 +25,7 @@ export const ENV = {
   STAGE: 'dev',
   COMMANDS_TABLE: 'cv-security-dev-commands',
   ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+  VEHICLE_ACCESS_TABLE: 'cv-security-dev-vehicle-access',
   COMMAND_SIGNING_KEY_ID: 'alias/cv-security-dev-command-signing',
   COMMAND_ENCRYPTION_KEY_ID: 'alias/cv-security-dev-command-encryption',
   COMMAND_TTL_SECONDS: '120',

@@ -1,47 +1,51 @@
-import { parseArgs } from 'node:util';
-import { type AdminConfig, type Env, loadAdminConfig } from './config.js';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ACCESS_COMMANDS } from './access/commands.js';
+import { AUDIT_COMMANDS } from './audit/commands.js';
+import { type AdminDeps, type CliIo, type Command, type Commands, stringFlag } from './command.js';
+import { loadAdminConfig } from './config.js';
 import { AdminError, UsageError } from './errors.js';
-import { type ReleaseDeps, releaseFromQuarantine } from './quarantine/release.js';
+import { LIFECYCLE_COMMANDS } from './lifecycle/commands.js';
+import { MANIFEST_COMMANDS } from './manifests/commands.js';
+import { releaseFromQuarantine } from './quarantine/release.js';
+import { SUPPLIER_COMMANDS } from './suppliers/commands.js';
 
-/** The adapters every command may use (the AWS ones by default; tests pass their own). */
-export type AdminDeps = ReleaseDeps;
-
-export interface CliIo {
-  readonly env: Env;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly deps: (config: AdminConfig) => AdminDeps;
-}
-
-/** Parsed options every command sees. */
-interface Options {
-  readonly stage?: string | undefined;
-  readonly reason?: string | undefined;
-}
+export type { AdminDeps, CliIo };
 
 /**
- * One `cv-admin` command: `<group> <verb>`, its usage line, and how it runs its use case. Issue 15's commands
- * (suppliers, manifests, vehicle access, ECU lifecycle) are added to {@link COMMANDS} the same way.
+ * The commands: `<group> <verb>` to a {@link Command}. Each area keeps its commands in its own `commands.ts` and
+ * is merged here.
  */
-interface Command {
-  readonly usage: string;
-  run(args: readonly string[], options: Options, io: CliIo): Promise<unknown>;
-}
-
-const COMMANDS: Readonly<Record<string, Command>> = {
+const COMMANDS: Commands = {
   'quarantine release': {
     usage:
       "quarantine release <thingName> [--reason TEXT]   release an ECU's thing from the quarantine thing group",
-    async run(args, options, io) {
+    options: { reason: { type: 'string' } },
+    async run(args, flags, io) {
       const [thingName, ...extra] = args;
       if (thingName === undefined || extra.length > 0) {
         throw new UsageError('quarantine release takes exactly one <thingName>');
       }
-      const config = loadAdminConfig(io.env, { stage: options.stage });
-      return releaseFromQuarantine({ thingName, reason: options.reason }, io.deps(config));
+      const config = loadAdminConfig(io.env, { stage: stringFlag(flags, 'stage') });
+      return releaseFromQuarantine({ thingName, reason: stringFlag(flags, 'reason') }, io.deps(config));
     },
   },
+  ...AUDIT_COMMANDS,
+  ...MANIFEST_COMMANDS,
+  ...SUPPLIER_COMMANDS,
+  ...ACCESS_COMMANDS,
+  ...LIFECYCLE_COMMANDS,
 };
+
+const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
+  stage: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+/** Every command's flags (one type per name across commands); each command then accepts only its own. */
+const ALL_OPTIONS: ParseArgsOptionsConfig = Object.assign(
+  {},
+  ...Object.values(COMMANDS).map((c: Command) => c.options ?? {}),
+  GLOBAL_OPTIONS,
+);
 
 export const USAGE = `usage: cv-admin <command> [options]
 
@@ -69,11 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: {
-        stage: { type: 'string' },
-        reason: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: ALL_OPTIONS,
     });
     if (values.help === true) {
       io.out(USAGE);
@@ -88,7 +88,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           : `unknown command: ${positionals.slice(0, 2).join(' ')}`,
       );
     }
-    const result = await command.run(args, { stage: values.stage, reason: values.reason }, io);
+    const foreign = Object.keys(values).filter(
+      (k) => !(k in GLOBAL_OPTIONS) && !(k in (command.options ?? {})),
+    );
+    if (foreign.length > 0) {
+      throw new UsageError(`--${foreign[0]} does not apply to ${group} ${verb}`);
+    }
+    const result = await command.run(args, values, io);
     io.out(JSON.stringify(result));
     return 0;
   } catch (error) {

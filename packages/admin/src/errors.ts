@@ -60,3 +60,15 @@ export class AdminConfigError extends AdminError {
     super('config', message);
   }
 }
+
+/** The service kept some items unprocessed (throttling) through every retry; a re-run continues. */
+export class RetriesExhaustedError extends AdminError {
+  override readonly name: string = 'RetriesExhaustedError';
+  override readonly exitCode: number = 5;
+  constructor(readonly pending: number) {
+    super(
+      'retries_exhausted',
+      `${pending} items still unprocessed after the last retry: run the command again`,
+    );
+  }
+}

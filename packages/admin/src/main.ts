@@ -7,4 +7,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   deps: awsDeps,
+  progress: process.stderr,
 });

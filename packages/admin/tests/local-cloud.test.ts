@@ -76,6 +76,7 @@ beforeAll(async () => {
     vehicleAccess: `cv-security-${STAGE}-vehicle-access`,
     commands: `cv-security-${STAGE}-commands`,
     telemetry: `cv-security-${STAGE}-telemetry`,
+    adminAudit: `cv-security-${STAGE}-admin-audit`,
   });
   cloud.iot.createThingGroup(GROUP);
 });

@@ -1,6 +1,7 @@
 /** releaseFromQuarantine against in-memory fakes of its ports: what is released, what is refused, what is recorded. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AdminAuditEntry } from '../src/audit.js';
 import { InvalidInputError, NotFoundError, RefusedError } from '../src/errors.js';
 import type { ActionRecord, EcuRow } from '../src/ports.js';
 import { type ReleaseDeps, releaseFromQuarantine } from '../src/quarantine/release.js';
@@ -31,6 +32,7 @@ function world(
     quarantined: over.quarantined ?? true,
     certs: over.certs ?? { [OLD]: 'REVOKED', [NEW]: 'ACTIVE' },
     records: [] as ActionRecord[],
+    audit: [] as AdminAuditEntry[],
     calls: [] as string[],
     failRelease: 0,
   };
@@ -60,6 +62,7 @@ function world(
         Object.entries(state.certs).map(([certificateId, status]) => ({ certificateId, status })),
     },
     caller: { whoAmI: async () => 'arn:aws:iam::123456789012:user/operator' },
+    audit: { record: async (entry) => void state.audit.push(entry) },
     clock: { now: () => new Date('2026-12-03T09:00:00.000Z') },
   };
   return { state, deps };
@@ -87,6 +90,21 @@ describe('releaseFromQuarantine', () => {
       },
     ]);
     expect(state.calls).toEqual(['record', 'release']);
+    expect(state.audit.map((e) => [e.action, e.target, e.outcome, e.actor])).toEqual([
+      ['quarantine.release', `thing:${THING}`, 'succeeded', 'arn:aws:iam::123456789012:user/operator'],
+    ]);
+  });
+
+  it('every attempt is on the audit trail: released, unchanged, refused', async () => {
+    const { state, deps } = world();
+    await releaseFromQuarantine({ thingName: THING }, deps);
+    await releaseFromQuarantine({ thingName: THING }, deps);
+    await releaseFromQuarantine({ thingName: 'not a thing' }, deps).catch(() => undefined);
+    expect(state.audit.map((e) => [e.target, e.outcome, e.detail?.reason ?? ''])).toEqual([
+      [`thing:${THING}`, 'succeeded', ''],
+      [`thing:${THING}`, 'unchanged', ''],
+      ['thing:invalid', 'refused', 'invalid_input'],
+    ]);
   });
 
   it('a second release changes nothing and records nothing (not-quarantined)', async () => {

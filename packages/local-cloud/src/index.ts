@@ -50,4 +50,5 @@ export {
 } from './server.js';
 export type { IotCertificate, IotService, JitrEvent, PublishProperties } from './services/iot.js';
 export type { KmsKeySeed } from './services/kms.js';
+export type { ApiGatewayV2Service, S3Service } from './services/storage.js';
 export { createTables, type TableNames, tableDefinitions } from './tables.js';

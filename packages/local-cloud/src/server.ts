@@ -17,6 +17,7 @@ import { iotDataHandler } from './services/iot-data.js';
 import { type KmsKeySeed, KmsService } from './services/kms.js';
 import { SecurityHubService, SnsService, SsmService, stsHandler } from './services/misc.js';
 import { PcaService } from './services/pca.js';
+import { ApiGatewayV2Service, S3Service } from './services/storage.js';
 import {
   type ApiRequest,
   type Protocol,
@@ -79,6 +80,9 @@ export class LocalCloud {
   readonly sns: SnsService;
   readonly ssm: SsmService;
   readonly dynamodb = new DynamoDbService();
+  /** S3 objects of versioned buckets (the mTLS truststore) and API Gateway v2 custom domains. */
+  readonly s3 = new S3Service();
+  readonly apigateway = new ApiGatewayV2Service();
   /** Messages published through the IoT data plane (also emitted as `iot.on('publish')`). */
   readonly published: { topic: string; payload: Buffer; props: PublishProperties }[] = [];
   readonly routes = new Map<string, ExtraRoute>();
@@ -130,6 +134,13 @@ export class LocalCloud {
     });
     reg('sns', { protocol: 'query', namespace: 'sns.amazonaws.com', handler: this.sns.handler() });
     reg('sts', { protocol: 'query', namespace: 'sts.amazonaws.com', handler: stsHandler(this.account) });
+    // S3 errors are XML `<Error><Code>`, which the awsQuery error shape carries.
+    reg('s3', { protocol: 'query', namespace: 's3.amazonaws.com', handler: this.s3.handler() });
+    reg('apigateway', {
+      protocol: 'rest',
+      namespace: 'com.amazonaws.apigatewayv2',
+      handler: this.apigateway.handler(),
+    });
   }
 
   /**

@@ -13,6 +13,10 @@ export interface TableNames {
   readonly telemetry: string;
   /** cert-broker's replay ledger (pk `proofId`); created when named. */
   readonly enrolmentProofs?: string;
+  /** @cv/admin's audit trail (serverless/resources/admin.yml); created when named. */
+  readonly adminAudit?: string;
+  /** @cv/admin's suppliers (pk `supplierId`, sk `caKeySha256`); created when named. */
+  readonly suppliers?: string;
 }
 
 export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
@@ -68,7 +72,43 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
             KeySchema: [{ AttributeName: 'proofId', KeyType: 'HASH' as const }],
           },
         ]),
+    ...(names.adminAudit === undefined ? [] : [adminAuditTable(names.adminAudit)]),
+    ...(names.suppliers === undefined
+      ? []
+      : [
+          {
+            TableName: names.suppliers,
+            BillingMode: 'PAY_PER_REQUEST' as const,
+            AttributeDefinitions: [s('supplierId'), s('caKeySha256')],
+            KeySchema: [
+              { AttributeName: 'supplierId', KeyType: 'HASH' as const },
+              { AttributeName: 'caKeySha256', KeyType: 'RANGE' as const },
+            ],
+          },
+        ]),
   ];
+}
+
+function adminAuditTable(name: string): CreateTableCommandInput {
+  const s = (n: string) => ({ AttributeName: n, AttributeType: 'S' as const });
+  const index = (IndexName: string, hash: string) => ({
+    IndexName,
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [s('target'), s('sk'), s('day'), s('actor')],
+    KeySchema: [
+      { AttributeName: 'target', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [index('byDay', 'day'), index('byActor', 'actor')],
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -155,14 +156,19 @@ describe("a function's credentials get what its role grants, and the service's A
     expect(cloud.iot.things.has(B)).toBe(false);
   });
 
-  it('DynamoDB: the authorizer queries vehicle access but cannot write it (nothing stored)', async () => {
+  it('DynamoDB: the authorizer reads one vehicle-access item but can neither list nor write them (nothing stored)', async () => {
     const ddb = new DynamoDBClient(config(iam.functionCredentials('commandAuthorizer')));
+    const get = new GetItemCommand({
+      TableName: ACCESS_TABLE,
+      Key: { userSub: { S: 'u' }, vin: { S: 'v' } },
+    });
+    expect(await outcome(ddb.send(get))).toBe('ok');
     const query = new QueryCommand({
       TableName: ACCESS_TABLE,
       KeyConditionExpression: 'userSub = :s',
       ExpressionAttributeValues: { ':s': { S: 'u' } },
     });
-    expect(await outcome(ddb.send(query))).toBe('ok');
+    expect(await outcome(ddb.send(query))).toBe('AccessDeniedException 400');
     const put = new PutItemCommand({
       TableName: ACCESS_TABLE,
       Item: { userSub: { S: 'u' }, vin: { S: 'v' } },

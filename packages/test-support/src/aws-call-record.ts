@@ -137,7 +137,8 @@ export function sourcesOnStack(stack: string): string[] | undefined {
   for (const match of stack.matchAll(FRAME)) {
     const parts = relative(ROOT, match[1] ?? '').split(sep);
     const [area, pkg, dir] = parts;
-    if (area === 'packages' && pkg === 'test-support') continue;
+    // The test harnesses (the local cloud calls dynalite itself) are never deployed: their calls are no function's.
+    if (area === 'packages' && (pkg === 'test-support' || pkg === 'local-cloud')) continue;
     if (dir === 'tests') {
       testFrame = true;
       continue;

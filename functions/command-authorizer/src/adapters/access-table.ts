@@ -1,30 +1,17 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
- * All vehicle-access rows of a user: Query on the partition key `userSub`, at most
- * `maxPages` pages (bounded work per authorization).
- * @example const rows = await queryAccessRows(doc, table, sub);
+ * The user's vehicle-access row for one vehicle: one `GetItem` on the key (`userSub`, `vin`), whatever the number
+ * of vehicles the user has. Eventually consistent (half a read unit): a revocation is enforced by the
+ * command-sender's consistent re-read, not here.
+ * @example const row = await getAccessRow(doc, table, sub, vin);
  */
-export async function queryAccessRows(
+export async function getAccessRow(
   doc: DynamoDBDocumentClient,
   tableName: string,
   userSub: string,
-  maxPages = 3,
-): Promise<unknown[]> {
-  const items: unknown[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  for (let page = 0; page < maxPages; page++) {
-    const out = await doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'userSub = :sub',
-        ExpressionAttributeValues: { ':sub': userSub },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    startKey = out.LastEvaluatedKey;
-    if (startKey === undefined) break;
-  }
-  return items;
+  vin: string,
+): Promise<unknown> {
+  const out = await doc.send(new GetCommand({ TableName: tableName, Key: { userSub, vin } }));
+  return out.Item;
 }

@@ -1,4 +1,6 @@
+import type { AuditLogPort } from '../audit.js';
 import { InvalidInputError, NotFoundError, RefusedError } from '../errors.js';
+import { operatorAction } from '../operator-action.js';
 import type { CallerPort, Clock, DeviceCertificatesPort, EcuRegistryPort, QuarantinePort } from '../ports.js';
 
 const THING_NAME = /^([A-HJ-NPR-Z0-9]{17})_([A-Za-z0-9-]{1,40})$/;
@@ -17,6 +19,7 @@ export interface ReleaseDeps {
   readonly certificates: DeviceCertificatesPort;
   readonly caller: CallerPort;
   readonly clock: Clock;
+  readonly audit: AuditLogPort;
 }
 
 export type ReleaseResult =
@@ -58,6 +61,14 @@ export function parseReleaseInput(input: ReleaseInput): {
  * const result = await releaseFromQuarantine({ thingName: 'WVWZZZ1JZXW000001_TCU-1', reason: 'INC-42' }, deps);
  */
 export async function releaseFromQuarantine(input: ReleaseInput, deps: ReleaseDeps): Promise<ReleaseResult> {
+  const target = `thing:${THING_NAME.test(input.thingName) ? input.thingName : 'invalid'}`;
+  return operatorAction<ReleaseResult>(deps, 'quarantine.release', target, async () => {
+    const result = await release(input, deps);
+    return { outcome: result.outcome === 'released' ? 'succeeded' : 'unchanged', result };
+  });
+}
+
+async function release(input: ReleaseInput, deps: ReleaseDeps): Promise<ReleaseResult> {
   const { thingName, ecuId, reason } = parseReleaseInput(input);
   const row = await deps.registry.get(ecuId);
   if (row === undefined || row.thingName !== thingName || !thingName.startsWith(`${row.vin}_`)) {
