@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -25,7 +25,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pool/.well-known/jwks.json`;
-  ddb.on(QueryCommand).resolves({ Items: [{ userSub: SUB, vin: VIN_A, role: 'owner', commands: ['*'] }] });
+  ddb
+    .on(GetCommand)
+    .callsFake((input: { Key: { userSub: string; vin: string } }) =>
+      input.Key.userSub === SUB && input.Key.vin === VIN_A
+        ? { Item: { userSub: SUB, vin: VIN_A, role: 'owner', commands: ['*'] } }
+        : {},
+    );
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 afterEach(() => vi.unstubAllEnvs());

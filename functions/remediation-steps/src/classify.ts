@@ -56,7 +56,7 @@ function behaviourOf(findingId: string): string | undefined {
   return m?.[1];
 }
 
-/** SPEC section 8 playbook, by Device Defender audit check name. Anything not listed gets {@link OTHER}. */
+/** docs/architecture.md §8 playbook, by Device Defender audit check name. Anything not listed gets {@link OTHER}. */
 export const PLAYBOOK: Readonly<Record<string, readonly Action[]>> = {
   IOT_POLICY_OVERLY_PERMISSIVE_CHECK: ['fixPolicy', 'notify', 'openTicket'],
   DEVICE_CERTIFICATE_SHARED_CHECK: DEVICE_COMPROMISE,

@@ -1,5 +1,5 @@
 /**
- * The remediation steps, one Lambda handler per Step Functions task (SPEC section 8). Each step has its own entry
+ * The remediation steps, one Lambda handler per Step Functions task (docs/architecture.md §8). Each step has its own entry
  * under entries/ that imports and constructs only the AWS client(s) its step calls, and each step function is bundled
  * from its own entry (serverless/functions/remediation-steps.yml), so a step's cold start loads only what it uses
  * (docs/performance.md). This module gathers them for the tests and the local runs.

@@ -1,7 +1,7 @@
 /**
  * What every remediation step's entry shares: logging, metrics, the step's configuration (validated once per
  * container, on its first invocation) and the account id from the invoked function's ARN. No AWS client here: each
- * entry (one per Step Functions task, SPEC section 8) imports and constructs only the client(s) its own step calls,
+ * entry (one per Step Functions task, docs/architecture.md §8) imports and constructs only the client(s) its own step calls,
  * so each step's bundle carries only those (docs/performance.md).
  */
 import {
