@@ -4,7 +4,7 @@ import { runFleet } from '@cv/demo';
 import { describe, expect, it } from 'vitest';
 
 describe('fleet lifecycle (local cloud)', () => {
-  it('enrols, activates, commands, ingests telemetry and remediates a misbehaving ECU, with IAM enforced and nothing denied', async () => {
+  it('enrols, activates, commands, ingests telemetry and remediates a misbehaving ECU (authz-detector) and a reconnecting one (behaviour-detector), with IAM enforced and nothing denied', async () => {
     const lines: string[] = [];
     const summary = await runFleet({
       vehicles: 1,
@@ -23,7 +23,15 @@ describe('fleet lifecycle (local cloud)', () => {
     expect(row('telemetry stored')).toBe(6);
     expect(row('command results stored')).toBe(2);
     expect(row('commands SUCCEEDED')).toBe(2);
-    expect(row('findings remediated')).toBe(1);
+    // authz-detector's finding (quarantine) and behaviour-detector's (reconnect loop: notify only).
+    expect(row('findings remediated')).toBe(2);
+    expect(row('ECUs quarantined')).toBe(1);
+    // The looping ECU's finding: imported by behaviour-detector (not authz-detector), proven genuine by classify
+    // (the stage fails on a refused plan), its playbook's one action done, the finding closed as NOTIFIED.
+    expect(row('behaviour findings (behaviour-detector)')).toBe(
+      'RECONNECT_LOOP WVWZZZ1JZXW100001_TELEMATICS-00001 (connects 12 >= 12): notify changed, NOTIFIED',
+    );
+    expect(lines.some((l) => l.startsWith('ok   behaviour: an ECU reconnecting in a loop'))).toBe(true);
     expect(summary.denials).toEqual([]);
     expect(String(row('IAM requests evaluated / denied'))).toMatch(/^[1-9]\d* \/ 0$/);
   }, 120_000);

@@ -9,7 +9,7 @@ import { withoutPermission } from '@cv/demo/iam';
 import { describe, expect, it } from 'vitest';
 
 describe('fleet demo with one permission removed from the packaged template', () => {
-  it('self-test: without sns:Publish in the notify step role, the remediation stage fails with AuthorizationError', async () => {
+  it('self-test: without sns:Publish in the notify step role, both remediation stages fail with AuthorizationError', async () => {
     const lines: string[] = [];
     const summary = await runFleet({
       vehicles: 1,
@@ -19,8 +19,10 @@ describe('fleet demo with one permission removed from the packaged template', ()
       log: (l) => lines.push(l),
     });
     const failed = summary.failures.filter((f) => !f.startsWith('IAM denied'));
-    expect(failed, lines.join('\n')).toHaveLength(1);
+    // The two stages whose playbooks notify: authz-detector's finding and behaviour-detector's; nothing else.
+    expect(failed, lines.join('\n')).toHaveLength(2);
     expect(failed[0]).toMatch(/^remediation: /);
+    expect(failed[1]).toMatch(/^behaviour: /);
     expect(lines.join('\n')).toMatch(/AuthorizationError|not authorized to perform: sns:Publish/);
     expect([...new Set(summary.denials?.map((d) => `${d.action} ${d.principal.split('/').pop()}`))]).toEqual([
       'sns:Publish cv-security-local-remediationNotify',

@@ -4,7 +4,9 @@
  * attested enrolment (cert-broker), just-in-time registration (jitr-handler, OCSP included),
  * commands from an app user with real JWTs (command-authorizer, command-sender), encrypted
  * telemetry and command results (telemetry-ingest), and remediation of a misbehaving ECU
- * (authz-detector on the gateway's IoT v2 log records, then remediation-steps driven like the state machine). Used by `npm start` and the e2e test.
+ * (authz-detector on the gateway's IoT v2 log records, then remediation-steps driven like the state machine), and
+ * of an ECU reconnecting in a loop (behaviour-detector on the gateway's lifecycle events through the presence rule,
+ * then remediation-steps). Used by `npm start` and the e2e test.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
   QueryCommand,
@@ -72,6 +73,11 @@ const BEHAVIOUR_TABLE = `cv-security-${STAGE}-behaviour`;
 const PROVENANCE_TABLE = `cv-security-${STAGE}-finding-provenance`;
 const ALERT_LEDGER_TABLE = `cv-security-${STAGE}-alert-ledger`;
 const ROLES = ['gateway', 'telematics', 'adas'] as const;
+/** Connects of the looping ECU: behaviour-detector's reconnect limit (12 in 600 s, its default role parameters). */
+const RECONNECTS = 12;
+/** GeneratorId of behaviour-detector's findings (functions/behaviour-detector, docs/detection.md). */
+const BEHAVIOUR_GENERATOR = 'cv-security/behaviour-detector';
+type Finding = Record<string, unknown>;
 const keyArn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
 
 export interface FleetOptions {
@@ -143,22 +149,35 @@ export function functionEnv(cloud: LocalCloud): Record<string, string> {
     // The demo's ECU misbehaves five times; the deployed threshold is 20 (serverless/functions/authz-detector.yml).
     AUTHZ_FAILURE_THRESHOLD: '5',
     AUTHZ_WINDOW_SECONDS: '300',
+    BEHAVIOUR_TABLE,
+    ROLE_SAMPLE_MODULO: '256',
   };
 }
 
-/** The IoT rule SQL of serverless.yml (telemetry rules from the function file, JITR from the resources). */
+/**
+ * The IoT rule SQL of serverless.yml (telemetry rules and the lifecycle-event rule from the function files, JITR from
+ * the resources).
+ */
 export function projectRuleSql(operationalCaId: string): {
   jitr: string;
   telemetry: string;
   results: string;
+  presence: string;
 } {
   const fn = parseYaml(readFileSync(join(root, 'serverless/functions/telemetry-ingest.yml'), 'utf8'), {
     logLevel: 'error',
   }) as Record<string, { events?: { iot?: { sql?: string } }[] }>;
-  const sqls = Object.values(fn)
-    .flatMap((f) => f.events ?? [])
-    .map((e) => e.iot?.sql)
-    .filter((s): s is string => typeof s === 'string');
+  const sqlsOf = (file: Record<string, { events?: { iot?: { sql?: string } }[] }>) =>
+    Object.values(file)
+      .flatMap((f) => f.events ?? [])
+      .map((e) => e.iot?.sql)
+      .filter((s): s is string => typeof s === 'string');
+  const sqls = sqlsOf(fn);
+  const behaviour = parseYaml(
+    readFileSync(join(root, 'serverless/functions/behaviour-detector.yml'), 'utf8'),
+    { logLevel: 'error' },
+  ) as Record<string, { events?: { iot?: { sql?: string } }[] }>;
+  const presence = sqlsOf(behaviour).find((s) => s.includes("'$aws/events/presence/+/+'"));
   const telemetry = sqls.find((s) => s.includes("'ecus/+/telemetry'"));
   const results = sqls.find((s) => s.includes("'ecus/+/command-results'"));
   const resources = readFileSync(join(root, 'serverless/resources/cert-lifecycle.yml'), 'utf8');
@@ -166,8 +185,8 @@ export function projectRuleSql(operationalCaId: string): {
     /Sql: !Sub "(SELECT \* FROM '\$aws\/events\/certificates\/registered\/)\$\{OperationalCaCertificate\.Id\}'"/.exec(
       resources,
     );
-  if (!telemetry || !results || !jitr) throw new Error('IoT rule SQL not found in serverless/');
-  return { jitr: `${jitr[1]}${operationalCaId}'`, telemetry, results };
+  if (!telemetry || !results || !jitr || !presence) throw new Error('IoT rule SQL not found in serverless/');
+  return { jitr: `${jitr[1]}${operationalCaId}'`, telemetry, results, presence };
 }
 
 /** Starts the local cloud seeded with what the functions and the sample events reference. */
@@ -294,6 +313,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
   iam.onDenial = (d) => log(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
   let gateway: MqttGateway | undefined;
   const ecus: EcuSimulator[] = [];
+  let behaviour:
+    | { thingName: string; finding: string; observed: string; actions: string; workflow: string }
+    | undefined;
   const counts = {
     commandsSent: 0,
     commandsSucceeded: 0,
@@ -310,6 +332,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     const telemetry = await import('../../../functions/telemetry-ingest/src/handler.js');
     const remediation = await import('../../../functions/remediation-steps/src/handler.js');
     const authzDetector = await import('../../../functions/authz-detector/src/handler.js');
+    const behaviourDetector = await import('../../../functions/behaviour-detector/src/handler.js');
     const ctx = {
       functionName: 'local',
       awsRequestId: randomUUID(),
@@ -325,6 +348,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       'telemetry-ingest': telemetry,
       'remediation-steps': remediation,
       'authz-detector': authzDetector,
+      'behaviour-detector': behaviourDetector,
     };
     const credentials = new Map<unknown, string>();
     for (const fn of iam.template.functions()) {
@@ -342,6 +366,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       { name: 'jitr', sql: sql.jitr, invoke: (e) => call(jitr.handler, e) },
       { name: 'telemetry', sql: sql.telemetry, invoke: (e) => call(telemetry.handler, e) },
       { name: 'command-results', sql: sql.results, invoke: (e) => call(telemetry.handler, e) },
+      // AWS IoT lifecycle events of every connection, from the first one on (behaviourPresence).
+      { name: 'presence', sql: sql.presence, invoke: (e) => call(behaviourDetector.presence, e) },
     ]);
     const ruleErrors: string[] = [];
     const authzFailures: AuthorizationFailure[] = [];
@@ -635,6 +661,40 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       }
     });
 
+    // The remediation state machine, driven in-process: classify (which proves our own detectors' findings genuine
+    // against their provenance records), then each step of the plan in turn, then closeFinding.
+    const remediate = async (
+      finding: Record<string, unknown>,
+      templateFile: string,
+    ): Promise<{ classified: Record<string, unknown>; final: Record<string, unknown> }> => {
+      const template = JSON.parse(
+        readFileSync(join(root, 'events/remediation-steps', templateFile), 'utf8'),
+      ) as Record<string, unknown>;
+      const event = {
+        ...template,
+        id: randomUUID(),
+        time: new Date().toISOString(),
+        detail: { findings: [finding] },
+      };
+      const classified = (await call(remediation.classify, event)) as Record<string, unknown>;
+      let state = classified;
+      const steps = remediation as unknown as Record<string, unknown>;
+      for (let guard = 0; guard < 12 && state.skipped !== true && typeof state.next === 'string'; guard++) {
+        const step = steps[state.next];
+        if (typeof step !== 'function') throw new Error(`unknown step ${state.next}`);
+        const out = (await call(step, state)) as Record<string, unknown> | undefined;
+        if (state.next === 'closeFinding') break;
+        state = out ?? {};
+      }
+      return { classified, final: state };
+    };
+    const workflowOf = (finding: Record<string, unknown>): string | undefined =>
+      (
+        cloud.securityHub.findings.get(`${String(finding.ProductArn)}\n${String(finding.Id)}`)?.Workflow as
+          | { Status?: string }
+          | undefined
+      )?.Status;
+
     const rogue = ecus[ecus.length - 1];
     await stage(
       'remediation: a misbehaving ECU is detected (authz-detector), quarantined, its certificate deactivated, alert and ticket',
@@ -690,10 +750,6 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
         await call(authzDetector.handler, {
           awslogs: { data: gzipSync(Buffer.from(JSON.stringify(logs))).toString('base64') },
         });
-        const template = JSON.parse(
-          readFileSync(join(root, 'events/remediation-steps/detect-authorization-failures.json'), 'utf8'),
-        ) as Record<string, unknown>;
-        const finding = { Id: '', ProductArn: '' };
         const [stored] = await Promise.race([
           imported,
           new Promise<never>((_, reject) =>
@@ -701,40 +757,85 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
           ),
         ]);
         if (!stored) throw new Error('authz-detector imported no finding');
-        finding.Id = String(stored.Id);
-        finding.ProductArn = String(stored.ProductArn);
-        const event = {
-          ...template,
-          id: randomUUID(),
-          time: new Date().toISOString(),
-          detail: { findings: [stored] },
-        };
-        let state = (await call(remediation.classify, event)) as Record<string, unknown>;
-        const steps = remediation as unknown as Record<string, unknown>;
-        for (let guard = 0; guard < 12 && state.skipped !== true && typeof state.next === 'string'; guard++) {
-          const step = steps[state.next];
-          if (typeof step !== 'function') throw new Error(`unknown step ${state.next}`);
-          const out = (await call(step, state)) as Record<string, unknown> | undefined;
-          if (state.next === 'closeFinding') break;
-          state = out ?? {};
-        }
+        await remediate(stored, 'detect-authorization-failures.json');
         const inGroup = cloud.iot.thingGroups.get(QUARANTINE)?.things.has(rogue.thingName) ?? false;
         const certId = [...cloud.iot.certificates.values()].find((c) =>
           cloud.iot.thingPrincipals.get(rogue.thingName)?.has(c.certificateArn),
         );
         if (!inGroup) throw new Error('the thing is not in the quarantine group');
         if (certId?.status !== 'INACTIVE') throw new Error(`certificate is ${certId?.status}`);
-        const workflow = (
-          cloud.securityHub.findings.get(`${String(finding.ProductArn)}\n${String(finding.Id)}`)?.Workflow as
-            | { Status?: string }
-            | undefined
-        )?.Status;
+        const workflow = workflowOf(stored);
         if (workflow !== 'RESOLVED') throw new Error(`finding workflow is ${workflow}`);
         counts.findingsRemediated += 1;
         counts.quarantined += 1;
         await rogue.disconnect();
         if (await rogue.connect(gateway?.url ?? '', gateway?.serverCaPem ?? ''))
           throw new Error('the quarantined ECU could still connect');
+      },
+    );
+
+    // Another ECU (not the one authz-detector caught) drops and re-opens its MQTT connection in a loop, every
+    // connection allowed by its policy: no authorization failure, nothing authz-detector or the telemetry path sees.
+    // Only the lifecycle events show it, and behaviour-detector's reconnect-loop rule (docs/detection.md) fires.
+    const looping = ecus.length > 1 ? ecus[ecus.length - 2] : undefined;
+    await stage(
+      `behaviour: an ECU reconnecting in a loop (${RECONNECTS} times) is detected (behaviour-detector on lifecycle events), proven genuine, operator notified`,
+      async () => {
+        if (!looping) throw new Error('no second ECU');
+        const url = gateway?.url ?? '';
+        const ca = gateway?.serverCaPem ?? '';
+        const ownFinding = (f: Finding) =>
+          f.GeneratorId === BEHAVIOUR_GENERATOR && String(f.Id).includes(`/${looping.thingName}/`);
+        const imported: Finding[] = [];
+        const onImport = (findings: Finding[]) => imported.push(...findings.filter(ownFinding));
+        cloud.securityHub.on('imported', onImport);
+        const alertsBefore = cloud.sns.messages.length;
+        try {
+          for (let i = 0; i < RECONNECTS; i++) {
+            await looping.disconnect();
+            if (!(await looping.connect(url, ca))) throw new Error(`reconnect ${i + 1} refused`);
+            // One ECU's lifecycle events arrive in order in this demo (the rule runs them as they come).
+            await gateway?.settle();
+          }
+          await waitFor(async () => imported.length > 0, 5_000);
+        } finally {
+          cloud.securityHub.off('imported', onImport);
+        }
+        const stored = imported[0];
+        if (!stored) throw new Error('behaviour-detector imported no finding');
+        if (imported.length !== 1)
+          throw new Error(`${imported.length} findings imported (one expected: de-duplicated)`);
+        const kind = /^cv-security\/behaviour-detector\/([A-Z_]+)\//.exec(String(stored.Id))?.[1];
+        if (kind !== 'RECONNECT_LOOP') throw new Error(`behaviour-detector raised ${kind ?? stored.Id}`);
+        if ((gateway?.failuresByThing.get(looping.thingName) ?? 0) > 0)
+          throw new Error('the looping ECU had authorization failures (authz-detector territory)');
+        const { classified, final } = await remediate(stored, 'own-behaviour-reconnect-loop.json');
+        const plan = classified.plan as { actions?: string[]; refusal?: unknown; check?: string } | undefined;
+        if (plan?.refusal !== undefined)
+          throw new Error(`classify refused the finding: ${JSON.stringify(plan.refusal)}`);
+        if (plan?.check !== `${BEHAVIOUR_GENERATOR}/RECONNECT_LOOP`)
+          throw new Error(`classified as ${plan?.check}`);
+        if (JSON.stringify(plan.actions) !== JSON.stringify(['notify']))
+          throw new Error(`playbook ${JSON.stringify(plan.actions)}, not notify`);
+        const fields = (stored.ProductFields ?? {}) as Record<string, string>;
+        const results = (final.results ?? []) as { action?: string; outcome?: string }[];
+        const alerts = cloud.sns.messages.slice(alertsBefore);
+        if (alerts.length !== 1 || !JSON.stringify(alerts[0]).includes(looping.thingName))
+          throw new Error(`${alerts.length} alerts about ${looping.thingName}`);
+        const workflow = workflowOf(stored);
+        if (workflow !== 'NOTIFIED') throw new Error(`finding workflow is ${workflow}`);
+        // Notify only: the ECU keeps its certificate, its connection and its place outside quarantine.
+        const inGroup = cloud.iot.thingGroups.get(QUARANTINE)?.things.has(looping.thingName) ?? false;
+        if (inGroup || !looping.connected)
+          throw new Error('the looping ECU was cut off (the playbook only notifies)');
+        behaviour = {
+          thingName: looping.thingName,
+          finding: String(stored.Id),
+          observed: `${fields['cv/Metric']} ${fields['cv/Observed']} >= ${fields['cv/Threshold']}`,
+          actions: results.map((r) => `${r.action ?? '?'} ${r.outcome ?? '?'}`).join(', '),
+          workflow,
+        };
+        counts.findingsRemediated += 1;
       },
     );
 
@@ -782,6 +883,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
         ['authorization failures', gateway.stats.authorizationFailures],
         ['findings remediated', counts.findingsRemediated],
         ['ECUs quarantined', counts.quarantined],
+        [
+          'behaviour findings (behaviour-detector)',
+          behaviour === undefined
+            ? 'none'
+            : `${behaviour.finding.split('/').slice(2, 4).join(' ')} (${behaviour.observed}): ${behaviour.actions}, ${behaviour.workflow}`,
+        ],
         ['SNS alerts / OpsItems', `${cloud.sns.messages.length} / ${cloud.ssm.opsItems.size}`],
         ['IAM requests evaluated / denied', `${iam.evaluated} / ${iam.denials.length}`],
         [
