@@ -1,6 +1,6 @@
 /**
  * The MQTT side of `pnpm run local-cloud`: the device gateway with the project's IoT rules
- * (jitr-handler and telemetry-ingest invoked in-process, as the deployed rules invoke them) on a
+ * (jitr-handler, telemetry-ingest and behaviour-detector's presence handler invoked in-process, as the deployed rules invoke them) on a
  * fixed port, and one ECU enrolled for real through cert-broker whose key and certificate chain
  * are written out for an MQTT client of the reader's choice (mosquitto_pub/mosquitto_sub in the
  * README). Its first connection is a just-in-time registration; the next ones connect.
@@ -60,6 +60,7 @@ export async function startLocalGateway(
   const jitr = await import('../../../functions/jitr-handler/src/handler.js');
   const telemetry = await import('../../../functions/telemetry-ingest/src/handler.js');
   const certBroker = await import('../../../functions/cert-broker/src/handler.js');
+  const behaviourDetector = await import('../../../functions/behaviour-detector/src/handler.js');
   const ctx = () =>
     ({
       functionName: 'local',
@@ -72,6 +73,7 @@ export async function startLocalGateway(
     'cert-broker': certBroker,
     'jitr-handler': jitr,
     'telemetry-ingest': telemetry,
+    'behaviour-detector': behaviourDetector,
   };
   const credentials = new Map<unknown, string>();
   for (const fn of iam.template.functions()) {
@@ -91,6 +93,8 @@ export async function startLocalGateway(
       { name: 'jitr', sql: sql.jitr, invoke: (e) => call(jitr.handler, e) },
       { name: 'telemetry', sql: sql.telemetry, invoke: (e) => call(telemetry.handler, e) },
       { name: 'command-results', sql: sql.results, invoke: (e) => call(telemetry.handler, e) },
+      // AWS IoT lifecycle events of every connection (behaviourPresence), as the deployed presence rule.
+      { name: 'presence', sql: sql.presence, invoke: (e) => call(behaviourDetector.presence, e) },
     ],
     { port: options.port },
   );
