@@ -39,7 +39,9 @@ export async function runBundled(entry, args) {
     return 1;
   }
   const out = join(outdir, basename(entry).replace(/\.ts$/, '.mjs'));
-  const child = spawn(process.execPath, ['--enable-source-maps', out, ...args], {
+  // `pnpm run <script> -- --flag` passes the `--` on (npm drops it); the programs take options only.
+  const options = args[0] === '--' ? args.slice(1) : args;
+  const child = spawn(process.execPath, ['--enable-source-maps', out, ...options], {
     stdio: 'inherit',
     env: { ...process.env, CV_ROOT: root, AWS_EC2_METADATA_DISABLED: 'true' },
   });

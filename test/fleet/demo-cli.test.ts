@@ -1,4 +1,4 @@
-/** `npm start -- <flags>` (scripts/main.mjs bundles and runs test/fleet/run.ts): usage, not a parser stack trace. */
+/** `npm start -- <flags>` (scripts/main.mjs bundles and runs demo/fleet/src/run.ts): usage, not a parser stack trace. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,11 +23,11 @@ function main(args: string[]): Promise<{ code: number | null; stdout: string; st
 }
 
 describe('npm start (the fleet demo) options', () => {
-  it.each([['--help']])(
-    '%s prints the usage and exits 0, starting nothing',
+  it.each([[['--help']], [['--', '--help']]])(
+    '%j prints the usage and exits 0, starting nothing (`pnpm start -- --help` passes the `--` on)',
     { timeout: 120_000 },
-    async (flag) => {
-      const run = await main([flag]);
+    async (args) => {
+      const run = await main(args);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^usage: npm start -- \[--vehicles N\] \[--duration S\] \[--commands N\]/);
       expect(run.stdout).not.toMatch(/^cv-security fleet demo:|^summary|^ {2}(ok|FAIL) /m);
