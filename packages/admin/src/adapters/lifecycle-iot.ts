@@ -5,15 +5,11 @@ import {
   DescribeCertificateCommand,
   DetachThingPrincipalCommand,
   type IoTClient,
-  ListThingPrincipalsCommand,
   ResourceNotFoundException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import type { DeviceCertificate, EcuDevicePort } from '../lifecycle/ports.js';
-import { IotQuarantine } from './iot.js';
-
-const CERTIFICATE_ARN = /:cert\/([0-9a-f]{64})$/;
-const MAX_PAGES = 20;
+import { certificateIdsOf, IotQuarantine } from './iot.js';
 
 const gone = (error: unknown) => error instanceof ResourceNotFoundException;
 
@@ -27,24 +23,8 @@ export class IotEcuDevices implements EcuDevicePort {
     this.quarantineGroupOf = new IotQuarantine(client, quarantineGroup);
   }
 
-  async principalsOf(thingName: string): Promise<string[]> {
-    const ids: string[] = [];
-    let nextToken: string | undefined;
-    try {
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await this.client.send(new ListThingPrincipalsCommand({ thingName, nextToken }));
-        for (const principal of out.principals ?? []) {
-          const id = CERTIFICATE_ARN.exec(principal)?.[1];
-          if (id !== undefined) ids.push(id);
-        }
-        nextToken = out.nextToken;
-        if (!nextToken) break;
-      }
-    } catch (error) {
-      if (gone(error)) return [];
-      throw error;
-    }
-    return ids;
+  principalsOf(thingName: string): Promise<string[]> {
+    return certificateIdsOf(this.client, thingName);
   }
 
   async certificate(certificateId: string): Promise<DeviceCertificate | undefined> {
