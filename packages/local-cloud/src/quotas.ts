@@ -178,7 +178,8 @@ export interface QuotaStats {
 
 interface Bucket {
   readonly stats: QuotaStats;
-  readonly ratePerMs: number;
+  /** Requests per real second (the quota's rate x the time scale). */
+  readonly ratePerSecond: number;
   readonly capacity: number;
   tokens: number;
   last: number;
@@ -212,7 +213,7 @@ export class QuotaEnforcer {
       const capacity = Math.max(1, perSecond * scale);
       const bucket: Bucket = {
         stats: { spec: effective, allowed: 0, throttled: 0, admittedBySecond: [], throttledBySecond: [] },
-        ratePerMs: (perSecond * scale) / 1000,
+        ratePerSecond: perSecond * scale,
         capacity,
         tokens: capacity,
         last: this.startedAt,
@@ -232,7 +233,11 @@ export class QuotaEnforcer {
     const bucket = operation ? this.byOperation.get(`${service}:${operation}`) : undefined;
     if (!bucket) return true;
     const now = this.now();
-    bucket.tokens = Math.min(bucket.capacity, bucket.tokens + (now - bucket.last) * bucket.ratePerMs);
+    // Multiply before dividing: elapsed ms x rate / 1000 is exact for whole rates (1000 x 1.015 is not 1015).
+    bucket.tokens = Math.min(
+      bucket.capacity,
+      bucket.tokens + ((now - bucket.last) * bucket.ratePerSecond) / 1000,
+    );
     bucket.last = now;
     const second = Math.max(0, Math.floor((now - this.startedAt) / 1000));
     if (bucket.tokens >= 1) {
