@@ -1,10 +1,10 @@
 /**
  * Measures `cv-admin manifest import` on a generated manifest against the local cloud (dynalite behind it): rows per
- * second and the importer's peak RSS (`/usr/bin/time -f %M` on the CLI's own process; the local cloud and its
+ * second and the importer's peak RSS (`/usr/bin/time -v` on the CLI's own process; the local cloud and its
  * dynalite run in this process, so their memory is not counted). Runs: a first import, a re-run of the same file
  * (idempotency: every row read, none written), and an import interrupted at about half and then resumed.
  *
- * Run: node packages/admin/bench/run.mjs [--rows 1000000]
+ * Run: node packages/admin/bench/run.mjs [--rows 1000000] [--csv] [--concurrency N] [--no-resume]
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,8 +15,15 @@ import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTables, LocalCloud } from '@cv/local-cloud';
 
-const rowsArg = process.argv.indexOf('--rows');
-const ROWS = rowsArg === -1 ? 1_000_000 : Number(process.argv[rowsArg + 1]);
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? undefined : process.argv[i + 1];
+};
+const ROWS = Number(arg('--rows') ?? 1_000_000);
+const CSV = process.argv.includes('--csv');
+const CONCURRENCY = arg('--concurrency');
+/** Only the first import and its re-run (the million-row measurement: the interrupted run doubles the time). */
+const NO_RESUME = process.argv.includes('--no-resume');
 const STAGE = 'bench';
 const KEY = 'a1'.repeat(32);
 // CV_ROOT: the workspace root, set by scripts/run-bundled.mjs (this file runs bundled from a cache folder).
@@ -25,9 +32,12 @@ const dir = mkdtempSync(join(tmpdir(), 'cv-admin-bench-'));
 
 async function manifest(path: string, prefix: string): Promise<void> {
   const out = createWriteStream(path);
+  if (CSV) out.write('ecuId,vin,role,supplier\n');
   for (let i = 0; i < ROWS; i++) {
     const vin = `WVWZZZ1JZXW${String(i % 1_000_000).padStart(6, '0')}`;
-    const line = `{"ecuId":"${prefix}-${i}","vin":"${vin}","role":"gateway","supplier":"acme"}\n`;
+    const line = CSV
+      ? `${prefix}-${i},${vin},gateway,acme\n`
+      : `{"ecuId":"${prefix}-${i}","vin":"${vin}","role":"gateway","supplier":"acme"}\n`;
     if (!out.write(line)) await once(out, 'drain');
   }
   out.end();
@@ -40,7 +50,15 @@ function runImport(cloud: LocalCloud, path: string, killAfterMs?: number) {
       const started = process.hrtime.bigint();
       const child = spawn(
         '/usr/bin/time',
-        ['-f', 'maxrss_kib=%M', process.execPath, join(root, 'bin/cv-admin.mjs'), 'manifest', 'import', path],
+        [
+          '-v',
+          process.execPath,
+          join(root, 'bin/cv-admin.mjs'),
+          'manifest',
+          'import',
+          path,
+          ...(CONCURRENCY === undefined ? [] : ['--concurrency', CONCURRENCY]),
+        ],
         {
           env: { ...process.env, ...cloud.sdkEnv(), CV_STAGE: STAGE, XDG_STATE_HOME: dir },
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +83,7 @@ function runImport(cloud: LocalCloud, path: string, killAfterMs?: number) {
       child.on('close', () => {
         if (timer) clearTimeout(timer);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const rss = Number(/maxrss_kib=(\d+)/.exec(err)?.[1] ?? 'NaN') / 1024;
+        const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(err)?.[1] ?? 'NaN') / 1024;
         let report: Record<string, unknown> | undefined;
         try {
           report = JSON.parse(out.trim().split('\n').at(-1) ?? '');
@@ -95,7 +113,8 @@ try {
       Item: { supplierId: { S: 'acme' }, caKeySha256: { S: KEY }, status: { S: 'ACTIVE' } },
     }),
   );
-  const first = join(dir, 'first.jsonl');
+  const ext = CSV ? 'csv' : 'jsonl';
+  const first = join(dir, `first.${ext}`);
   await manifest(first, 'ECU');
   const line = (name: string, r: Awaited<ReturnType<typeof runImport>>) => {
     const counts = r.report as { written?: number; unchanged?: number; refused?: number } | undefined;
@@ -110,15 +129,19 @@ try {
         )} rows/s  peak RSS ${r.peakRssMiB} MiB  ${JSON.stringify({ written: counts?.written, unchanged: counts?.unchanged, refused: counts?.refused })}`,
     );
   };
-  console.log(`manifest import bench: ${ROWS} rows, local cloud (dynalite), node ${process.version}`);
+  console.log(
+    `manifest import bench: ${ROWS} rows (${ext}), concurrency ${CONCURRENCY ?? 'default'}, local cloud (dynalite), node ${process.version}`,
+  );
   const fresh = await runImport(cloud, first);
   line('import (new rows)', fresh);
   line('re-run (all unchanged)', await runImport(cloud, first));
-  const second = join(dir, 'second.jsonl');
-  await manifest(second, 'RES');
-  const interrupted = await runImport(cloud, second, Math.round((fresh.seconds * 1000) / 2));
-  console.log(`interrupted after ${interrupted.seconds.toFixed(1)} s (SIGINT)`);
-  line('resumed from checkpoint', await runImport(cloud, second));
+  if (!NO_RESUME) {
+    const second = join(dir, `second.${ext}`);
+    await manifest(second, 'RES');
+    const interrupted = await runImport(cloud, second, Math.round((fresh.seconds * 1000) / 2));
+    console.log(`interrupted after ${interrupted.seconds.toFixed(1)} s (SIGINT)`);
+    line('resumed from checkpoint', await runImport(cloud, second));
+  }
 } finally {
   await cloud.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -72,3 +72,12 @@ export class RetriesExhaustedError extends AdminError {
     );
   }
 }
+
+/** The service throttled a request (DynamoDB's throughput or request-rate limit): back off and retry. */
+export class ThrottledError extends AdminError {
+  override readonly name: string = 'ThrottledError';
+  override readonly exitCode: number = 5;
+  constructor(options?: { cause?: unknown }) {
+    super('throttled', 'the service is throttling requests: run the command again later', options);
+  }
+}

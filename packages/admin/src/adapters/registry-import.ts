@@ -1,10 +1,12 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { ThrottledError } from '../errors.js';
 import type {
   ExistingBinding,
   ImportProvenance,
@@ -13,12 +15,21 @@ import type {
 } from '../manifests/ports.js';
 import { type Backoff, retryUnprocessed } from '../retry.js';
 
+/** DynamoDB's throttling errors (table or account throughput, request rate), once the SDK's own retries are spent. */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+const isThrottling = (error: unknown) => error instanceof Error && THROTTLING.has(error.name);
+
 const text = (v: AttributeValue | undefined): string | undefined => v?.S;
 
 /**
  * {@link RegistryImportPort} on the ECU registry table (pk `ecuId`): BatchGetItem (consistent reads, unprocessed
  * keys retried with jittered exponential backoff) and a PutItem conditional on `attribute_not_exists(ecuId)` per new
- * row. BatchWriteItem is not used on purpose: it cannot carry a condition, so of two importers racing on one ECU id
+ * row (a throttled put is raised as {@link ThrottledError}: the import backs off and narrows its concurrency).
+ * BatchWriteItem is not used on purpose: it cannot carry a condition, so of two importers racing on one ECU id
  * the second would overwrite the first's binding.
  */
 export class DynamoDbRegistryImport implements RegistryImportPort {
@@ -36,19 +47,26 @@ export class DynamoDbRegistryImport implements RegistryImportPort {
     await retryUnprocessed(
       keys,
       async (pending) => {
-        const out = await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: [...pending],
-                ConsistentRead: true,
-                ProjectionExpression:
-                  'ecuId, vin, #role, #status, supplierId, attestationIssuerKeySha256, attestationCertificateSha256, manifestSha256',
-                ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+        let out: BatchGetItemCommandOutput;
+        try {
+          out = await this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: [...pending],
+                  ConsistentRead: true,
+                  ProjectionExpression:
+                    'ecuId, vin, #role, #status, supplierId, attestationIssuerKeySha256, attestationCertificateSha256, manifestSha256',
+                  ExpressionAttributeNames: { '#role': 'role', '#status': 'status' },
+                },
               },
-            },
-          }),
-        );
+            }),
+          );
+        } catch (error) {
+          // Throttled as a whole: every key is still pending, retried after the backoff.
+          if (isThrottling(error)) return pending;
+          throw error;
+        }
         for (const item of out.Responses?.[this.tableName] ?? []) {
           const ecuId = text(item.ecuId);
           if (ecuId === undefined) continue;
@@ -97,6 +115,7 @@ export class DynamoDbRegistryImport implements RegistryImportPort {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
+      if (isThrottling(error)) throw new ThrottledError({ cause: error });
       throw error;
     }
   }

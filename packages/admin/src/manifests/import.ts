@@ -1,19 +1,20 @@
 import { type AuditLogPort, audited } from '../audit.js';
 import { AdminError, InvalidInputError } from '../errors.js';
 import type { CallerPort, Clock } from '../ports.js';
+import type { Backoff } from '../retry.js';
 import type { SupplierDirectoryPort } from '../suppliers/ports.js';
+import { type BatchContext, type BatchResult, processBatch } from './batch.js';
+import { AdaptiveLimit } from './limit.js';
 import { linesOf, sha256Of } from './lines.js';
 import type {
   CheckpointPort,
   ImportCheckpoint,
   ImportObserver,
-  ImportProvenance,
-  ManifestRegistryRow,
   ManifestSource,
   RefusedRow,
   RegistryImportPort,
 } from './ports.js';
-import { bindingOf, compare, SupplierCache, type Verdict } from './resolve.js';
+import { SupplierCache } from './resolve.js';
 import { csvColumns, type ManifestFormat, type ManifestRow, parseLine } from './row.js';
 
 export interface ImportInput {
@@ -22,6 +23,8 @@ export interface ImportInput {
   readonly format?: ManifestFormat | undefined;
   /** How often the checkpoint is saved (default every second; 0: after every batch). */
   readonly checkpointEveryMs?: number | undefined;
+  /** Conditional writes in flight at most (default 25, 1 to 200); halved on throttling, grown back after. */
+  readonly concurrency?: number | undefined;
 }
 
 export interface ImportDeps {
@@ -32,6 +35,8 @@ export interface ImportDeps {
   readonly clock: Clock;
   readonly audit: AuditLogPort;
   readonly observer?: ImportObserver | undefined;
+  /** Backoff of throttled writes (default: 50 ms doubling to 5 s, 10 attempts). */
+  readonly backoff?: Backoff | undefined;
 }
 
 export interface ImportReport {
@@ -48,9 +53,11 @@ export interface ImportReport {
   readonly resumedAfterLine?: number;
 }
 
-/** Rows per read (BatchGetItem's limit) and conditional writes in flight. */
+/** Rows per read (BatchGetItem's limit); batches in flight (read, written, or waiting to be folded). */
 const BATCH = 100;
-const WRITES_IN_FLIGHT = 25;
+const WINDOW = 4;
+export const DEFAULT_CONCURRENCY = 25;
+export const MAX_CONCURRENCY = 200;
 const EXAMPLES = 20;
 const CHECKPOINT_EVERY_MS = 1000;
 
@@ -69,6 +76,13 @@ const isAdminError = (e: unknown): e is AdminError => e instanceof AdminError;
  */
 export async function importManifest(input: ImportInput, deps: ImportDeps): Promise<ImportReport> {
   const format = input.format ?? (input.source.name.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
+  const concurrency = input.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new InvalidInputError(
+      'concurrency',
+      `the concurrency is a whole number from 1 to ${MAX_CONCURRENCY}`,
+    );
+  }
   const manifestSha256 = await sha256Of(input.source);
   const ctx = { audit: deps.audit, actor: await deps.caller.whoAmI(), now: () => deps.clock.now() };
   return audited(
@@ -128,77 +142,119 @@ async function run(
     refusedByReason: { ...(resumed?.refusedByReason ?? {}) } as Record<string, number>,
   };
   const examples: RefusedRow[] = [];
-  const provenance: ImportProvenance = {
-    manifestSha256,
-    importedBy: actor,
-    importedAt: deps.clock.now().toISOString(),
+  const ctx: BatchContext = {
+    registry: deps.registryImport,
+    suppliers: new SupplierCache(deps.suppliers),
+    provenance: { manifestSha256, importedBy: actor, importedAt: deps.clock.now().toISOString() },
+    resuming: resumed !== undefined,
+    limit: new AdaptiveLimit(input.concurrency ?? DEFAULT_CONCURRENCY),
+    backoff: deps.backoff ?? {},
   };
-  const suppliers = new SupplierCache(deps.suppliers);
   let lastSave = Date.now();
 
+  // The batch being filled, and the window of batches in flight (oldest first). A batch's counts and refusals are
+  // folded into `state` only when every batch before it has been, so the checkpoint never counts a row twice.
   let rows: { line: number; row: ManifestRow }[] = [];
-  let pendingRefusals: RefusedRow[] = [];
+  let parsedRefusals: RefusedRow[] = [];
   const ids = new Set<string>();
+  const inFlightIds = new Map<string, number>();
+  const window: InFlight[] = [];
   let upTo = { lines: state.lines, bytes: state.bytes };
 
-  const refuse = (r: RefusedRow) => {
-    pendingRefusals.push(r);
-  };
-  const flush = async () => {
-    if (rows.length > 0) {
-      await processBatch(
-        rows,
-        deps.registryImport,
-        suppliers,
-        provenance,
-        resumed !== undefined,
-        state,
-        refuse,
-      );
-    }
-    for (const r of pendingRefusals) {
+  const fold = async (batch: InFlight) => {
+    const result = await batch.result;
+    state.written += result.written;
+    state.unchanged += result.unchanged;
+    const refusals = [...batch.parsedRefusals, ...result.refusals].sort((a, b) => a.line - b.line);
+    for (const r of refusals) {
       state.refused += 1;
       state.refusedByReason[r.reason] = (state.refusedByReason[r.reason] ?? 0) + 1;
       if (examples.length < EXAMPLES) examples.push(r);
       await deps.observer?.refused(r);
     }
-    state.lines = upTo.lines;
-    state.bytes = upTo.bytes;
-    rows = [];
-    pendingRefusals = [];
-    ids.clear();
+    for (const id of batch.ids) {
+      const n = (inFlightIds.get(id) ?? 1) - 1;
+      if (n === 0) inFlightIds.delete(id);
+      else inFlightIds.set(id, n);
+    }
+    state.lines = batch.upTo.lines;
+    state.bytes = batch.upTo.bytes;
     deps.observer?.progress({ ...state, totalBytes: source.size });
     if (Date.now() - lastSave >= every) {
       await deps.checkpoints.save(checkpointOf(manifestSha256, state));
       lastSave = Date.now();
     }
   };
+  const foldOldest = async () => {
+    const oldest = window[0];
+    if (oldest === undefined) return;
+    await fold(oldest);
+    window.shift();
+  };
+  /** Starts the batch being filled; waits for the oldest when the window is full. */
+  const dispatch = async () => {
+    const batchIds = [...ids];
+    const result = processBatch(rows, ctx);
+    // A failure is raised when the batch is folded; until then it must not count as unhandled.
+    result.catch(() => undefined);
+    window.push({ result, parsedRefusals, ids: batchIds, upTo });
+    for (const id of batchIds) inFlightIds.set(id, (inFlightIds.get(id) ?? 0) + 1);
+    rows = [];
+    parsedRefusals = [];
+    ids.clear();
+    while (window.length >= WINDOW) await foldOldest();
+  };
+  const drain = async () => {
+    while (window.length > 0) await foldOldest();
+  };
 
-  for await (const line of linesOf(source.open(state.bytes))) {
-    const lineNo = (resumed?.lines ?? 0) + line.number;
-    if (!(format === 'csv' && lineNo === 1)) {
-      if (line.text === undefined) {
-        refuse({
-          line: lineNo,
-          ecuId: undefined,
-          reason: 'line_too_long',
-          message: 'the line is longer than 4096 bytes',
-        });
-      } else {
-        const parsed = parseLine(line.text, format, columns);
-        if (parsed.kind === 'invalid') {
-          refuse({ line: lineNo, ecuId: parsed.ecuId, reason: parsed.reason, message: parsed.message });
-        } else if (parsed.kind === 'row') {
-          if (ids.has(parsed.row.ecuId)) await flush();
-          ids.add(parsed.row.ecuId);
-          rows.push({ line: lineNo, row: parsed.row });
+  try {
+    for await (const line of linesOf(source.open(state.bytes))) {
+      const lineNo = (resumed?.lines ?? 0) + line.number;
+      if (!(format === 'csv' && lineNo === 1)) {
+        if (line.text === undefined) {
+          parsedRefusals.push({
+            line: lineNo,
+            ecuId: undefined,
+            reason: 'line_too_long',
+            message: 'the line is longer than 4096 bytes',
+          });
+        } else {
+          const parsed = parseLine(line.text, format, columns);
+          if (parsed.kind === 'invalid') {
+            parsedRefusals.push({
+              line: lineNo,
+              ecuId: parsed.ecuId,
+              reason: parsed.reason,
+              message: parsed.message,
+            });
+          } else if (parsed.kind === 'row') {
+            const id = parsed.row.ecuId;
+            // The same ECU id again: its earlier row is written (or judged) first, so the file's first binding wins.
+            if (ids.has(id)) await dispatch();
+            if (inFlightIds.has(id)) await drain();
+            ids.add(id);
+            rows.push({ line: lineNo, row: parsed.row });
+          }
         }
       }
+      upTo = { lines: lineNo, bytes: (resumed?.bytes ?? 0) + line.end };
+      if (rows.length >= BATCH) await dispatch();
     }
-    upTo = { lines: lineNo, bytes: (resumed?.bytes ?? 0) + line.end };
-    if (rows.length >= BATCH) await flush();
+    await dispatch();
+    await drain();
+  } catch (error) {
+    // Keep what the finished batches did: wait for the rest, fold the leading ones that succeeded, save.
+    await Promise.allSettled(window.map((b) => b.result));
+    try {
+      while (window.length > 0) await foldOldest();
+    } catch {
+      // the first failed batch: stop folding there
+    }
+    // Best effort: the import's own error is the one to report.
+    await deps.checkpoints.save(checkpointOf(manifestSha256, state)).catch(() => undefined);
+    throw error;
   }
-  await flush();
   await deps.checkpoints.clear(manifestSha256);
   await deps.observer?.done();
   return {
@@ -213,6 +269,13 @@ async function run(
   };
 }
 
+interface InFlight {
+  readonly result: Promise<BatchResult>;
+  readonly parsedRefusals: readonly RefusedRow[];
+  readonly ids: readonly string[];
+  readonly upTo: { readonly lines: number; readonly bytes: number };
+}
+
 function checkpointOf(manifestSha256: string, s: Omit<ImportCheckpoint, 'manifestSha256'>): ImportCheckpoint {
   return {
     manifestSha256,
@@ -223,78 +286,4 @@ function checkpointOf(manifestSha256: string, s: Omit<ImportCheckpoint, 'manifes
     refused: s.refused,
     refusedByReason: { ...s.refusedByReason },
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/**
- * One batch of distinct ECU ids: one batched read, then a conditional write per new row (at most 25 in flight).
- * Caveat of resuming: a row this manifest wrote past the checkpoint counts as written even if a duplicate of it
- * earlier in the file had made it "unchanged" in an uninterrupted run (the counts can then differ by such rows).
- */
-async function processBatch(
-  rows: readonly { line: number; row: ManifestRow }[],
-  registry: RegistryImportPort,
-  suppliers: SupplierCache,
-  provenance: ImportProvenance,
-  resuming: boolean,
-  counts: { written: number; unchanged: number },
-  refuse: (r: RefusedRow) => void,
-): Promise<void> {
-  const existing = await registry.getMany(rows.map((r) => r.row.ecuId));
-  const toWrite: { line: number; row: ManifestRegistryRow }[] = [];
-  const settle = (line: number, ecuId: string, verdict: Verdict) => {
-    if (verdict.kind === 'unchanged') counts.unchanged += 1;
-    else if (verdict.kind === 'refused')
-      refuse({ line, ecuId, reason: verdict.reason, message: verdict.message });
-  };
-  for (const { line, row } of rows) {
-    const wanted = await bindingOf(row, suppliers);
-    if (wanted.kind !== 'write') {
-      settle(line, row.ecuId, wanted);
-      continue;
-    }
-    const current = existing.get(row.ecuId);
-    if (current === undefined) {
-      toWrite.push({ line, row: wanted.row });
-      continue;
-    }
-    const verdict = compare(wanted.row, current);
-    // Resuming: a row past the checkpoint that this manifest wrote before the interruption counts as written,
-    // so the report of an interrupted and resumed import is the report of an uninterrupted one.
-    if (verdict.kind === 'unchanged' && resuming && current.manifestSha256 === provenance.manifestSha256) {
-      counts.written += 1;
-    } else {
-      settle(line, row.ecuId, verdict);
-    }
-  }
-  await pool(toWrite, WRITES_IN_FLIGHT, async ({ line, row }) => {
-    if (await registry.putIfAbsent(row, provenance)) {
-      counts.written += 1;
-      return;
-    }
-    // Another writer (a second importer, an operator) created the row since the read: judge against it.
-    const raced = (await registry.getMany([row.ecuId])).get(row.ecuId);
-    settle(
-      line,
-      row.ecuId,
-      raced === undefined
-        ? {
-            kind: 'refused',
-            reason: 'concurrent_change',
-            message: `ECU ${row.ecuId} changed during the import`,
-          }
-        : compare(row, raced),
-    );
-  });
 }
