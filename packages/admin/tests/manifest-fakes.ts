@@ -1,5 +1,6 @@
 /** In-memory fakes of the manifest import's ports (a registry that can fail, race, and count its calls). */
 import type { AdminAuditEntry } from '../src/audit.js';
+import { ThrottledError } from '../src/errors.js';
 import type { ImportDeps } from '../src/manifests/import.js';
 import type {
   CheckpointPort,
@@ -51,8 +52,16 @@ export interface World {
   readonly refusedRows: RefusedRow[];
   readonly checkpoints: Map<string, ImportCheckpoint>;
   readonly calls: { getMany: number; put: number; saves: number };
+  /** Successful puts per ECU id (a row written twice would show 2). */
+  readonly writesById: Map<string, number>;
+  /** Puts in flight now, and the most seen at once. */
+  readonly inFlight: { now: number; max: number };
   /** Throws on the n-th put from now (1-based), simulating an interruption. */
   failOnPut?: number;
+  /** The next n puts are throttled (ThrottledError, nothing written). */
+  throttleNext?: number;
+  /** Awaited inside each put before its condition is evaluated (e.g. a random delay: puts finish out of order). */
+  putDelay?: (ecuId: string) => Promise<void>;
   /** Runs just before each put's condition is evaluated (a racing writer). */
   beforePut?: (ecuId: string) => void;
   readonly deps: ImportDeps;
@@ -68,6 +77,8 @@ export function world(
     refusedRows: [],
     checkpoints: new Map(),
     calls: { getMany: 0, put: 0, saves: 0 },
+    writesById: new Map(),
+    inFlight: { now: 0, max: 0 },
   } as unknown as World;
   const binding = (r: Record<string, string>): ExistingBinding => ({
     ecuId: r.ecuId ?? '',
@@ -101,22 +112,34 @@ export function world(
         return out;
       },
       putIfAbsent: async (row, provenance) => {
-        if (w.failOnPut !== undefined) {
-          w.failOnPut -= 1;
-          if (w.failOnPut === 0) {
-            w.failOnPut = undefined;
-            throw new Error('ECONNRESET');
+        w.inFlight.now += 1;
+        w.inFlight.max = Math.max(w.inFlight.max, w.inFlight.now);
+        try {
+          await w.putDelay?.(row.ecuId);
+          if (w.failOnPut !== undefined) {
+            w.failOnPut -= 1;
+            if (w.failOnPut === 0) {
+              w.failOnPut = undefined;
+              throw new Error('ECONNRESET');
+            }
           }
+          if (w.throttleNext !== undefined && w.throttleNext > 0) {
+            w.throttleNext -= 1;
+            throw new ThrottledError();
+          }
+          w.beforePut?.(row.ecuId);
+          w.calls.put += 1;
+          if (w.rows.has(row.ecuId)) return false;
+          w.rows.set(row.ecuId, {
+            ...(row as unknown as Record<string, string>),
+            status: 'ACTIVE',
+            manifestSha256: provenance.manifestSha256,
+          });
+          w.writesById.set(row.ecuId, (w.writesById.get(row.ecuId) ?? 0) + 1);
+          return true;
+        } finally {
+          w.inFlight.now -= 1;
         }
-        w.beforePut?.(row.ecuId);
-        w.calls.put += 1;
-        if (w.rows.has(row.ecuId)) return false;
-        w.rows.set(row.ecuId, {
-          ...(row as unknown as Record<string, string>),
-          status: 'ACTIVE',
-          manifestSha256: provenance.manifestSha256,
-        });
-        return true;
       },
     },
     suppliers: {
@@ -134,6 +157,18 @@ export function world(
     },
   };
   return w;
+}
+
+/** A random delay of 0 to `maxMs` ms from a seeded generator (puts then finish out of order, reproducibly). */
+export function randomDelays(seed: number, maxMs = 3): () => Promise<void> {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const ms = (x >>> 0) % (maxMs + 1);
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  };
 }
 
 export const VIN1 = 'WVWZZZ1JZXW000001';

@@ -92,7 +92,8 @@ export async function processBatch(
       settle(line, row.ecuId, verdict);
     }
   }
-  await Promise.all(
+  // Every write settles before the batch does, so a failed import leaves no write running behind it.
+  const settled = await Promise.allSettled(
     toWrite.map(async ({ line, row }) => {
       if (await putThrottled(row, ctx)) {
         result.written += 1;
@@ -113,6 +114,8 @@ export async function processBatch(
       );
     }),
   );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
   result.refusals.sort((a, b) => a.line - b.line);
   return result;
 }
