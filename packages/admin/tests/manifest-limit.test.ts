@@ -56,7 +56,11 @@ describe('AdaptiveLimit', () => {
     const limit = new AdaptiveLimit(4);
     for (let i = 0; i < 4; i++) await limit.acquire();
     let started = 0;
-    const waiting = Array.from({ length: 4 }, () => limit.acquire().then(() => void (started += 1)));
+    const waiting = Array.from({ length: 4 }, () =>
+      limit.acquire().then(() => {
+        started += 1;
+      }),
+    );
     limit.throttled(); // limit 2, 4 in flight
 
     limit.release();
