@@ -8,6 +8,17 @@ const {
   fingerprints,
   CI_FIXTURE_ACCOUNT,
 } = require('./preflight-checks.cjs');
+const { trustBundleDrift, supplierCas } = require('./trust-bundle-drift.cjs');
+
+/**
+ * The AWS calls the checks make, as AWS SDK v3 commands (osls 4 removed `provider.request()`; the clients take
+ * `provider.getAwsSdkV3Config()`: the deploying credentials, region and profile).
+ */
+const AWS_CLIENTS = {
+  DynamoDB: () => require('@aws-sdk/client-dynamodb'),
+  SSM: () => require('@aws-sdk/client-ssm'),
+  STS: () => require('@aws-sdk/client-sts'),
+};
 
 /** Stages whose packaging stays offline with the committed placeholders (`pnpm run package`, what CI builds). */
 const LENIENT_STAGES = new Set(['dev', 'local']);
@@ -49,7 +60,9 @@ function parsePemReference(name, reference) {
  * - packaging a stage other than dev and local runs the same checks (the committed CI fixture's
  *   values are accepted there, since a package reaches no account);
  * - `serverless deploy` of any stage but local runs them with the fixture refused, and refuses a
- *   template that still carries an example or fixture value.
+ *   template that still carries an example or fixture value, or a trust bundle that would undo what
+ *   `cv-admin supplier add|retire` did (trust-bundle-drift.cjs; preflight checks it too when it has
+ *   credentials).
  */
 class CvPreflight {
   constructor(serverless, options) {
@@ -86,6 +99,18 @@ class CvPreflight {
     return this.options.region ?? this.serverless.service.provider.region ?? 'eu-west-1';
   }
 
+  /** Sends `<operation>Command` of a service with the deploying credentials; clients are made once. */
+  async aws(service, operation, input) {
+    this.clients ??= new Map();
+    if (!this.clients.has(service)) {
+      const sdk = AWS_CLIENTS[service]();
+      const config = await this.serverless.getProvider('aws').getAwsSdkV3Config();
+      this.clients.set(service, { sdk, client: new sdk[`${service}Client`](config) });
+    }
+    const { sdk, client } = this.clients.get(service);
+    return client.send(new sdk[`${operation}Command`](input));
+  }
+
   readFile(relative) {
     return fs.readFileSync(path.resolve(this.serverless.serviceDir, relative), 'utf8');
   }
@@ -112,9 +137,7 @@ class CvPreflight {
         const ref = parsePemReference(name, params[name]);
         if (ref.kind === 'file') params[name] = this.readFile(ref.target);
         else {
-          const response = await this.serverless
-            .getProvider('aws')
-            .request('SSM', 'getParameter', { Name: ref.target, WithDecryption: true });
+          const response = await this.aws('SSM', 'GetParameter', { Name: ref.target, WithDecryption: true });
           params[name] = response?.Parameter?.Value ?? '';
         }
       } catch (error) {
@@ -136,7 +159,7 @@ class CvPreflight {
   /** The account the credentials belong to, when there are credentials (never for offline packaging). */
   async accountId() {
     try {
-      const identity = await this.serverless.getProvider('aws').request('STS', 'getCallerIdentity', {});
+      const identity = await this.aws('STS', 'GetCallerIdentity', {});
       return identity?.Account;
     } catch {
       return undefined;
@@ -157,6 +180,9 @@ class CvPreflight {
         fixtureFingerprints: this.knownPrints(FIXTURE_PEMS),
       }),
     ].filter((p, i, all) => !(p.problem === 'is missing' && all.findIndex((q) => q.param === p.param) !== i));
+    if (announce && accountId && problems.length === 0) {
+      problems.push(...(await this.trustBundleProblems(params.attestationTrustBundle)));
+    }
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(
         `preflight: stage ${this.stage()} (${this.region()}) is not ready to deploy, ${problems.length} problem(s):\n${formatProblems(problems)}\nSee docs/operations.md, "First deployment".`,
@@ -200,6 +226,66 @@ class CvPreflight {
       throw new this.serverless.classes.Error(
         `preflight: the template to deploy still carries example or CI-fixture values (${found.map((m) => m.slice(0, 16)).join(', ')}); package it again with this stage's parameters`,
       );
+    }
+    await this.guardTrustBundle(template);
+  }
+
+  /** Refuses a template whose trust bundle would undo cv-admin's supplier changes (trust-bundle-drift.cjs). */
+  async guardTrustBundle(templateText) {
+    let body;
+    try {
+      body = JSON.parse(templateText)?.Resources?.TrustBundleObject?.Properties?.Body;
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'string') return;
+    const problems = await this.trustBundleProblems(body);
+    if (problems.length > 0) {
+      throw new this.serverless.classes.Error(
+        `preflight: stage ${this.stage()} (${this.region()}): the trust bundle to deploy would undo cv-admin's supplier changes:\n${formatProblems(problems)}\nSee docs/operations.md, "Suppliers".`,
+      );
+    }
+  }
+
+  /**
+   * The suppliers table read with the deploying credentials (every page), compared with the bundle. A table
+   * that does not exist yet (a first deployment) manages nothing; any other failure to read it refuses, since
+   * the deployment could then undo a supplier change unseen.
+   */
+  async trustBundleProblems(bundleText) {
+    const table =
+      this.serverless.service.custom?.names?.suppliersTable ?? `cv-security-${this.stage()}-suppliers`;
+    const items = [];
+    let start;
+    try {
+      do {
+        const page = await this.aws('DynamoDB', 'Scan', {
+          TableName: table,
+          ProjectionExpression: 'supplierId, caKeySha256, #s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        });
+        items.push(...(page?.Items ?? []));
+        start = page?.LastEvaluatedKey;
+      } while (start);
+    } catch (error) {
+      const code = error?.code ?? error?.name ?? 'Error';
+      if (error?.name === 'ResourceNotFoundException') return [];
+      return [
+        {
+          param: 'attestationTrustBundle',
+          problem: `cannot read the suppliers table ${table} (${code}) to check that this deployment keeps the CAs cv-admin onboarded and retired`,
+          fix: `deploy with credentials that may dynamodb:Scan ${table}`,
+        },
+      ];
+    }
+    try {
+      return trustBundleDrift(bundleText, supplierCas(items), { stage: this.stage() });
+    } catch (error) {
+      return [
+        { param: 'attestationTrustBundle', problem: error.message, fix: 'a PEM bundle of CA certificates' },
+      ];
     }
   }
 }

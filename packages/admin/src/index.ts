@@ -82,6 +82,7 @@ export {
 } from './quarantine/release.js';
 export {
   addSupplierCa,
+  exportBundle,
   listSuppliers,
   retireSupplier,
   type SupplierDeps,

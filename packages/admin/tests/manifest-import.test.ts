@@ -180,7 +180,7 @@ describe('importManifest', () => {
 
   it('CSV: columns in any order, optional ones empty; a file whose header is not a manifest writes nothing', async () => {
     const w = world();
-    const csv = `vin,ecuId,supplier,role,attestationIssuerKeySha256\n${VIN1},GW-1,acme,gateway,\n${VIN2},GW-2,acme,gateway,${ACME_KEY}\n${VIN1},"GW-3",acme,gateway,\n`;
+    const csv = `vin,ecuId,supplier,role,attestationIssuerKeySha256\n${VIN1},GW-1,acme,gateway,\n${VIN2},GW-2,acme,gateway,${ACME_KEY}\n${VIN1},GW-3",acme,gateway,\n`;
 
     const report = await importManifest({ source: source(csv, 'line7.csv') }, w.deps);
     const bad = importManifest(
@@ -197,6 +197,28 @@ describe('importManifest', () => {
       outcome: 'refused',
       detail: { reason: 'invalid_input' },
     });
+  });
+
+  it('CSV as spreadsheets write it: a byte order mark, CRLF, quoted header and fields; a quote inside a field is malformed', async () => {
+    const w = world();
+    const csv =
+      `\uFEFF"ecuId","vin","role","supplier"\r\n"GW-1","${VIN1}","gateway","acme"\r\n` +
+      `GW-2,${VIN2}, "gateway" ,acme\r\n"GW-3,${VIN1}",gateway,acme\r\n"GW""4",${VIN1},gateway,acme\r\n`;
+
+    const report = await importManifest({ source: source(csv, 'excel.csv') }, w.deps);
+
+    expect(report).toMatchObject({ written: 2, refused: 2, refusedByReason: { malformed: 2 } });
+    expect(w.rows.get('GW-1')).toMatchObject({ vin: VIN1, role: 'gateway' });
+    expect(w.rows.get('GW-2')).toMatchObject({ vin: VIN2, role: 'gateway' });
+    expect([...w.rows.keys()].some((id) => id.includes('GW-3') || id.includes('4'))).toBe(false);
+  });
+
+  it('JSON lines with a byte order mark: the first row is read, not refused', async () => {
+    const w = world();
+
+    const report = await importManifest({ source: source(`\uFEFF${jsonl([row('GW-1')])}`) }, w.deps);
+
+    expect(report).toMatchObject({ written: 1, refused: 0 });
   });
 
   it('the same ECU twice in one file: the first binding is written, a conflicting second is refused', async () => {

@@ -68,7 +68,7 @@ describe('parseLine', () => {
           // The message never echoes the input: one of a few fixed forms naming a manifest field.
           if (parsed.kind === 'invalid') {
             expect(parsed.message).toMatch(
-              /^(not a JSON object|expected 4 unquoted fields|the row has a field no manifest has|(ecuId|vin|role|supplier|attestationIssuerKeySha256|attestationCertificateSha256) is missing or malformed)$/,
+              /^(not a JSON object|expected 4 fields, without commas or quotes inside|the row has a field no manifest has|(ecuId|vin|role|supplier|attestationIssuerKeySha256|attestationCertificateSha256) is missing or malformed)$/,
             );
           }
         },

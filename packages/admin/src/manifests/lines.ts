@@ -14,7 +14,7 @@ export interface Line {
 }
 
 /**
- * The lines of a byte stream (LF or CRLF), in bounded memory: at most one chunk and one line of
+ * The lines of a byte stream (LF or CRLF; a leading UTF-8 byte order mark dropped), in bounded memory: at most one chunk and one line of
  * {@link MAX_LINE_BYTES} are held; a longer line is skipped to its end and reported with `text: undefined`.
  *
  * @example for await (const line of linesOf(createReadStream(path))) console.log(line.number, line.text);
@@ -35,6 +35,8 @@ export async function* linesOf(
       const bytes = Buffer.concat(parts, length);
       const trimmed = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes;
       text = trimmed.toString('utf8');
+      // A UTF-8 byte order mark (spreadsheets' "CSV UTF-8") is not part of the first line.
+      if (number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     parts = [];
     length = 0;

@@ -46,9 +46,27 @@ export type ParsedLine =
 
 export type ManifestFormat = 'jsonl' | 'csv';
 
+/**
+ * The fields of a CSV line: comma-separated, each trimmed, a field wholly in double quotes (as spreadsheets
+ * write them) unquoted. No manifest value holds a comma or a quote, so a quote anywhere else makes the line
+ * malformed (undefined) rather than guessed at.
+ */
+function csvFields(line: string): string[] | undefined {
+  const fields: string[] = [];
+  for (const raw of line.split(',')) {
+    const field = raw.trim();
+    const quoted = /^"([^"]*)"$/.exec(field);
+    if (quoted) fields.push((quoted[1] ?? '').trim());
+    else if (field.includes('"')) return undefined;
+    else fields.push(field);
+  }
+  return fields;
+}
+
 /** A CSV header's column order; throws a message for the operator when it is not a manifest header. */
 export function csvColumns(header: string): string[] {
-  const columns = header.split(',').map((c) => c.trim());
+  const columns = csvFields(header);
+  if (columns === undefined) throw new Error('the CSV header has a stray double quote');
   const unknown = columns.filter((c) => !(MANIFEST_FIELDS as readonly string[]).includes(c));
   if (unknown.length > 0) throw new Error(`unknown CSV column: ${unknown[0]?.slice(0, 40)}`);
   if (new Set(columns).size !== columns.length) throw new Error('a CSV column appears twice');
@@ -80,13 +98,13 @@ export function parseLine(line: string, format: ManifestFormat, columns: readonl
       return { kind: 'invalid', ecuId: undefined, reason: 'malformed', message: 'not a JSON object' };
     }
   } else {
-    const fields = line.split(',').map((f) => f.trim());
-    if (fields.length !== columns.length || fields.some((f) => f.includes('"'))) {
+    const fields = csvFields(line);
+    if (fields === undefined || fields.length !== columns.length) {
       return {
         kind: 'invalid',
         ecuId: undefined,
         reason: 'malformed',
-        message: `expected ${columns.length} unquoted fields`,
+        message: `expected ${columns.length} fields, without commas or quotes inside`,
       };
     }
     const record: Record<string, string> = {};

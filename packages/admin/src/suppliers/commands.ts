@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { type Commands, stringFlag } from '../command.js';
 import { loadAdminConfig } from '../config.js';
 import { InvalidInputError, UsageError } from '../errors.js';
-import { addSupplierCa, listSuppliers, retireSupplier } from './manage.js';
+import { addSupplierCa, exportBundle, listSuppliers, retireSupplier } from './manage.js';
 
 export const SUPPLIER_COMMANDS: Commands = {
   'supplier add': {
@@ -40,6 +40,24 @@ export const SUPPLIER_COMMANDS: Commands = {
         throw new UsageError('supplier retire takes <supplierId>');
       const config = loadAdminConfig(io.env, { stage: stringFlag(flags, 'stage') });
       return retireSupplier({ supplierId, caKeySha256: stringFlag(flags, 'ca') }, io.deps(config));
+    },
+  },
+  'supplier bundle': {
+    usage:
+      "supplier bundle [--out FILE]   the trust bundle cv-admin keeps (published + suppliers table): the stage's attestationTrustBundle file before a deploy",
+    options: { out: { type: 'string' } },
+    async run(args, flags, io) {
+      if (args.length > 0) throw new UsageError('supplier bundle takes no arguments');
+      const config = loadAdminConfig(io.env, { stage: stringFlag(flags, 'stage') });
+      const { bundle, certificates, bytes } = await exportBundle(io.deps(config));
+      const out = stringFlag(flags, 'out');
+      if (out === undefined) return { certificates, bytes, bundle };
+      try {
+        await writeFile(out, bundle, { mode: 0o644 });
+      } catch {
+        throw new InvalidInputError('out', 'the bundle file cannot be written');
+      }
+      return { certificates, bytes, written: out };
     },
   },
 };

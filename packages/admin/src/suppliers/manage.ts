@@ -216,3 +216,22 @@ export async function listSuppliers(
 ): Promise<{ cas: SupplierCaView[] }> {
   return { cas: (await deps.supplierStore.all()).map(view) };
 }
+
+/**
+ * The trust bundle as cv-admin keeps it: the published bundle (the broker's SSM parameter) with the suppliers
+ * table applied, i.e. what the stage's `attestationTrustBundle` file must hold so that the next `serverless deploy`
+ * keeps every onboarded CA and no retired one (the deploy guard, serverless/plugins/trust-bundle-drift.cjs,
+ * refuses a bundle that would undo either). Read-only: not audited.
+ *
+ * @example const { bundle } = await exportBundle(deps); await writeFile('certs/prod/attestation-cas.pem', bundle);
+ */
+export async function exportBundle(
+  deps: Pick<SupplierDeps, 'supplierStore' | 'trustPlaces'>,
+): Promise<{ bundle: string; certificates: number; bytes: number }> {
+  const bundle = renderBundle(await deps.trustPlaces.readBundle(), await deps.supplierStore.all());
+  return {
+    bundle,
+    certificates: (bundle.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length,
+    bytes: Buffer.byteLength(bundle, 'utf8'),
+  };
+}
