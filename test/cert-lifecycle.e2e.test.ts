@@ -39,6 +39,7 @@ import {
   type Journal,
   OPERATIONAL_CA_ID,
   REGION,
+  seedStackPolicies,
 } from '../functions/jitr-handler/tests/helpers/fake-aws.js';
 import {
   OperationalPki,
@@ -179,7 +180,6 @@ beforeAll(async () => {
     OPERATIONAL_CA_CERTIFICATE_ID: OPERATIONAL_CA_ID,
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     IOT_POLICY_PREFIX: 'cv-security-dev',
-    IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
   });
   registry.set(ECU_ID, {
     ecuId: ECU_ID,
@@ -191,6 +191,7 @@ beforeAll(async () => {
   fakeRegistryTable();
   fakePca();
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });
+  seedStackPolicies(iot.policies, 'cv-security-dev'); // serverless/resources/ecu-policies.yml
   broker = (await import('@cv/cert-broker')).handler;
   jitr = (await import('@cv/jitr-handler')).handler;
 });

@@ -40,6 +40,7 @@ import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
 import { provisionFleet, seedTruststore } from './provision.js';
+import { createStackPolicies } from './stack-policies.js';
 
 // CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in demo/fleet/src.
 const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -264,6 +265,8 @@ export async function startSeededCloud(
     );
   }
   seedTruststore(cloud, STAGE, manufacturer.certificatePem);
+  // serverless/resources/ecu-policies.yml: the per-role policies jitr-handler attaches.
+  createStackPolicies(cloud, root, { stage: STAGE, roleAlias: `cv-security-${STAGE}-ecu` });
   cloud.iot.createThingGroup(QUARANTINE);
   cloud.iot.createPolicy(
     QUARANTINE,

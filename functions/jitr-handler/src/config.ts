@@ -8,7 +8,6 @@ export interface JitrConfig {
   readonly ocspTimeoutMs: number;
   readonly ocspHashAlgorithm: 'sha1' | 'sha256';
   readonly policyPrefix: string;
-  readonly roleAlias: string;
   readonly region: string;
   readonly accountId: string;
   readonly caCacheTtlSeconds: number;
@@ -48,7 +47,6 @@ export function loadConfig(env: Env): JitrConfig {
       | 'sha1'
       | 'sha256',
     policyPrefix: requireString(env, 'IOT_POLICY_PREFIX', /^[\w+=,.@-]{1,100}$/),
-    roleAlias: requireString(env, 'IOT_ROLE_ALIAS', /^[\w=,@-]{1,128}$/),
     region: requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/),
     accountId: requireString(env, 'AWS_ACCOUNT_ID', /^\d{12}$/),
     caCacheTtlSeconds: integer(env, 'CA_CACHE_TTL_SECONDS', { min: 0, max: 86_400, fallback: 3_600 }),

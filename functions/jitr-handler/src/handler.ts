@@ -35,12 +35,7 @@ export const iot = new AwsIotControlPlane(iotClient, {
 const deps: RegisterCertificateDeps = {
   iot,
   registry: new DynamoDbEcuRegistry(dynamo, config.registryTable),
-  policies: new RolePolicies(iot, {
-    prefix: config.policyPrefix,
-    region: config.region,
-    accountId: config.accountId,
-    roleAlias: config.roleAlias,
-  }),
+  policies: new RolePolicies({ prefix: config.policyPrefix }),
   caCertificates: new CaCertificates(iot, {
     ttlMs: config.caCacheTtlSeconds * 1000,
     maxEntries: 8,

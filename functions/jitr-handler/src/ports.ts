@@ -32,11 +32,7 @@ export interface IotControlPlane {
   ensureThing(thingName: string, attributes: ThingAttributes): Promise<'created' | 'existed'>;
   /** Reads an existing thing (a read, no write) and throws `ThingConflictError` unless its attributes match. */
   checkThing(thingName: string, attributes: ThingAttributes): Promise<void>;
-  /** True when the policy exists. */
-  policyExists(policyName: string): Promise<boolean>;
-  /** Creates the policy; an already-existing policy (a concurrent creator) is fine. */
-  createPolicy(policyName: string, document: string): Promise<void>;
-  /** Attaches the policy to the certificate; throws `PolicyNotFoundError` when the policy does not exist. */
+  /** Attaches the policy to the certificate; throws `PolicyNotFoundError` when the policy does not exist (the stack creates them). */
   attachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Attaches the certificate to the thing as its exclusive principal. */
   attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void>;

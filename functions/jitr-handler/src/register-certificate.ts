@@ -197,7 +197,7 @@ export async function registerCertificate(
     completed.push('thing-attachment');
   }
   if (!hasPolicy) {
-    policyName = await deps.policies.attach(ecu.role, arn); // creates the policy only if the stack has not
+    policyName = await deps.policies.attach(deps.iot, ecu.role, arn); // the stack creates the policies
     completed.push('policy-attachment');
   }
   let previousCertificateId = ecu.certificateId;

@@ -18,6 +18,7 @@ import {
   type Journal,
   OPERATIONAL_CA_ID,
   REGION,
+  seedStackPolicies,
 } from './helpers/fake-aws.js';
 import { deadPort, OperationalPki, type Responder, startOpensslResponder } from './helpers/pki.js';
 
@@ -41,7 +42,6 @@ const context = {
 /** Every call that changes IoT or the registry. */
 const WRITES = new Set([
   'iot:CreateThing',
-  'iot:CreatePolicy',
   'iot:AttachPolicy',
   'iot:AttachThingPrincipal',
   'iot:UpdateCertificate',
@@ -111,7 +111,6 @@ beforeAll(async () => {
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     OCSP_TIMEOUT_MS: '3000',
     IOT_POLICY_PREFIX: 'cv-security-dev',
-    IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
     AWS_REGION: REGION,
     AWS_ACCOUNT_ID: ACCOUNT,
     LOG_LEVEL: 'SILENT',
@@ -128,8 +127,8 @@ beforeEach(() => {
   journal = { entries: [] };
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });
   registry = fakeRegistry([{ ecuId: ECU, vin: VIN, role: 'gateway', status: 'ACTIVE' }], journal);
-  // The role policy exists in the account (an earlier ECU of the role): CreatePolicy is not a step here.
-  iot.policies.set(POLICY, JSON.stringify({ Version: '2012-10-17', Statement: [] }));
+  // The stack creates the role policies (serverless/resources/ecu-policies.yml).
+  seedStackPolicies(iot.policies, 'cv-security-dev');
 });
 
 describe('a repeated event for a certificate already ACTIVE with everything in place makes reads only', () => {

@@ -9,6 +9,7 @@
  * - {@link renderQuarantinePolicy}
  * - {@link renderCredentialProviderRolePolicy}, {@link renderCredentialProviderTrustPolicy},
  *   {@link renderCredentialProviderResources}
+ * - {@link renderIotPolicyResources}, {@link resolveIotPolicyResources} (the stack's per-role IoT policies)
  * - {@link analyzeIotPolicy}, {@link lintIamStatements}, {@link lintCloudFormationIam}, {@link iotPolicySize}
  */
 export { analyzeIotPolicy, isThingScoped, severityOf } from './analyzer.js';
@@ -22,6 +23,16 @@ export {
   renderCredentialProviderTrustPolicy,
 } from './credential-provider.js';
 export * from './errors.js';
+export type {
+  IotPolicyResource,
+  IotPolicyResourcesOptions,
+  IotPolicyResourceValues,
+} from './iot-policy-resources.js';
+export {
+  iotPolicyLogicalId,
+  renderIotPolicyResources,
+  resolveIotPolicyResources,
+} from './iot-policy-resources.js';
 export type { IamLintOptions, IamTemplateFinding } from './iam-lint.js';
 export { lintCloudFormationIam, lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
 export {
