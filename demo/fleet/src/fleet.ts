@@ -59,6 +59,7 @@ const TABLES = {
   commands: 'cv-security-local-commands',
   telemetry: 'cv-security-local-telemetry',
   enrolmentProofs: 'cv-security-local-enrolment-proofs',
+  issuedCertificates: 'cv-security-local-issued-certificates',
   adminAudit: 'cv-security-local-admin-audit',
   suppliers: 'cv-security-local-suppliers',
 };
@@ -113,6 +114,7 @@ export function functionEnv(cloud: LocalCloud): Record<string, string> {
     ACCOUNT_ID: ACCOUNT,
     ECU_REGISTRY_TABLE: TABLES.ecuRegistry,
     REPLAY_LEDGER_TABLE: TABLES.enrolmentProofs,
+    ISSUED_CERTIFICATES_TABLE: TABLES.issuedCertificates,
     VEHICLE_ACCESS_TABLE: TABLES.vehicleAccess,
     COMMANDS_TABLE: TABLES.commands,
     TELEMETRY_TABLE: TABLES.telemetry,

@@ -25,13 +25,18 @@ export function createStackPolicies(
   const file = parseYaml(readFileSync(join(root, 'serverless/resources/ecu-policies.yml'), 'utf8'), {
     logLevel: 'error',
   }) as { Resources: Record<string, unknown> };
-  const policies = resolveIotPolicyResources(file.Resources, {
-    partition: 'aws',
-    region: cloud.region,
-    accountId: cloud.account,
-    roleAlias: opts.roleAlias,
-    policyNamePrefix: `cv-security-${opts.stage}`,
-  }, TEMPLATE_PREFIX);
-  for (const { policyName, document } of policies) cloud.iot.createPolicy(policyName, JSON.stringify(document));
+  const policies = resolveIotPolicyResources(
+    file.Resources,
+    {
+      partition: 'aws',
+      region: cloud.region,
+      accountId: cloud.account,
+      roleAlias: opts.roleAlias,
+      policyNamePrefix: `cv-security-${opts.stage}`,
+    },
+    TEMPLATE_PREFIX,
+  );
+  for (const { policyName, document } of policies)
+    cloud.iot.createPolicy(policyName, JSON.stringify(document));
   return policies.map((p) => p.policyName);
 }

@@ -75,6 +75,10 @@ const registry: EcuRegistry = {
 const deps: RegisterCertificateDeps = {
   iot,
   registry,
+  // No issued-certificate record: the bench measures the DescribeCertificate path.
+  issuedCertificates: { get: async () => undefined },
+  region: 'eu-west-1',
+  accountId: '123456789012',
   policies: new RolePolicies({ prefix: 'cv-security-dev' }),
   caCertificates: new CaCertificates(iot, { ttlMs: 3_600_000, maxEntries: 8 }),
   operationalCaCertificateId: OPERATIONAL_CA_ID,

@@ -17,7 +17,11 @@ export class RolePolicies {
   }
 
   /** Attaches the role's policy to the certificate (one AttachPolicy) and returns its name. */
-  async attach(iot: Pick<IotControlPlane, 'attachPolicy'>, role: EcuRole, certificateArn: string): Promise<string> {
+  async attach(
+    iot: Pick<IotControlPlane, 'attachPolicy'>,
+    role: EcuRole,
+    certificateArn: string,
+  ): Promise<string> {
     const name = this.nameOf(role);
     await iot.attachPolicy(name, certificateArn);
     return name;

@@ -2,6 +2,8 @@ import { ConfigError, type Env, integer, list, optionalString, requireString } f
 
 export interface JitrConfig {
   readonly registryTable: string;
+  /** cert-broker's issued-certificate records (first enrolment without DescribeCertificate). */
+  readonly issuedCertificatesTable: string;
   readonly operationalCaCertificateId: string;
   readonly ocspAllowedHosts: readonly string[];
   readonly ocspResponderUrl: string | undefined;
@@ -39,6 +41,7 @@ export function loadConfig(env: Env): JitrConfig {
   }
   return {
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
+    issuedCertificatesTable: requireString(env, 'ISSUED_CERTIFICATES_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
     operationalCaCertificateId: requireString(env, 'OPERATIONAL_CA_CERTIFICATE_ID', /^[0-9a-f]{64}$/),
     ocspAllowedHosts: list(env, 'OCSP_ALLOWED_HOSTS', { pattern: HOSTNAME }).map((h) => h.toLowerCase()),
     ocspResponderUrl: responder,

@@ -51,6 +51,19 @@ export interface IotControlPlane {
   detachThingPrincipal(thingName: string, principal: string): Promise<void>;
 }
 
+/** cert-broker's record of a certificate it issued (docs/cert-lifecycle.md, "The issued-certificate record"). */
+export interface IssuedCertificateRecord {
+  readonly certificateId: string;
+  readonly ecuId: string;
+  readonly thingName: string;
+  readonly certificatePem: string;
+}
+
+/** The issued-certificate records, by IoT certificate id (a strongly consistent read). */
+export interface IssuedCertificates {
+  get(certificateId: string): Promise<IssuedCertificateRecord | undefined>;
+}
+
 export interface EcuRecord {
   readonly ecuId: string;
   readonly vin: string;

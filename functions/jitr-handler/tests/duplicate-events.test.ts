@@ -15,6 +15,7 @@ import {
   type FakeCertificate,
   fakeIot,
   fakeRegistry,
+  ISSUED_TABLE,
   type Journal,
   OPERATIONAL_CA_ID,
   REGION,
@@ -107,6 +108,7 @@ beforeAll(async () => {
   responder = await startOpensslResponder(pki, 'delegated');
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    ISSUED_CERTIFICATES_TABLE: ISSUED_TABLE,
     OPERATIONAL_CA_CERTIFICATE_ID: OPERATIONAL_CA_ID,
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     OCSP_TIMEOUT_MS: '3000',
@@ -154,6 +156,7 @@ describe('a repeated event for a certificate already ACTIVE with everything in p
     expect(writes()).toEqual([]);
     expect(calls()).toEqual(
       Array.from({ length: 3 }, () => [
+        'issued:GetItem', // cert-broker's record: none here (tests below have one)
         'iot:DescribeCertificate',
         'registry:GetItem',
         'iot:ListThingPrincipals',
@@ -172,6 +175,7 @@ describe('a repeated event for a certificate already ACTIVE with everything in p
 
     expect(outcome).toMatchObject({ outcome: 'already-active', completedSteps: [] });
     expect(calls()).toEqual([
+      'issued:GetItem',
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
       'registry:GetItem',
@@ -273,6 +277,7 @@ describe('a partially completed earlier run: the repeat completes it, ACTIVE las
     await handler(cert.event, context);
 
     expect(calls()).toEqual([
+      'issued:GetItem',
       'iot:DescribeCertificate',
       'registry:GetItem',
       'iot:CreateThing', // the thing exists with the same attributes: IoT answers success
@@ -349,7 +354,7 @@ describe('a certificate that is not ACTIVE or PENDING_ACTIVATION is never (re)ac
       reason: 'status',
     });
 
-    expect(calls()).toEqual(['iot:DescribeCertificate']);
+    expect(calls()).toEqual(['issued:GetItem', 'iot:DescribeCertificate']);
     expect(status(cert.certificateId)).toBe(state);
   });
 
@@ -360,6 +365,7 @@ describe('a certificate that is not ACTIVE or PENDING_ACTIVATION is never (re)ac
     const row = { ...registry.table.get(ECU) };
     // Remediation's deactivateCertificate lands after the repeat described the certificate as ACTIVE.
     registry.mock.on(GetCommand as never).callsFake(async (input: Record<string, unknown>) => {
+      if (input.TableName === ISSUED_TABLE) return { Item: undefined };
       journal.entries.push({ service: 'registry', command: 'GetItem', input });
       (certificates.get(cert.certificateId) as FakeCertificate).status = 'INACTIVE';
       return { Item: row };

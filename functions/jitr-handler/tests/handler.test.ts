@@ -11,6 +11,7 @@ import {
   type FakeCertificate,
   fakeIot,
   fakeRegistry,
+  ISSUED_TABLE,
   type Journal,
   OPERATIONAL_CA_ID,
   OTHER_CA_ID,
@@ -127,6 +128,7 @@ beforeAll(async () => {
   rogueResponder = await startOpensslResponder(pki, 'rogue');
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    ISSUED_CERTIFICATES_TABLE: ISSUED_TABLE,
     OPERATIONAL_CA_CERTIFICATE_ID: OPERATIONAL_CA_ID,
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     OCSP_TIMEOUT_MS: '3000',
@@ -175,6 +177,7 @@ describe('a good certificate is registered, then activated', () => {
       retiredCertificateIds: [],
     });
     expect(allCalls()).toEqual([
+      'issued:GetItem', // cert-broker's record of the certificate: none here, so it is described
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
       'registry:GetItem', // names no certificate of the ECU: a first enrolment, the thing is not listed
@@ -255,7 +258,13 @@ describe('a good certificate is registered, then activated', () => {
       'AttachPolicy',
       'UpdateCertificate',
     ]);
-    const five = ['DescribeCertificate', 'CreateThing', 'AttachThingPrincipal', 'AttachPolicy', 'UpdateCertificate'];
+    const five = [
+      'DescribeCertificate',
+      'CreateThing',
+      'AttachThingPrincipal',
+      'AttachPolicy',
+      'UpdateCertificate',
+    ];
     expect(warm).toEqual(five);
     expect(warmOtherRole).toEqual(five);
   });
@@ -309,12 +318,15 @@ describe('a good certificate is registered, then activated', () => {
     await handler(other.event, context);
     const recorded = row('ECU-GW-0001').certificateId;
     delete row('ECU-GW-0001').certificateId;
-    registry.mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
-      journal.entries.push({ service: 'registry', command: 'GetItem', input });
-      const snapshot = { ...row(input.Key.ecuId) };
-      row(input.Key.ecuId).certificateId = recorded; // written right after this read
-      return { Item: snapshot };
-    });
+    registry.mock
+      .on(GetCommand as never)
+      .callsFake(async (input: { TableName: string; Key: { ecuId: string } }) => {
+        if (input.TableName === ISSUED_TABLE) return { Item: undefined };
+        journal.entries.push({ service: 'registry', command: 'GetItem', input });
+        const snapshot = { ...row(input.Key.ecuId) };
+        row(input.Key.ecuId).certificateId = recorded; // written right after this read
+        return { Item: snapshot };
+      });
     const next = register('ECU-GW-0001');
     row('ECU-GW-0001').certificateSerial = next.serialNumber;
     journal.entries.length = 0;
@@ -604,6 +616,7 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
       retiredCertificateIds: [old.certificateId],
     });
     expect(allCalls()).toEqual([
+      'issued:GetItem',
       'iot:DescribeCertificate',
       'registry:GetItem',
       'iot:ListThingPrincipals', // the thing exists and holds the old certificate (the to-do list)

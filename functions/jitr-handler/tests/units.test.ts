@@ -51,6 +51,7 @@ describe('parseJitrEvent', () => {
 describe('loadConfig', () => {
   const base = {
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    ISSUED_CERTIFICATES_TABLE: 'cv-security-dev-issued-certificates',
     OPERATIONAL_CA_CERTIFICATE_ID: HEX64,
     OCSP_ALLOWED_HOSTS: 'ocsp.acm-pca.eu-west-1.amazonaws.com, OCSP.example.com',
     IOT_POLICY_PREFIX: 'cv-security-dev',
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
     ['OCSP_RESPONDER_URL', { OCSP_RESPONDER_URL: 'ftp://ocsp.example.com' }],
     ['OCSP_RESPONDER_URL', { OCSP_RESPONDER_URL: 'not a url' }],
     ['IOT_POLICY_PREFIX', { IOT_POLICY_PREFIX: undefined }],
+    ['ISSUED_CERTIFICATES_TABLE', { ISSUED_CERTIFICATES_TABLE: undefined }],
     ['AWS_ACCOUNT_ID', { AWS_ACCOUNT_ID: '1234' }],
     ['OCSP_HASH_ALGORITHM', { OCSP_HASH_ALGORITHM: 'md5' }],
     ['OPERATIONAL_CA_CERTIFICATE_PEM', { OPERATIONAL_CA_CERTIFICATE_PEM: 'not a pem' }],
@@ -148,7 +150,10 @@ describe('RolePolicies', () => {
 
     await expect(policies.attach(iot, 'adas', 'cert-1')).rejects.toBeInstanceOf(PolicyNotFoundError);
     await expect(policies.attach(iot, 'adas', 'cert-1')).rejects.toBeInstanceOf(PolicyNotFoundError);
-    expect(calls).toEqual(['AttachPolicy cv-security-dev-ecu-adas cert-1', 'AttachPolicy cv-security-dev-ecu-adas cert-1']);
+    expect(calls).toEqual([
+      'AttachPolicy cv-security-dev-ecu-adas cert-1',
+      'AttachPolicy cv-security-dev-ecu-adas cert-1',
+    ]);
     expect(Object.keys(iot)).not.toContain('createPolicy');
   });
 
@@ -160,7 +165,9 @@ describe('RolePolicies', () => {
       },
     });
 
-    await expect(new RolePolicies({ prefix: 'p' }).attach(iot, 'body', 'cert-1')).rejects.toThrow('throttled');
+    await expect(new RolePolicies({ prefix: 'p' }).attach(iot, 'body', 'cert-1')).rejects.toThrow(
+      'throttled',
+    );
   });
 });
 

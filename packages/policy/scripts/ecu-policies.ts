@@ -6,5 +6,8 @@ export const TEMPLATE_POLICY_PREFIX = '${self:service}-${sls:stage}';
 
 /** The per-role IoT policies of this service, as serverless/resources/ecu-policies.yml holds them. */
 export function ecuPolicyResources(): ReturnType<typeof renderIotPolicyResources> {
-  return renderIotPolicyResources({ policyNamePrefix: TEMPLATE_POLICY_PREFIX, roleAliasLogicalId: 'EcuRoleAlias' });
+  return renderIotPolicyResources({
+    policyNamePrefix: TEMPLATE_POLICY_PREFIX,
+    roleAliasLogicalId: 'EcuRoleAlias',
+  });
 }

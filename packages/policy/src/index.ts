@@ -23,6 +23,8 @@ export {
   renderCredentialProviderTrustPolicy,
 } from './credential-provider.js';
 export * from './errors.js';
+export type { IamLintOptions, IamTemplateFinding } from './iam-lint.js';
+export { lintCloudFormationIam, lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
 export type {
   IotPolicyResource,
   IotPolicyResourcesOptions,
@@ -33,8 +35,6 @@ export {
   renderIotPolicyResources,
   resolveIotPolicyResources,
 } from './iot-policy-resources.js';
-export type { IamLintOptions, IamTemplateFinding } from './iam-lint.js';
-export { lintCloudFormationIam, lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
 export {
   iotPolicyName,
   iotPolicySize,

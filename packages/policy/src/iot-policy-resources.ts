@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub references are literal ${...} strings
 import { InvalidPolicyContextError } from './errors.js';
 import { iotPolicyName, renderIotPolicy } from './iot-templates.js';
 import { ECU_ROLES, type EcuRole, type IotPolicyDocument } from './types.js';
@@ -144,7 +145,8 @@ export function resolveIotPolicyResources(
         return first[1].replace(/\$\{(!?)([^}]*)\}/g, (_all, bang: string, name: string) => {
           if (bang === '!') return `\${${name}}`;
           const v = refs[name];
-          if (v === undefined) throw new InvalidPolicyContextError('template', `references unknown \${${name}}`);
+          if (v === undefined)
+            throw new InvalidPolicyContextError('template', `references unknown \${${name}}`);
           return v;
         });
       }
@@ -157,7 +159,10 @@ export function resolveIotPolicyResources(
     .map((r) => {
       const name = r.Properties.PolicyName;
       if (!name.startsWith(templatePrefix)) {
-        throw new InvalidPolicyContextError('template', `policy ${name} does not start with ${templatePrefix}`);
+        throw new InvalidPolicyContextError(
+          'template',
+          `policy ${name} does not start with ${templatePrefix}`,
+        );
       }
       return {
         policyName: `${values.policyNamePrefix}${name.slice(templatePrefix.length)}`,

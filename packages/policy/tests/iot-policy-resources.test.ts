@@ -43,7 +43,9 @@ describe('renderIotPolicyResources', () => {
       values,
       TEMPLATE_POLICY_PREFIX,
     )) {
-      const role = ECU_ROLES.find((r) => policyName === iotPolicyName(r, { prefix: values.policyNamePrefix }));
+      const role = ECU_ROLES.find(
+        (r) => policyName === iotPolicyName(r, { prefix: values.policyNamePrefix }),
+      );
       expect(role).toBeDefined();
       if (role) expect(document).toEqual(renderIotPolicy(role, values));
       expect(JSON.stringify(document)).not.toMatch(/CFN_|cfnregion|cfnpartition|\$\{!|\$\{AWS::/);
@@ -96,7 +98,8 @@ describe('serverless/resources/ecu-policies.yml', () => {
   it('has no ${...} the Serverless Framework would try to resolve, other than its own sources and CloudFormation refs', () => {
     const variables = text.match(/\$\{[^}]*\}/g) ?? [];
     expect(variables.length).toBeGreaterThan(0);
-    for (const v of variables) expect(v).toMatch(/^\$\{(!iot:|self:service\}|sls:stage\}|AWS::|EcuRoleAlias\})/);
+    for (const v of variables)
+      expect(v).toMatch(/^\$\{(!iot:|self:service\}|sls:stage\}|AWS::|EcuRoleAlias\})/);
   });
 
   it('quotes the policy Version so no YAML 1.1 parser reads it as a date', () => {
@@ -105,7 +108,10 @@ describe('serverless/resources/ecu-policies.yml', () => {
   });
 
   it('is included in serverless.yml', () => {
-    const serverless = readFileSync(fileURLToPath(new URL('../../../serverless.yml', import.meta.url)), 'utf8');
+    const serverless = readFileSync(
+      fileURLToPath(new URL('../../../serverless.yml', import.meta.url)),
+      'utf8',
+    );
     expect(serverless).toContain('${file(serverless/resources/ecu-policies.yml)}');
   });
 });

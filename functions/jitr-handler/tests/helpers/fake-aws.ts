@@ -35,6 +35,8 @@ export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const OPERATIONAL_CA_ID = 'a'.repeat(64);
 export const OTHER_CA_ID = 'b'.repeat(64);
+/** ISSUED_CERTIFICATES_TABLE of the tests: cert-broker's issued-certificate records. */
+export const ISSUED_TABLE = 'cv-security-dev-issued-certificates';
 
 export interface FakeCertificate {
   pem: string;
@@ -44,7 +46,11 @@ export interface FakeCertificate {
 
 export interface Journal {
   /** `Iot.<Command>` or `Registry.<Command>`, with a short detail. */
-  readonly entries: { service: 'iot' | 'registry'; command: string; input: Record<string, unknown> }[];
+  readonly entries: {
+    service: 'iot' | 'registry' | 'issued';
+    command: string;
+    input: Record<string, unknown>;
+  }[];
 }
 
 /** The per-role policies the stack creates (serverless/resources/ecu-policies.yml), into the fake's `policies`. */
@@ -52,7 +58,9 @@ export function seedStackPolicies(policies: Map<string, string>, prefix: string)
   for (const role of ECU_ROLES) {
     policies.set(
       iotPolicyName(role, { prefix }),
-      JSON.stringify(renderIotPolicy(role, { region: REGION, accountId: ACCOUNT, roleAlias: `${prefix}-ecu` })),
+      JSON.stringify(
+        renderIotPolicy(role, { region: REGION, accountId: ACCOUNT, roleAlias: `${prefix}-ecu` }),
+      ),
     );
   }
 }
@@ -250,6 +258,8 @@ export interface RegistryRow {
 export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
   const mock = mockAws(DynamoDBDocumentClient);
   const table = new Map<string, RegistryRow>(rows.map((r) => [r.ecuId, { ...r }]));
+  /** cert-broker's issued-certificate records by certificate id (ISSUED_TABLE), journaled as `issued:GetItem`. */
+  const issued = new Map<string, Record<string, unknown>>();
   const faults: { command: 'GetItem' | 'UpdateItem'; error: Error }[] = [];
   const fault = (command: 'GetItem' | 'UpdateItem') => {
     const at = faults.findIndex((f) => f.command === command);
@@ -260,7 +270,12 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
   const failOnce = (command: 'GetItem' | 'UpdateItem', error: Error) => {
     faults.push({ command, error });
   };
-  mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
+  mock.on(GetCommand as never).callsFake(async (input: { TableName?: string; Key: { ecuId: string } }) => {
+    if (input.TableName === ISSUED_TABLE) {
+      journal.entries.push({ service: 'issued', command: 'GetItem', input });
+      const record = issued.get(String((input.Key as { certificateId?: unknown }).certificateId));
+      return { Item: record ? { ...record } : undefined };
+    }
     journal.entries.push({ service: 'registry', command: 'GetItem', input });
     fault('GetItem');
     const row = table.get(input.Key.ecuId);
@@ -293,5 +308,5 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
         return input.ReturnValues === 'UPDATED_OLD' && Object.keys(old).length > 0 ? { Attributes: old } : {};
       },
     );
-  return { mock, table, failOnce };
+  return { mock, table, issued, failOnce };
 }
