@@ -205,6 +205,35 @@ describe('first enrolment with cert-broker record: no DescribeCertificate', () =
     expectActivatedAndRegistered(c, 'ECU-B');
   });
 
+  it('re-enrolment with the record: 9 IoT calls warm, the new certificate never described (the old one is, to retire it)', async () => {
+    const handler = await coldHandler();
+    const old = enrolled('ECU-A');
+    await handler(old.event, context);
+    journal.entries.length = 0;
+    const next = enrolled('ECU-A');
+
+    await expect(handler(next.event, context)).resolves.toMatchObject({
+      outcome: 'activated',
+      retiredCertificateIds: [old.certificateId],
+    });
+
+    expect(iotCalls()).toEqual([
+      'ListThingPrincipals',
+      'DescribeThing',
+      'AttachThingPrincipal',
+      'AttachPolicy',
+      'UpdateCertificate',
+      'DescribeCertificate', // the old certificate's status
+      'UpdateCertificate',
+      'DetachPolicy',
+      'DetachThingPrincipal',
+    ]);
+    const described = journal.entries.filter((e) => e.command === 'DescribeCertificate');
+    expect(described.map((e) => e.input.certificateId)).toEqual([old.certificateId]);
+    expect(certificates.get(old.certificateId)?.status).toBe('INACTIVE');
+    expectActivatedAndRegistered(next, 'ECU-A');
+  });
+
   it('the repeated event, record still there: described (it may have moved on), reads only, never set ACTIVE again', async () => {
     const handler = await coldHandler();
     const c = enrolled('ECU-A');
