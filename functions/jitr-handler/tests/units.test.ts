@@ -24,6 +24,14 @@ describe('parseJitrEvent', () => {
     expect(parseJitrEvent(event)).toMatchObject({ certificateId: HEX64 });
   });
 
+  it('rejects a status longer than 64 characters, an account id that is not 12 digits, a timestamp of another type', () => {
+    const event = { certificateId: HEX64, caCertificateId: 'a'.repeat(64) };
+    expect(() => parseJitrEvent({ ...event, certificateStatus: 'P'.repeat(65) })).toThrow();
+    expect(() => parseJitrEvent({ ...event, awsAccountId: '12345678901' })).toThrow();
+    expect(() => parseJitrEvent({ ...event, timestamp: { ms: 1 } })).toThrow();
+    expect(parseJitrEvent({ ...event, timestamp: '1795685400123' }).timestamp).toBe('1795685400123');
+  });
+
   it('property: anything that parses carries two 64-hex ids; everything else throws', () => {
     fc.assert(
       fc.property(
