@@ -60,11 +60,16 @@ export function partitionOf(region: string): string | undefined {
   return undefined;
 }
 
-/** Epoch ms of the event's `timestamp` (number or decimal string, ms as AWS IoT sends it); `undefined` otherwise. */
+/**
+ * Epoch ms of the event's `timestamp` (a number or decimal string; epoch ms as AWS IoT's events carry
+ * it, or epoch seconds, told apart by size: below 1e11 is before 1973 in ms); `undefined` otherwise.
+ */
 function eventTimeMs(timestamp: RecordedEvent['timestamp']): number | undefined {
-  if (typeof timestamp === 'number') return Number.isFinite(timestamp) ? timestamp : undefined;
-  if (typeof timestamp === 'string' && /^\d{1,16}$/.test(timestamp)) return Number(timestamp);
-  return undefined;
+  let value: number | undefined;
+  if (typeof timestamp === 'number' && Number.isFinite(timestamp)) value = timestamp;
+  if (typeof timestamp === 'string' && /^\d{1,16}$/.test(timestamp)) value = Number(timestamp);
+  if (value === undefined) return undefined;
+  return value < 1e11 ? value * 1000 : value;
 }
 
 const THING_NAME = /^[A-HJ-NPR-Z0-9]{17}_([A-Za-z0-9-]{1,40})$/;

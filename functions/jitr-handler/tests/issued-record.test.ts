@@ -169,6 +169,20 @@ describe('first enrolment with cert-broker record: no DescribeCertificate', () =
     expectActivatedAndRegistered(c, 'ECU-B');
   });
 
+  it('the event timestamp as epoch seconds or a decimal string is understood too: 4 IoT calls', async () => {
+    process.env.OPERATIONAL_CA_CERTIFICATE_PEM = pki.caPem;
+    const handler = await coldHandler();
+    const seconds = enrolled('ECU-A');
+    const text = enrolled('ECU-B');
+
+    await handler({ ...seconds.event, timestamp: Math.floor(Date.now() / 1000) }, context);
+    await handler({ ...text.event, timestamp: String(Date.now()) }, context);
+
+    expect(iotCalls()).not.toContain('DescribeCertificate');
+    expectActivatedAndRegistered(seconds, 'ECU-A');
+    expectActivatedAndRegistered(text, 'ECU-B');
+  });
+
   it('cold with the CA PEM configured: 4 IoT calls; cold without it: 5 (DescribeCACertificate)', async () => {
     process.env.OPERATIONAL_CA_CERTIFICATE_PEM = pki.caPem;
     await (await coldHandler())(enrolled('ECU-A').event, context);
@@ -362,6 +376,7 @@ describe('a record that is not proven falls back to DescribeCertificate and acti
 
   it.each([
     ['a stale event (10 minutes old)', { timestamp: Date.now() - 600_000 }],
+    ['a stale event in epoch seconds (10 minutes old)', { timestamp: Math.floor(Date.now() / 1000) - 600 }],
     ['an event from the future (5 minutes)', { timestamp: Date.now() + 300_000 }],
     ['an event without a timestamp', { timestamp: undefined }],
     ['an event with a timestamp that is not a number', { timestamp: '2026-12-03T10:00:00Z' }],
