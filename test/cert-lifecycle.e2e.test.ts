@@ -39,6 +39,7 @@ import {
   type Journal,
   OPERATIONAL_CA_ID,
   REGION,
+  seedStackPolicies,
 } from '../functions/jitr-handler/tests/helpers/fake-aws.js';
 import {
   OperationalPki,
@@ -62,15 +63,32 @@ const issueRequests: IssueCertificateCommandInput[] = [];
 /** cert-broker's replay ledger (rows keyed by `proofId`), with DynamoDB's conditional writes. */
 const ledger = new Map<string, Item>();
 
+/** cert-broker's issued-certificate records (ISSUED_CERTIFICATES_TABLE), read by jitr-handler. */
+const ISSUED_TABLE = 'cv-security-dev-issued-certificates';
+const issuedRecords = new Map<string, Item>();
+
 /** One registry table for both functions: conditional SET updates as DynamoDB applies them. */
 function fakeRegistryTable() {
   const mock = mockAws(DynamoDBDocumentClient);
-  mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string; proofId?: string } }) => {
-    if (input.Key.proofId !== undefined) return { Item: structuredClone(ledger.get(input.Key.proofId)) };
-    const row = registry.get(input.Key.ecuId);
-    return { Item: row ? { ...row } : undefined };
-  });
-  mock.on(PutCommand as never).callsFake(async (input: { Item: { proofId: string } }) => {
+  mock
+    .on(GetCommand as never)
+    .callsFake(async (input: { TableName: string; Key: { ecuId: string; proofId?: string } }) => {
+      if (input.TableName === ISSUED_TABLE) {
+        const record = issuedRecords.get(String((input.Key as { certificateId?: string }).certificateId));
+        return { Item: record ? structuredClone(record) : undefined };
+      }
+      if (input.Key.proofId !== undefined) return { Item: structuredClone(ledger.get(input.Key.proofId)) };
+      const row = registry.get(input.Key.ecuId);
+      return { Item: row ? { ...row } : undefined };
+    });
+  mock.on(PutCommand as never).callsFake(async (input: { TableName: string; Item: { proofId: string } }) => {
+    if (input.TableName === ISSUED_TABLE) {
+      issuedRecords.set(
+        String((input.Item as { certificateId?: string }).certificateId),
+        structuredClone(input.Item),
+      );
+      return {};
+    }
     applyPut(ledger, input.Item.proofId, input);
     return {};
   });
@@ -173,13 +191,13 @@ beforeAll(async () => {
     LOG_LEVEL: 'SILENT',
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
     REPLAY_LEDGER_TABLE: 'cv-security-dev-enrolment-proofs',
+    ISSUED_CERTIFICATES_TABLE: ISSUED_TABLE,
     PCA_CA_ARN: CA_ARN,
     PCA_TEMPLATE_ARN: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
     ATTESTATION_TRUST_BUNDLE: world.trustBundlePem,
     OPERATIONAL_CA_CERTIFICATE_ID: OPERATIONAL_CA_ID,
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     IOT_POLICY_PREFIX: 'cv-security-dev',
-    IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
   });
   registry.set(ECU_ID, {
     ecuId: ECU_ID,
@@ -191,6 +209,7 @@ beforeAll(async () => {
   fakeRegistryTable();
   fakePca();
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });
+  seedStackPolicies(iot.policies, 'cv-security-dev'); // serverless/resources/ecu-policies.yml
   broker = (await import('@cv/cert-broker')).handler;
   jitr = (await import('@cv/jitr-handler')).handler;
 });
@@ -207,6 +226,7 @@ describe('enrolment then just-in-time registration', () => {
     const { certificatePem, serialNumber } = await enrol();
     expect(opensslVerify(certificatePem, pki.caPem)).toMatch(/OK/);
     const { certificateId, event } = connect(certificatePem);
+    journal.entries.length = 0;
 
     const outcome = await jitr(event, jitrContext);
 
@@ -217,6 +237,20 @@ describe('enrolment then just-in-time registration', () => {
       retiredCertificateIds: [],
     });
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
+    // The broker recorded the certificate under the id IoT gave it: no DescribeCertificate (issue 16);
+    // DescribeCACertificate: this container's first event, no CA PEM configured.
+    expect(issuedRecords.get(certificateId)).toMatchObject({
+      ecuId: ECU_ID,
+      thingName: THING_NAME,
+      certificatePem,
+    });
+    expect(journal.entries.filter((e) => e.service === 'iot').map((e) => e.command)).toEqual([
+      'DescribeCACertificate',
+      'CreateThing',
+      'AttachThingPrincipal',
+      'AttachPolicy',
+      'UpdateCertificate',
+    ]);
     expect(iot.things.get(THING_NAME)).toEqual({ vin: VIN, ecuId: ECU_ID, role: 'telematics' });
     expect(registry.get(ECU_ID)).toMatchObject({
       status: 'ACTIVE',

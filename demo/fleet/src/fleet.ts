@@ -40,6 +40,7 @@ import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
 import { provisionFleet, seedTruststore } from './provision.js';
+import { createStackPolicies } from './stack-policies.js';
 
 // CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in demo/fleet/src.
 const root = process.env.CV_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -58,6 +59,7 @@ const TABLES = {
   commands: 'cv-security-local-commands',
   telemetry: 'cv-security-local-telemetry',
   enrolmentProofs: 'cv-security-local-enrolment-proofs',
+  issuedCertificates: 'cv-security-local-issued-certificates',
   adminAudit: 'cv-security-local-admin-audit',
   suppliers: 'cv-security-local-suppliers',
 };
@@ -112,6 +114,7 @@ export function functionEnv(cloud: LocalCloud): Record<string, string> {
     ACCOUNT_ID: ACCOUNT,
     ECU_REGISTRY_TABLE: TABLES.ecuRegistry,
     REPLAY_LEDGER_TABLE: TABLES.enrolmentProofs,
+    ISSUED_CERTIFICATES_TABLE: TABLES.issuedCertificates,
     VEHICLE_ACCESS_TABLE: TABLES.vehicleAccess,
     COMMANDS_TABLE: TABLES.commands,
     TELEMETRY_TABLE: TABLES.telemetry,
@@ -264,6 +267,8 @@ export async function startSeededCloud(
     );
   }
   seedTruststore(cloud, STAGE, manufacturer.certificatePem);
+  // serverless/resources/ecu-policies.yml: the per-role policies jitr-handler attaches.
+  createStackPolicies(cloud, root, { stage: STAGE, roleAlias: `cv-security-${STAGE}-ecu` });
   cloud.iot.createThingGroup(QUARANTINE);
   cloud.iot.createPolicy(
     QUARANTINE,

@@ -281,6 +281,7 @@ const state = {
     'Ref:AWS::AccountId': cloud.account,
     'Ref:EcuRegistryTable': env.ECU_REGISTRY_TABLE,
     'Ref:EnrolmentProofsTable': env.REPLAY_LEDGER_TABLE,
+    'Ref:IssuedCertificatesTable': env.ISSUED_CERTIFICATES_TABLE,
     'Ref:VehicleAccessTable': env.VEHICLE_ACCESS_TABLE,
     'Ref:CommandsTable': env.COMMANDS_TABLE,
     'Ref:TelemetryTable': env.TELEMETRY_TABLE,

@@ -4,6 +4,8 @@ export interface BrokerConfig {
   readonly registryTable: string;
   /** The replay ledger of used proofs of possession. */
   readonly replayLedgerTable: string;
+  /** Issued certificates by IoT certificate id, read by jitr-handler. */
+  readonly issuedCertificatesTable: string;
   /** How long a used proof is remembered (TTL), in seconds. */
   readonly replayLedgerRetentionSeconds: number;
   readonly pcaCaArn: string;
@@ -56,6 +58,7 @@ export function loadConfig(env: Env): BrokerConfig {
   return {
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
     replayLedgerTable: requireString(env, 'REPLAY_LEDGER_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
+    issuedCertificatesTable: requireString(env, 'ISSUED_CERTIFICATES_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
     // At least an hour: a proof is acceptable for 10 minutes (signedAt +/- 5 minutes).
     replayLedgerRetentionSeconds: integer(env, 'REPLAY_LEDGER_RETENTION_SECONDS', {
       min: 3600,

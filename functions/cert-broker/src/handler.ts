@@ -5,6 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, createLogger, createMetrics, httpHandler, MetricUnit } from '@cv/runtime';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoDbIssuedCertificates } from './adapters/issued-certificates.js';
 import { PcaCertificateAuthority } from './adapters/pca.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
 import { DynamoDbReplayLedger } from './adapters/replay-ledger.js';
@@ -31,6 +32,14 @@ const deps: IssueCertificateDeps = {
   leaseMs: 30_000,
   ledgerRetentionSeconds: config.replayLedgerRetentionSeconds,
   newLeaseOwner: () => randomUUID(),
+  issuedCertificates: new DynamoDbIssuedCertificates(dynamo, config.issuedCertificatesTable),
+  onIssuedRecordFailure: (certificateId, error) => {
+    metrics.addMetric('IssuedCertificateRecordFailed', MetricUnit.Count, 1);
+    logger.warn('issued-certificate record not written; jitr-handler will describe the certificate', {
+      certificateId,
+      error: (error as { name?: string }).name,
+    });
+  },
   ca: new PcaCertificateAuthority(pca, {
     caArn: config.pcaCaArn,
     templateArn: config.pcaTemplateArn,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { parseCertificate } from '@cv/crypto/x509';
 import { BrokerError, EnrolmentInProgressError, IssuanceNotAllowedError } from './errors.js';
 import { identityUriOf, thingNameOf } from './identity.js';
-import type { CertificateAuthority, LedgerCertificate, ReplayLedger } from './ports.js';
+import type { CertificateAuthority, IssuedCertificateLog, LedgerCertificate, ReplayLedger } from './ports.js';
 import { type IssueCertificateInput, type VerifyDeps, verifyRequest } from './verify-request.js';
 
 export type { IssueCertificateInput } from './verify-request.js';
@@ -25,6 +25,10 @@ export interface IssueCertificateDeps extends VerifyDeps {
   readonly ledgerRetentionSeconds: number;
   /** A new, unguessable lease owner id per invocation. */
   readonly newLeaseOwner: () => string;
+  /** Where the issued certificate is recorded for jitr-handler (best effort, see step 13). */
+  readonly issuedCertificates: IssuedCertificateLog;
+  /** Told when that record could not be written (logged and counted by the handler; no PEM in it). */
+  readonly onIssuedRecordFailure: (certificateId: string, error: unknown) => void;
 }
 
 export interface IssueCertificateResult {
@@ -172,6 +176,24 @@ export async function issueCertificate(
     if (!recorded) {
       throw new IssuanceNotAllowedError('ecu-not-active', `ECU ${ecuId} changed during issuance`);
     }
+
+    // 13. The issued-certificate record, keyed by the id AWS IoT will give the certificate
+    // (SHA-256 of its DER), so jitr-handler registers it without DescribeCertificate. Best effort:
+    // jitr verifies the record against the certificate id and falls back to DescribeCertificate
+    // when it is missing, so a failed write costs one IoT call later, never the certificate now
+    // (the issuance stands, the answer is the same, nothing is issued again).
+    const certificateId = createHash('sha256').update(certificate.der).digest('hex');
+    await deps.issuedCertificates
+      .record({
+        certificateId,
+        ecuId,
+        thingName,
+        certificatePem: certificate.pem,
+        serialNumber: answer.serialNumber,
+        notAfter: answer.notAfter,
+        issuedAt: now.toISOString(),
+      })
+      .catch((error: unknown) => deps.onIssuedRecordFailure(certificateId, error));
     const winner = await deps.ledger.complete(proofId, answer);
     return result(winner?.certificate ?? answer, false);
   } catch (error) {

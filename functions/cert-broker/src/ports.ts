@@ -38,6 +38,27 @@ export interface EcuRegistry {
   ): Promise<boolean>;
 }
 
+/**
+ * What jitr-handler needs to register an issued certificate without DescribeCertificate
+ * (docs/cert-lifecycle.md, "The issued-certificate record"): keyed by the certificate id AWS IoT
+ * gives it, the lowercase hex SHA-256 of its DER.
+ */
+export interface IssuedCertificateEntry {
+  readonly certificateId: string;
+  readonly ecuId: string;
+  readonly thingName: string;
+  readonly certificatePem: string;
+  readonly serialNumber: string;
+  /** ISO 8601; the entry expires with the certificate. */
+  readonly notAfter: string;
+  readonly issuedAt: string;
+}
+
+/** The issued-certificate records (one item per certificate, written once issuance is complete). */
+export interface IssuedCertificateLog {
+  record(entry: IssuedCertificateEntry): Promise<void>;
+}
+
 /** A request to the private CA: the subject comes from the attested identity, never from the CSR. */
 export interface IssueRequest {
   readonly csrPem: string;

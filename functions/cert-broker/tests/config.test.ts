@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config.js';
 const base = {
   ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
   REPLAY_LEDGER_TABLE: 'cv-security-dev-enrolment-proofs',
+  ISSUED_CERTIFICATES_TABLE: 'cv-security-dev-issued-certificates',
   PCA_CA_ARN:
     'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
   PCA_TEMPLATE_ARN: 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1',
@@ -44,6 +45,8 @@ describe('loadConfig', () => {
   it.each([
     ['ECU_REGISTRY_TABLE', { ECU_REGISTRY_TABLE: undefined }],
     ['REPLAY_LEDGER_TABLE', { REPLAY_LEDGER_TABLE: undefined }],
+    ['ISSUED_CERTIFICATES_TABLE', { ISSUED_CERTIFICATES_TABLE: undefined }],
+    ['ISSUED_CERTIFICATES_TABLE', { ISSUED_CERTIFICATES_TABLE: 'a b' }],
     // Shorter than an hour could forget a proof while it is still acceptable: refused.
     ['REPLAY_LEDGER_RETENTION_SECONDS', { REPLAY_LEDGER_RETENTION_SECONDS: '600' }],
     ['PCA_CA_ARN', { PCA_CA_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/x' }],

@@ -37,6 +37,7 @@ beforeAll(async () => {
   world = await buildWorld();
   process.env.ECU_REGISTRY_TABLE = REGISTRY_TABLE;
   process.env.REPLAY_LEDGER_TABLE = LEDGER_TABLE;
+  process.env.ISSUED_CERTIFICATES_TABLE = 'cv-security-dev-issued-certificates';
   process.env.PCA_CA_ARN = CA_ARN;
   process.env.PCA_TEMPLATE_ARN = TEMPLATE_ARN;
   process.env.ATTESTATION_TRUST_BUNDLE = world.trustBundlePem;

@@ -1,6 +1,6 @@
 /** The use case with in-memory fakes: paths the handler tests do not reach. */
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EnrolmentInProgressError, IssuanceNotAllowedError } from '../src/errors.js';
 import {
@@ -13,6 +13,8 @@ import type {
   CertificateAuthority,
   EcuRecord,
   EcuRegistry,
+  IssuedCertificateEntry,
+  IssuedCertificateLog,
   IssuedCertificateRecord,
   IssueRequest,
 } from '../src/ports.js';
@@ -45,6 +47,16 @@ class MemoryRegistry implements EcuRegistry {
   }
 }
 
+class MemoryIssuedLog implements IssuedCertificateLog {
+  readonly entries: IssuedCertificateEntry[] = [];
+  readonly failures: unknown[] = [];
+  constructor(private failWith?: Error) {}
+  async record(entry: IssuedCertificateEntry): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.entries.push(entry);
+  }
+}
+
 /** A CA that signs whatever subject it is configured to (e.g. a template that ignores API passthrough). */
 class MemoryCa implements CertificateAuthority {
   readonly requests: IssueRequest[] = [];
@@ -71,6 +83,7 @@ async function setup(
     otherKey?: boolean;
     flip?: boolean;
     rebind?: boolean;
+    recordFails?: Error;
   } = {},
 ) {
   const world = await buildWorld();
@@ -78,6 +91,7 @@ async function setup(
   const other = await freshCsr();
   const registry = new MemoryRegistry({ ...world.activeEcu }, opts.flip, opts.rebind);
   const ledger = new MemoryLedger();
+  const issued = new MemoryIssuedLog(opts.recordFails);
   const ca = new MemoryCa(
     async (request) =>
       (
@@ -100,8 +114,10 @@ async function setup(
     leaseMs: 30_000,
     ledgerRetentionSeconds: 86_400,
     newLeaseOwner: () => randomUUID(),
+    issuedCertificates: issued,
+    onIssuedRecordFailure: (certificateId, error) => issued.failures.push({ certificateId, error }),
   };
-  return { world, csr, registry, ca, ledger, deps };
+  return { world, csr, registry, ca, ledger, issued, deps };
 }
 
 describe('issueCertificate (in-memory fakes)', () => {
@@ -117,26 +133,73 @@ describe('issueCertificate (in-memory fakes)', () => {
     ]);
   });
 
+  it('records the issued certificate under the id AWS IoT gives it (SHA-256 of its DER), with its ECU, thing and PEM, after the registry', async () => {
+    const { world, csr, registry, issued, deps } = await setup();
+
+    const result = await issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps);
+
+    // Independently of the broker's code: node's fingerprint256 is SHA-256 over the DER.
+    const fingerprint = new X509Certificate(result.certificatePem).fingerprint256
+      .replaceAll(':', '')
+      .toLowerCase();
+    expect(issued.entries).toEqual([
+      {
+        certificateId: fingerprint,
+        ecuId: ECU_ID,
+        thingName: THING_NAME,
+        certificatePem: result.certificatePem,
+        serialNumber: result.serialNumber,
+        notAfter: result.notAfter,
+        issuedAt: expect.any(String),
+      },
+    ]);
+    expect(registry.recorded).toHaveLength(1);
+  });
+
+  it('the issued-certificate record fails: the certificate is still answered, issued once, in the registry and the ledger; the failure is reported', async () => {
+    const failure = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    const { world, csr, registry, ca, ledger, issued, deps } = await setup({ recordFails: failure });
+
+    const result = await issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps);
+
+    expect(result).toMatchObject({ thingName: THING_NAME, replayed: false });
+    expect(ca.requests).toHaveLength(1);
+    expect(registry.recorded).toEqual([expect.objectContaining({ certificateSerial: result.serialNumber })]);
+    expect([...ledger.rows.values()]).toEqual([expect.objectContaining({ state: 'COMPLETED' })]);
+    expect(issued.entries).toEqual([]);
+    const fingerprint = new X509Certificate(result.certificatePem).fingerprint256
+      .replaceAll(':', '')
+      .toLowerCase();
+    expect(issued.failures).toEqual([{ certificateId: fingerprint, error: failure }]);
+
+    // The same proof again: the ledger answers, nothing is issued or recorded again.
+    const again = await issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps);
+    expect(again).toMatchObject({ serialNumber: result.serialNumber, replayed: true });
+    expect(ca.requests).toHaveLength(1);
+  });
+
   it.each([
     ['a CA template that copies the CSR subject', { subject: () => 'CN=from-the-csr' }],
     ['a certificate without the identity SAN', { san: false }],
     ['a certificate for another key', { otherKey: true }],
   ])('refuses to return %s, and records nothing', async (_name, opts) => {
-    const { world, csr, registry, deps } = await setup(opts);
+    const { world, csr, registry, issued, deps } = await setup(opts);
 
     await expect(
       issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps),
     ).rejects.toThrow(IssuedCertificateMismatchError);
     expect(registry.recorded).toEqual([]);
+    expect(issued.entries).toEqual([]);
   });
 
-  it('an ECU blocked during issuance is not recorded and the caller gets 403 semantics', async () => {
-    const { world, csr, registry, deps } = await setup({ flip: true });
+  it('an ECU blocked during issuance is not recorded (registry nor issued-certificate record) and the caller gets 403 semantics', async () => {
+    const { world, csr, registry, issued, deps } = await setup({ flip: true });
 
     await expect(
       issueCertificate({ csrPem: csr.pem, clientCertPem: world.attestation.pem }, deps),
     ).rejects.toThrow(IssuanceNotAllowedError);
     expect(registry.recorded).toEqual([]);
+    expect(issued.entries).toEqual([]);
   });
 
   it('a supplier binding changed during issuance: not recorded, 403 semantics, and the proof can be retried', async () => {

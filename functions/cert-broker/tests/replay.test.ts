@@ -200,6 +200,33 @@ describe('replay ledger: one issuance per proof of possession', () => {
     expect(issueCalls()).toBe(1);
     expect(pca.issuedCount()).toBe(1);
     expect(registry.table.get(ECU_ID)?.certificateSerial).toBe(retry.body.serialNumber);
+    // The issued-certificate record is written once the registry has the certificate, not before.
+    expect(registry.issuedWrites).toHaveLength(1);
+    expect([...registry.issued.values()]).toEqual([
+      expect.objectContaining({ ecuId: ECU_ID, serialNumber: retry.body.serialNumber }),
+    ]);
+  });
+
+  it('the issued-certificate record write fails: 201 with the certificate, one issuance; a replay answers the same certificate and issues nothing', async () => {
+    const body = signedBodyFor((await freshCsr()).pem, int1Attestation(world), isoAt(4 * MINUTE));
+    registry.failIssuedPuts.push(
+      Object.assign(new Error('slow down'), {
+        name: 'ProvisionedThroughputExceededException',
+        $metadata: {},
+      }),
+    );
+
+    const first = await postTo(handler, body);
+    advance(8 * MINUTE);
+    const replay = await postTo(handler, body);
+
+    expect(first.status).toBe(201);
+    expect(registry.issued.size).toBe(0); // jitr-handler falls back to DescribeCertificate
+    expect(registry.table.get(ECU_ID)?.certificateSerial).toBe(first.body.serialNumber);
+    expect(replay.status).toBe(201);
+    expect(replay.body.serialNumber).toBe(first.body.serialNumber);
+    expect(issueCalls()).toBe(1);
+    expect(pca.issuedCount()).toBe(1);
   });
 
   it('an invocation that died holding the proof: 409 until its lease lapses, then a retry completes it', async () => {

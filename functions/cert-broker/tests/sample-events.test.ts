@@ -30,6 +30,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: REGISTRY_TABLE,
     REPLAY_LEDGER_TABLE: LEDGER_TABLE,
+    ISSUED_CERTIFICATES_TABLE: 'cv-security-dev-issued-certificates',
     PCA_CA_ARN: CA_ARN,
     PCA_TEMPLATE_ARN: TEMPLATE_ARN,
     ATTESTATION_TRUST_BUNDLE: sampleFile('trust-bundle.pem'),

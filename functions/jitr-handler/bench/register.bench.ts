@@ -59,8 +59,6 @@ const iot: IotControlPlane = {
   setCertificateStatus: noop,
   ensureThing: async () => 'created',
   checkThing: noop,
-  policyExists: async () => true,
-  createPolicy: noop,
   attachPolicy: noop,
   attachThingPrincipalExclusive: noop,
   // First enrolment: the registry names no certificate, so the thing is not listed.
@@ -77,12 +75,11 @@ const registry: EcuRegistry = {
 const deps: RegisterCertificateDeps = {
   iot,
   registry,
-  policies: new RolePolicies(iot, {
-    prefix: 'cv-security-dev',
-    region: 'eu-west-1',
-    accountId: '123456789012',
-    roleAlias: 'cv-security-dev-ecu',
-  }),
+  // No issued-certificate record: the bench measures the DescribeCertificate path.
+  issuedCertificates: { get: async () => undefined },
+  region: 'eu-west-1',
+  accountId: '123456789012',
+  policies: new RolePolicies({ prefix: 'cv-security-dev' }),
   caCertificates: new CaCertificates(iot, { ttlMs: 3_600_000, maxEntries: 8 }),
   operationalCaCertificateId: OPERATIONAL_CA_ID,
   ocsp: {

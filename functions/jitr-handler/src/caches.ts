@@ -1,66 +1,30 @@
-import { type EcuRole, iotPolicyName, renderIotPolicy } from '@cv/policy';
-import { PolicyNotFoundError } from './errors.js';
+import { type EcuRole, iotPolicyName } from '@cv/policy';
 import type { IotControlPlane } from './ports.js';
 
 /**
- * The role policies known to exist, per container. The stack creates them
- * (serverless/resources/cert-lifecycle.yml); {@link attach} attaches first and only when IoT
- * answers that the policy does not exist does it fall back to the run-time path: one GetPolicy
- * (and CreatePolicy) per role and container, never a policy per device. Bounded by the number
- * of roles.
+ * The role policies. The stack creates one per role (serverless/resources/ecu-policies.yml,
+ * generated from `@cv/policy`); this function only attaches them and never creates a policy, so its
+ * role has no `iot:CreatePolicy`/`iot:GetPolicy`. A policy the stack did not create makes
+ * {@link attach} throw `PolicyNotFoundError`: the invocation fails, the certificate stays
+ * `PENDING_ACTIVATION` and the event is retried (then dead-lettered) until the stack is fixed.
  */
 export class RolePolicies {
-  private readonly ensured = new Set<string>();
-
-  constructor(
-    private readonly iot: IotControlPlane,
-    private readonly options: { prefix: string; region: string; accountId: string; roleAlias: string },
-  ) {}
+  constructor(private readonly options: { prefix: string }) {}
 
   /** The role's policy name (no call: a certificate that already has the policy needs no check). */
   nameOf(role: EcuRole): string {
     return iotPolicyName(role, { prefix: this.options.prefix });
   }
 
-  /** The role's policy name, after making sure the policy exists. */
-  async ensure(role: EcuRole): Promise<string> {
+  /** Attaches the role's policy to the certificate (one AttachPolicy) and returns its name. */
+  async attach(
+    iot: Pick<IotControlPlane, 'attachPolicy'>,
+    role: EcuRole,
+    certificateArn: string,
+  ): Promise<string> {
     const name = this.nameOf(role);
-    if (this.ensured.has(name)) return name;
-    if (!(await this.iot.policyExists(name))) {
-      const document = renderIotPolicy(role, {
-        region: this.options.region,
-        accountId: this.options.accountId,
-        roleAlias: this.options.roleAlias,
-      });
-      await this.iot.createPolicy(name, JSON.stringify(document));
-    }
-    this.ensured.add(name);
+    await iot.attachPolicy(name, certificateArn);
     return name;
-  }
-
-  /**
-   * Attaches the role's policy to the certificate and returns its name: one AttachPolicy when the policy
-   * exists; when it does not (a stack without it), the policy is created from `@cv/policy` and attached again.
-   */
-  async attach(role: EcuRole, certificateArn: string): Promise<string> {
-    const name = this.nameOf(role);
-    if (!this.ensured.has(name)) {
-      try {
-        await this.iot.attachPolicy(name, certificateArn);
-        this.ensured.add(name);
-        return name;
-      } catch (error) {
-        if (!(error instanceof PolicyNotFoundError)) throw error;
-      }
-      await this.ensure(role);
-    }
-    await this.iot.attachPolicy(name, certificateArn);
-    return name;
-  }
-
-  /** Number of policies known to exist (a metric). */
-  get size(): number {
-    return this.ensured.size;
   }
 }
 

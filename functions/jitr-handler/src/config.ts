@@ -2,13 +2,14 @@ import { ConfigError, type Env, integer, list, optionalString, requireString } f
 
 export interface JitrConfig {
   readonly registryTable: string;
+  /** cert-broker's issued-certificate records (first enrolment without DescribeCertificate). */
+  readonly issuedCertificatesTable: string;
   readonly operationalCaCertificateId: string;
   readonly ocspAllowedHosts: readonly string[];
   readonly ocspResponderUrl: string | undefined;
   readonly ocspTimeoutMs: number;
   readonly ocspHashAlgorithm: 'sha1' | 'sha256';
   readonly policyPrefix: string;
-  readonly roleAlias: string;
   readonly region: string;
   readonly accountId: string;
   readonly caCacheTtlSeconds: number;
@@ -40,6 +41,7 @@ export function loadConfig(env: Env): JitrConfig {
   }
   return {
     registryTable: requireString(env, 'ECU_REGISTRY_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
+    issuedCertificatesTable: requireString(env, 'ISSUED_CERTIFICATES_TABLE', /^[A-Za-z0-9_.-]{3,255}$/),
     operationalCaCertificateId: requireString(env, 'OPERATIONAL_CA_CERTIFICATE_ID', /^[0-9a-f]{64}$/),
     ocspAllowedHosts: list(env, 'OCSP_ALLOWED_HOSTS', { pattern: HOSTNAME }).map((h) => h.toLowerCase()),
     ocspResponderUrl: responder,
@@ -48,7 +50,6 @@ export function loadConfig(env: Env): JitrConfig {
       | 'sha1'
       | 'sha256',
     policyPrefix: requireString(env, 'IOT_POLICY_PREFIX', /^[\w+=,.@-]{1,100}$/),
-    roleAlias: requireString(env, 'IOT_ROLE_ALIAS', /^[\w=,@-]{1,128}$/),
     region: requireString(env, 'AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d$/),
     accountId: requireString(env, 'AWS_ACCOUNT_ID', /^\d{12}$/),
     caCacheTtlSeconds: integer(env, 'CA_CACHE_TTL_SECONDS', { min: 0, max: 86_400, fallback: 3_600 }),

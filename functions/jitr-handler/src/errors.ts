@@ -66,7 +66,7 @@ export class CertificateRetirementError extends JitrError {
   }
 }
 
-/** AttachPolicy named a policy that does not exist (yet): the caller creates it and attaches again. */
+/** AttachPolicy named a policy that does not exist: the stack has not created it (serverless/resources/ecu-policies.yml). */
 export class PolicyNotFoundError extends JitrError {
   constructor(readonly policyName: string) {
     super(`IoT policy ${policyName} does not exist`);

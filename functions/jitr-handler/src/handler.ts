@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHttpTransport } from '@cv/crypto/ocsp';
 import { awsClientConfig, createLogger, createMetrics, eventHandler, MetricUnit } from '@cv/runtime';
 import { AwsIotControlPlane } from './adapters/iot.js';
+import { DynamoDbIssuedCertificates } from './adapters/issued-certificates.js';
 import { DynamoDbEcuRegistry } from './adapters/registry.js';
 import { CaCertificates, RolePolicies } from './caches.js';
 import { loadConfig } from './config.js';
@@ -35,12 +36,10 @@ export const iot = new AwsIotControlPlane(iotClient, {
 const deps: RegisterCertificateDeps = {
   iot,
   registry: new DynamoDbEcuRegistry(dynamo, config.registryTable),
-  policies: new RolePolicies(iot, {
-    prefix: config.policyPrefix,
-    region: config.region,
-    accountId: config.accountId,
-    roleAlias: config.roleAlias,
-  }),
+  issuedCertificates: new DynamoDbIssuedCertificates(dynamo, config.issuedCertificatesTable),
+  region: config.region,
+  accountId: config.accountId,
+  policies: new RolePolicies({ prefix: config.policyPrefix }),
   caCertificates: new CaCertificates(iot, {
     ttlMs: config.caCacheTtlSeconds * 1000,
     maxEntries: 8,

@@ -32,11 +32,7 @@ export interface IotControlPlane {
   ensureThing(thingName: string, attributes: ThingAttributes): Promise<'created' | 'existed'>;
   /** Reads an existing thing (a read, no write) and throws `ThingConflictError` unless its attributes match. */
   checkThing(thingName: string, attributes: ThingAttributes): Promise<void>;
-  /** True when the policy exists. */
-  policyExists(policyName: string): Promise<boolean>;
-  /** Creates the policy; an already-existing policy (a concurrent creator) is fine. */
-  createPolicy(policyName: string, document: string): Promise<void>;
-  /** Attaches the policy to the certificate; throws `PolicyNotFoundError` when the policy does not exist. */
+  /** Attaches the policy to the certificate; throws `PolicyNotFoundError` when the policy does not exist (the stack creates them). */
   attachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Attaches the certificate to the thing as its exclusive principal. */
   attachThingPrincipalExclusive(thingName: string, certificateArn: string): Promise<void>;
@@ -53,6 +49,19 @@ export interface IotControlPlane {
   detachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Detaches the principal from the thing; already detached (or gone) is fine. */
   detachThingPrincipal(thingName: string, principal: string): Promise<void>;
+}
+
+/** cert-broker's record of a certificate it issued (docs/cert-lifecycle.md, "The issued-certificate record"). */
+export interface IssuedCertificateRecord {
+  readonly certificateId: string;
+  readonly ecuId: string;
+  readonly thingName: string;
+  readonly certificatePem: string;
+}
+
+/** The issued-certificate records, by IoT certificate id (a strongly consistent read). */
+export interface IssuedCertificates {
+  get(certificateId: string): Promise<IssuedCertificateRecord | undefined>;
 }
 
 export interface EcuRecord {

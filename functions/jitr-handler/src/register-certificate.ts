@@ -3,12 +3,17 @@ import { parseCertificate } from '@cv/crypto/x509';
 import { ECU_ROLES, type EcuRole } from '@cv/policy';
 import type { CaCertificates, RolePolicies } from './caches.js';
 import { CertificateDescriptionError, CertificateRetirementError, OcspUnknownStatusError } from './errors.js';
-import type { EcuRegistry, IotControlPlane } from './ports.js';
+import type { CertificateDescription, EcuRegistry, IotControlPlane, IssuedCertificates } from './ports.js';
+import { describeFromRecord } from './recorded-certificate.js';
 
 /** The JITR event, already parsed at the edge. */
 export interface JitrEvent {
   readonly certificateId: string;
   readonly caCertificateId: string;
+  /** What the event says (believed only with a verified issued-certificate record, see recorded-certificate.ts). */
+  readonly certificateStatus?: string | undefined;
+  readonly timestamp?: number | string | null | undefined;
+  readonly awsAccountId?: string | undefined;
 }
 
 export interface OcspSettings {
@@ -23,6 +28,11 @@ export interface OcspSettings {
 export interface RegisterCertificateDeps {
   readonly iot: IotControlPlane;
   readonly registry: EcuRegistry;
+  /** cert-broker's issued-certificate records: a first enrolment without DescribeCertificate. */
+  readonly issuedCertificates: IssuedCertificates;
+  /** Where this function runs (the certificate ARN when the record is used). */
+  readonly region: string;
+  readonly accountId: string;
   readonly policies: RolePolicies;
   readonly caCertificates: CaCertificates;
   readonly operationalCaCertificateId: string;
@@ -106,20 +116,26 @@ export async function registerCertificate(
     return { outcome: 'skipped', reason, detail };
   };
 
-  // 1. Only our operational CA; the event names it, the description must agree.
+  // 1. Only our operational CA; the event names it, the description must agree. The description
+  //    comes from cert-broker's issued-certificate record when that is proven to be this certificate
+  //    (recorded-certificate.ts), else from DescribeCertificate.
   if (event.caCertificateId !== deps.operationalCaCertificateId) {
     return skip('other-ca', `CA ${event.caCertificateId} is not the operational CA`);
   }
-  const described = await deps.iot.describeCertificate(event.certificateId);
-  if (described.caCertificateId !== deps.operationalCaCertificateId) {
-    return skip('other-ca', `certificate is issued by CA ${described.caCertificateId ?? 'none'}`);
+  const recorded = await describeFromRecord(event, deps);
+  const fromRecord = 'description' in recorded;
+  if (!('description' in recorded)) {
+    deps.log('issued-certificate record not used', {
+      certificateId: event.certificateId,
+      reason: recorded.miss,
+    });
   }
-  if (!REGISTRABLE.has(described.status)) {
-    return skip('status', `certificate status is ${described.status}`);
-  }
-  if (!described.certificatePem || !described.certificateArn) {
-    throw new CertificateDescriptionError(event.certificateId, 'no PEM or ARN in the description');
-  }
+  const described =
+    'description' in recorded
+      ? recorded.description
+      : await deps.iot.describeCertificate(event.certificateId);
+  const refusal = refusalOf(described, deps.operationalCaCertificateId);
+  if (refusal !== undefined) return skip(refusal.reason, refusal.detail);
   const certificate = parseCertificate(described.certificatePem);
   const issuer = parseCertificate(await deps.caCertificates.pem(deps.operationalCaCertificateId));
   const match = THING_NAME.exec(certificate.subjectCN ?? '');
@@ -155,7 +171,8 @@ export async function registerCertificate(
   if (!certificate.sanUris.includes(`urn:cv:vin:${vin}:ecu:${ecuId}`)) {
     return skip('identity-mismatch', 'certificate SAN URI does not match its CN');
   }
-  const ecu = await deps.registry.get(ecuId);
+  // The record's path read the row already (the same ECU: the same certificate's CN).
+  const ecu = 'ecu' in recorded ? recorded.ecu : await deps.registry.get(ecuId);
   if (ecu === undefined) return skip('ecu-unknown', `ECU ${ecuId} is not registered`);
   if (ecu.status !== 'ACTIVE') return skip('ecu-not-active', `ECU ${ecuId} has status ${ecu.status}`);
   if (ecu.vin !== vin || (ecu.thingName !== undefined && ecu.thingName !== thingName) || !isRole(ecu.role)) {
@@ -197,7 +214,7 @@ export async function registerCertificate(
     completed.push('thing-attachment');
   }
   if (!hasPolicy) {
-    policyName = await deps.policies.attach(ecu.role, arn); // creates the policy only if the stack has not
+    policyName = await deps.policies.attach(deps.iot, ecu.role, arn); // the stack creates the policies
     completed.push('policy-attachment');
   }
   let previousCertificateId = ecu.certificateId;
@@ -223,6 +240,7 @@ export async function registerCertificate(
     thingName,
     policyName,
     completedSteps: completed,
+    source: fromRecord ? 'issued-certificate record' : 'DescribeCertificate',
   });
 
   // 7. Retire every other certificate of the thing (re-enrolment): a stolen old key stops working.
@@ -249,6 +267,26 @@ export async function registerCertificate(
         retiredCertificateIds,
       }
     : { outcome: 'activated', thingName, policyName, retiredCertificateIds };
+}
+
+/** Why a described certificate must be left alone (skip), or `undefined`; throws when the description is unusable. */
+function refusalOf(
+  described: CertificateDescription,
+  operationalCaCertificateId: string,
+): { reason: SkipReason; detail: string } | undefined {
+  if (described.caCertificateId !== operationalCaCertificateId) {
+    return {
+      reason: 'other-ca',
+      detail: `certificate is issued by CA ${described.caCertificateId ?? 'none'}`,
+    };
+  }
+  if (!REGISTRABLE.has(described.status)) {
+    return { reason: 'status', detail: `certificate status is ${described.status}` };
+  }
+  if (!described.certificatePem || !described.certificateArn) {
+    throw new CertificateDescriptionError(described.certificateId, 'no PEM or ARN in the description');
+  }
+  return undefined;
 }
 
 /**

@@ -15,9 +15,11 @@ import {
   type FakeCertificate,
   fakeIot,
   fakeRegistry,
+  ISSUED_TABLE,
   type Journal,
   OPERATIONAL_CA_ID,
   REGION,
+  seedStackPolicies,
 } from './helpers/fake-aws.js';
 import { deadPort, OperationalPki, type Responder, startOpensslResponder } from './helpers/pki.js';
 
@@ -41,7 +43,6 @@ const context = {
 /** Every call that changes IoT or the registry. */
 const WRITES = new Set([
   'iot:CreateThing',
-  'iot:CreatePolicy',
   'iot:AttachPolicy',
   'iot:AttachThingPrincipal',
   'iot:UpdateCertificate',
@@ -107,11 +108,11 @@ beforeAll(async () => {
   responder = await startOpensslResponder(pki, 'delegated');
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    ISSUED_CERTIFICATES_TABLE: ISSUED_TABLE,
     OPERATIONAL_CA_CERTIFICATE_ID: OPERATIONAL_CA_ID,
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     OCSP_TIMEOUT_MS: '3000',
     IOT_POLICY_PREFIX: 'cv-security-dev',
-    IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
     AWS_REGION: REGION,
     AWS_ACCOUNT_ID: ACCOUNT,
     LOG_LEVEL: 'SILENT',
@@ -128,8 +129,8 @@ beforeEach(() => {
   journal = { entries: [] };
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });
   registry = fakeRegistry([{ ecuId: ECU, vin: VIN, role: 'gateway', status: 'ACTIVE' }], journal);
-  // The role policy exists in the account (an earlier ECU of the role): CreatePolicy is not a step here.
-  iot.policies.set(POLICY, JSON.stringify({ Version: '2012-10-17', Statement: [] }));
+  // The stack creates the role policies (serverless/resources/ecu-policies.yml).
+  seedStackPolicies(iot.policies, 'cv-security-dev');
 });
 
 describe('a repeated event for a certificate already ACTIVE with everything in place makes reads only', () => {
@@ -155,6 +156,7 @@ describe('a repeated event for a certificate already ACTIVE with everything in p
     expect(writes()).toEqual([]);
     expect(calls()).toEqual(
       Array.from({ length: 3 }, () => [
+        'issued:GetItem', // cert-broker's record: none here (tests below have one)
         'iot:DescribeCertificate',
         'registry:GetItem',
         'iot:ListThingPrincipals',
@@ -173,6 +175,7 @@ describe('a repeated event for a certificate already ACTIVE with everything in p
 
     expect(outcome).toMatchObject({ outcome: 'already-active', completedSteps: [] });
     expect(calls()).toEqual([
+      'issued:GetItem',
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
       'registry:GetItem',
@@ -274,6 +277,7 @@ describe('a partially completed earlier run: the repeat completes it, ACTIVE las
     await handler(cert.event, context);
 
     expect(calls()).toEqual([
+      'issued:GetItem',
       'iot:DescribeCertificate',
       'registry:GetItem',
       'iot:CreateThing', // the thing exists with the same attributes: IoT answers success
@@ -350,7 +354,7 @@ describe('a certificate that is not ACTIVE or PENDING_ACTIVATION is never (re)ac
       reason: 'status',
     });
 
-    expect(calls()).toEqual(['iot:DescribeCertificate']);
+    expect(calls()).toEqual(['issued:GetItem', 'iot:DescribeCertificate']);
     expect(status(cert.certificateId)).toBe(state);
   });
 
@@ -361,6 +365,7 @@ describe('a certificate that is not ACTIVE or PENDING_ACTIVATION is never (re)ac
     const row = { ...registry.table.get(ECU) };
     // Remediation's deactivateCertificate lands after the repeat described the certificate as ACTIVE.
     registry.mock.on(GetCommand as never).callsFake(async (input: Record<string, unknown>) => {
+      if (input.TableName === ISSUED_TABLE) return { Item: undefined };
       journal.entries.push({ service: 'registry', command: 'GetItem', input });
       (certificates.get(cert.certificateId) as FakeCertificate).status = 'INACTIVE';
       return { Item: row };

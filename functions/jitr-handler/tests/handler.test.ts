@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { iotPolicyName, renderIotPolicy } from '@cv/policy';
+import { iotPolicyName } from '@cv/policy';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -11,11 +11,13 @@ import {
   type FakeCertificate,
   fakeIot,
   fakeRegistry,
+  ISSUED_TABLE,
   type Journal,
   OPERATIONAL_CA_ID,
   OTHER_CA_ID,
   REGION,
   type RegistryRow,
+  seedStackPolicies,
 } from './helpers/fake-aws.js';
 import {
   deadPort,
@@ -27,7 +29,6 @@ import {
 
 const VIN = 'WVWZZZ1JZXW000001';
 const PREFIX = 'cv-security-dev';
-const ROLE_ALIAS = 'cv-security-dev-ecu';
 const sampleEvent = JSON.parse(
   readFileSync(
     fileURLToPath(new URL('../../../events/jitr-handler/certificate-registered.json', import.meta.url)),
@@ -113,7 +114,6 @@ const activations = () =>
   journal.entries.filter((e) => e.command === 'UpdateCertificate' && e.input.newStatus === 'ACTIVE');
 const MUTATIONS = [
   'CreateThing',
-  'CreatePolicy',
   'AttachPolicy',
   'AttachThingPrincipal',
   'UpdateCertificate',
@@ -128,11 +128,11 @@ beforeAll(async () => {
   rogueResponder = await startOpensslResponder(pki, 'rogue');
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    ISSUED_CERTIFICATES_TABLE: ISSUED_TABLE,
     OPERATIONAL_CA_CERTIFICATE_ID: OPERATIONAL_CA_ID,
     OCSP_ALLOWED_HOSTS: '127.0.0.1',
     OCSP_TIMEOUT_MS: '3000',
     IOT_POLICY_PREFIX: PREFIX,
-    IOT_ROLE_ALIAS: ROLE_ALIAS,
     AWS_REGION: REGION,
     AWS_ACCOUNT_ID: ACCOUNT,
     LOG_LEVEL: 'SILENT',
@@ -149,6 +149,7 @@ beforeEach(() => {
   certificates = new Map();
   journal = { entries: [] };
   iot = fakeIot({ certificates, caCertificates: new Map([[OPERATIONAL_CA_ID, pki.caPem]]), journal });
+  seedStackPolicies(iot.policies, PREFIX); // the stack creates them (serverless/resources/ecu-policies.yml)
   registry = fakeRegistry(
     [
       ecu('ECU-GW-0001'),
@@ -161,10 +162,11 @@ beforeEach(() => {
 });
 
 describe('a good certificate is registered, then activated', () => {
-  it('runs the steps in order and activates last (cold container, policy absent: 9 IoT calls, policy created once)', async () => {
+  it('runs the steps in order and activates last (cold container: 6 IoT calls; the stack policy attached, never created)', async () => {
     const handler = await coldHandler();
     const { event, certificateId, serialNumber } = register('ECU-GW-0001');
     row('ECU-GW-0001').certificateSerial = serialNumber;
+    const policiesBefore = new Map(iot.policies);
 
     const outcome = await handler(event, context);
 
@@ -175,24 +177,20 @@ describe('a good certificate is registered, then activated', () => {
       retiredCertificateIds: [],
     });
     expect(allCalls()).toEqual([
+      'issued:GetItem', // cert-broker's record of the certificate: none here, so it is described
       'iot:DescribeCertificate',
       'iot:DescribeCACertificate',
       'registry:GetItem', // names no certificate of the ECU: a first enrolment, the thing is not listed
       'iot:CreateThing',
       'iot:AttachThingPrincipal',
-      'iot:AttachPolicy', // the stack did not create the role policy: not found ...
-      'iot:GetPolicy', // ... so the run-time path creates it, once per role and container
-      'iot:CreatePolicy',
-      'iot:AttachPolicy',
+      'iot:AttachPolicy', // the stack's policy: attached, no GetPolicy, no CreatePolicy
       'registry:UpdateItem',
       'iot:UpdateCertificate',
     ]);
     expect(responder.requests()).toBeGreaterThan(0);
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
     expect(iot.things.get(`${VIN}_ECU-GW-0001`)).toEqual({ vin: VIN, ecuId: 'ECU-GW-0001', role: 'gateway' });
-    expect(JSON.parse(iot.policies.get(`${PREFIX}-ecu-gateway`) ?? '{}')).toEqual(
-      renderIotPolicy('gateway', { region: REGION, accountId: ACCOUNT, roleAlias: ROLE_ALIAS }),
-    );
+    expect(iot.policies).toEqual(policiesBefore); // no policy written
     expect([...(iot.policyTargets.get(`${PREFIX}-ecu-gateway`) ?? [])]).toEqual([
       certificateArn(certificateId),
     ]);
@@ -204,6 +202,21 @@ describe('a good certificate is registered, then activated', () => {
       status: 'ACTIVE',
       thingName: `${VIN}_ECU-GW-0001`,
     });
+  });
+
+  it('a role policy the stack did not create fails the invocation: no policy created, certificate PENDING_ACTIVATION, registry untouched', async () => {
+    const handler = await coldHandler();
+    iot.policies.delete(`${PREFIX}-ecu-telematics`);
+    const { event, certificateId } = register('ECU-TCU-0002');
+
+    await expect(handler(event, context)).rejects.toThrow(/does not exist/);
+    await expect(handler(event, context)).rejects.toThrow(/does not exist/); // and on every retry
+
+    expect(iotCalls().filter((c) => /Policy$/.test(c))).toEqual(['AttachPolicy', 'AttachPolicy']);
+    expect(iot.policies.has(`${PREFIX}-ecu-telematics`)).toBe(false);
+    expect(activations()).toEqual([]);
+    expect(certificates.get(certificateId)?.status).toBe('PENDING_ACTIVATION');
+    expect(row('ECU-TCU-0002').certificateId).toBeUndefined();
   });
 
   it('converges on the repeated event with no error and no duplicate resources', async () => {
@@ -219,43 +232,25 @@ describe('a good certificate is registered, then activated', () => {
     expect(third).toMatchObject({ outcome: 'already-active', completedSteps: [] });
     expect(mutations()).toEqual([]);
     expect(iot.things.size).toBe(1);
-    expect(iot.policies.size).toBe(1);
-    expect(iotCalls().filter((c) => c === 'CreatePolicy' || c === 'GetPolicy')).toEqual([]);
     expect(iot.principalThings.get(certificateArn(certificateId))).toHaveLength(1);
     expect(iot.policyTargets.get(`${PREFIX}-ecu-gateway`)?.size).toBe(1);
     expect(certificates.get(certificateId)?.status).toBe('ACTIVE');
   });
 
-  it('counts IoT control-plane calls on first enrolment: warm 5; cold 9 with the policy absent, 6 once it exists', async () => {
+  it('counts IoT control-plane calls on first enrolment: warm 5, cold 6 (DescribeCACertificate), for every role', async () => {
     const cold = await coldHandler();
     await cold(register('ECU-GW-0001').event, context);
-    const coldFirstInAccount = iotCalls().length;
+    const coldCalls = iotCalls();
     journal.entries.length = 0;
 
     await cold(register('ECU-GW-0003').event, context);
     const warm = iotCalls();
     journal.entries.length = 0;
 
-    const cold2 = await coldHandler();
-    await cold2(register('ECU-TCU-0002').event, context);
-    const coldNewRole = iotCalls().length;
-    journal.entries.length = 0;
-    registry.table.set('ECU-GW-0005', ecu('ECU-GW-0005')); // a first enrolment, not a re-enrolment
-    const cold3 = await coldHandler();
-    await cold3(register('ECU-GW-0005').event, context);
-    const coldExistingPolicy = iotCalls();
+    await cold(register('ECU-TCU-0002').event, context); // another role, same container
+    const warmOtherRole = iotCalls();
 
-    expect(coldFirstInAccount).toBe(9);
-    expect(warm).toEqual([
-      'DescribeCertificate',
-      'CreateThing',
-      'AttachThingPrincipal',
-      'AttachPolicy',
-      'UpdateCertificate',
-    ]);
-    expect(coldNewRole).toBe(9); // telematics policy did not exist yet in the account
-    // A fresh container, the gateway policy exists in the account (as when the stack creates it).
-    expect(coldExistingPolicy).toEqual([
+    expect(coldCalls).toEqual([
       'DescribeCertificate',
       'DescribeCACertificate',
       'CreateThing',
@@ -263,17 +258,20 @@ describe('a good certificate is registered, then activated', () => {
       'AttachPolicy',
       'UpdateCertificate',
     ]);
+    const five = [
+      'DescribeCertificate',
+      'CreateThing',
+      'AttachThingPrincipal',
+      'AttachPolicy',
+      'UpdateCertificate',
+    ];
+    expect(warm).toEqual(five);
+    expect(warmOtherRole).toEqual(five);
   });
 
-  it('with the operational CA PEM configured and the role policy in place: 5 IoT calls cold, no DescribeCACertificate, no GetPolicy', async () => {
+  it('with the operational CA PEM configured: 5 IoT calls cold, no DescribeCACertificate', async () => {
     process.env.OPERATIONAL_CA_CERTIFICATE_PEM = pki.caPem;
     try {
-      iot.policies.set(
-        `${PREFIX}-ecu-gateway`,
-        JSON.stringify(
-          renderIotPolicy('gateway', { region: REGION, accountId: ACCOUNT, roleAlias: ROLE_ALIAS }),
-        ),
-      );
       const cold = await coldHandler();
       const { event, certificateId } = register('ECU-GW-0001');
 
@@ -320,12 +318,15 @@ describe('a good certificate is registered, then activated', () => {
     await handler(other.event, context);
     const recorded = row('ECU-GW-0001').certificateId;
     delete row('ECU-GW-0001').certificateId;
-    registry.mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
-      journal.entries.push({ service: 'registry', command: 'GetItem', input });
-      const snapshot = { ...row(input.Key.ecuId) };
-      row(input.Key.ecuId).certificateId = recorded; // written right after this read
-      return { Item: snapshot };
-    });
+    registry.mock
+      .on(GetCommand as never)
+      .callsFake(async (input: { TableName: string; Key: { ecuId: string } }) => {
+        if (input.TableName === ISSUED_TABLE) return { Item: undefined };
+        journal.entries.push({ service: 'registry', command: 'GetItem', input });
+        const snapshot = { ...row(input.Key.ecuId) };
+        row(input.Key.ecuId).certificateId = recorded; // written right after this read
+        return { Item: snapshot };
+      });
     const next = register('ECU-GW-0001');
     row('ECU-GW-0001').certificateSerial = next.serialNumber;
     journal.entries.length = 0;
@@ -615,6 +616,7 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
       retiredCertificateIds: [old.certificateId],
     });
     expect(allCalls()).toEqual([
+      'issued:GetItem',
       'iot:DescribeCertificate',
       'registry:GetItem',
       'iot:ListThingPrincipals', // the thing exists and holds the old certificate (the to-do list)
@@ -745,8 +747,9 @@ describe('re-enrolment retires the previous certificate of the thing', () => {
       journal,
       principalPageSize: 2,
     });
+    seedStackPolicies(iot.policies, PREFIX);
     const handler = await coldHandler();
-    const old = await enrol(handler); // creates the thing and the policy
+    const old = await enrol(handler); // creates the thing
     const leftover = stale('PENDING_ACTIVATION'); // an abandoned earlier registration
     const disabled = stale('INACTIVE');
     const cognito = 'eu-west-1:0b7e6c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b';

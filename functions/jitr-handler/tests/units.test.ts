@@ -24,6 +24,14 @@ describe('parseJitrEvent', () => {
     expect(parseJitrEvent(event)).toMatchObject({ certificateId: HEX64 });
   });
 
+  it('rejects a status longer than 64 characters, an account id that is not 12 digits, a timestamp of another type', () => {
+    const event = { certificateId: HEX64, caCertificateId: 'a'.repeat(64) };
+    expect(() => parseJitrEvent({ ...event, certificateStatus: 'P'.repeat(65) })).toThrow();
+    expect(() => parseJitrEvent({ ...event, awsAccountId: '12345678901' })).toThrow();
+    expect(() => parseJitrEvent({ ...event, timestamp: { ms: 1 } })).toThrow();
+    expect(parseJitrEvent({ ...event, timestamp: '1795685400123' }).timestamp).toBe('1795685400123');
+  });
+
   it('property: anything that parses carries two 64-hex ids; everything else throws', () => {
     fc.assert(
       fc.property(
@@ -51,10 +59,10 @@ describe('parseJitrEvent', () => {
 describe('loadConfig', () => {
   const base = {
     ECU_REGISTRY_TABLE: 'cv-security-dev-ecu-registry',
+    ISSUED_CERTIFICATES_TABLE: 'cv-security-dev-issued-certificates',
     OPERATIONAL_CA_CERTIFICATE_ID: HEX64,
     OCSP_ALLOWED_HOSTS: 'ocsp.acm-pca.eu-west-1.amazonaws.com, OCSP.example.com',
     IOT_POLICY_PREFIX: 'cv-security-dev',
-    IOT_ROLE_ALIAS: 'cv-security-dev-ecu',
     AWS_REGION: 'eu-west-1',
     AWS_ACCOUNT_ID: '123456789012',
   };
@@ -93,7 +101,7 @@ describe('loadConfig', () => {
     ['OCSP_RESPONDER_URL', { OCSP_RESPONDER_URL: 'ftp://ocsp.example.com' }],
     ['OCSP_RESPONDER_URL', { OCSP_RESPONDER_URL: 'not a url' }],
     ['IOT_POLICY_PREFIX', { IOT_POLICY_PREFIX: undefined }],
-    ['IOT_ROLE_ALIAS', { IOT_ROLE_ALIAS: undefined }],
+    ['ISSUED_CERTIFICATES_TABLE', { ISSUED_CERTIFICATES_TABLE: undefined }],
     ['AWS_ACCOUNT_ID', { AWS_ACCOUNT_ID: '1234' }],
     ['OCSP_HASH_ALGORITHM', { OCSP_HASH_ALGORITHM: 'md5' }],
     ['OPERATIONAL_CA_CERTIFICATE_PEM', { OPERATIONAL_CA_CERTIFICATE_PEM: 'not a pem' }],
@@ -116,14 +124,9 @@ describe('loadConfig', () => {
 function fakeIot(existing: Set<string>) {
   const calls: string[] = [];
   const iot = {
-    policyExists: async (name: string) => {
-      calls.push(`GetPolicy ${name}`);
-      return existing.has(name);
-    },
-    createPolicy: async (name: string, document: string) => {
-      calls.push(`CreatePolicy ${name}`);
-      expect(JSON.parse(document)).toHaveProperty('Statement');
-      existing.add(name);
+    attachPolicy: async (name: string, arn: string) => {
+      calls.push(`AttachPolicy ${name} ${arn}`);
+      if (!existing.has(name)) throw new PolicyNotFoundError(name);
     },
     describeCaCertificate: async (id: string) => {
       calls.push(`DescribeCACertificate ${id}`);
@@ -134,81 +137,45 @@ function fakeIot(existing: Set<string>) {
 }
 
 describe('RolePolicies', () => {
-  it('attaches first; only a policy IoT does not know is created (once), then attached again', async () => {
-    const existingPolicies = new Set(['cv-security-dev-ecu-body']);
-    const { iot, calls } = fakeIot(existingPolicies);
-    const attached: string[] = [];
-    Object.assign(iot, {
-      attachPolicy: async (name: string, arn: string) => {
-        calls.push(`AttachPolicy ${name}`);
-        if (!existingPolicies.has(name)) throw new PolicyNotFoundError(name);
-        attached.push(`${name} ${arn}`);
-      },
-    });
-    const policies = new RolePolicies(iot, {
-      prefix: 'cv-security-dev',
-      region: 'eu-west-1',
-      accountId: '123456789012',
-      roleAlias: 'cv-security-dev-ecu',
-    });
+  it('attaches the stack role policy with one AttachPolicy per certificate, never looks it up', async () => {
+    const { iot, calls } = fakeIot(new Set(['cv-security-dev-ecu-body', 'cv-security-dev-ecu-gateway']));
+    const policies = new RolePolicies({ prefix: 'cv-security-dev' });
 
-    await policies.attach('body', 'cert-1');
-    await policies.attach('gateway', 'cert-2');
-    await policies.attach('gateway', 'cert-3');
+    expect(await policies.attach(iot, 'body', 'cert-1')).toBe('cv-security-dev-ecu-body');
+    await policies.attach(iot, 'gateway', 'cert-2');
+    await policies.attach(iot, 'gateway', 'cert-3');
 
     expect(calls).toEqual([
-      'AttachPolicy cv-security-dev-ecu-body', // the stack's policy: one call
-      'AttachPolicy cv-security-dev-ecu-gateway', // absent ...
-      'GetPolicy cv-security-dev-ecu-gateway',
-      'CreatePolicy cv-security-dev-ecu-gateway',
-      'AttachPolicy cv-security-dev-ecu-gateway', // ... created, attached again
-      'AttachPolicy cv-security-dev-ecu-gateway', // then known to exist
-    ]);
-    expect(attached).toEqual([
-      'cv-security-dev-ecu-body cert-1',
-      'cv-security-dev-ecu-gateway cert-2',
-      'cv-security-dev-ecu-gateway cert-3',
+      'AttachPolicy cv-security-dev-ecu-body cert-1',
+      'AttachPolicy cv-security-dev-ecu-gateway cert-2',
+      'AttachPolicy cv-security-dev-ecu-gateway cert-3',
     ]);
   });
 
-  it('does not swallow other AttachPolicy failures', async () => {
+  it('a policy the stack did not create fails: PolicyNotFoundError, nothing created', async () => {
     const { iot, calls } = fakeIot(new Set());
+    const policies = new RolePolicies({ prefix: 'cv-security-dev' });
+
+    await expect(policies.attach(iot, 'adas', 'cert-1')).rejects.toBeInstanceOf(PolicyNotFoundError);
+    await expect(policies.attach(iot, 'adas', 'cert-1')).rejects.toBeInstanceOf(PolicyNotFoundError);
+    expect(calls).toEqual([
+      'AttachPolicy cv-security-dev-ecu-adas cert-1',
+      'AttachPolicy cv-security-dev-ecu-adas cert-1',
+    ]);
+    expect(Object.keys(iot)).not.toContain('createPolicy');
+  });
+
+  it('does not swallow other AttachPolicy failures', async () => {
+    const { iot } = fakeIot(new Set());
     Object.assign(iot, {
       attachPolicy: async () => {
         throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
       },
     });
-    const policies = new RolePolicies(iot, {
-      prefix: 'p',
-      region: 'eu-west-1',
-      accountId: '123456789012',
-      roleAlias: 'a',
-    });
 
-    await expect(policies.attach('body', 'cert-1')).rejects.toThrow('throttled');
-    expect(calls).toEqual([]); // no GetPolicy, no CreatePolicy
-  });
-
-  it('creates a role policy once per account and looks it up once per container and role', async () => {
-    const { iot, calls } = fakeIot(new Set(['cv-security-dev-ecu-body']));
-    const policies = new RolePolicies(iot, {
-      prefix: 'cv-security-dev',
-      region: 'eu-west-1',
-      accountId: '123456789012',
-      roleAlias: 'cv-security-dev-ecu',
-    });
-
-    for (let i = 0; i < 3; i += 1) {
-      await policies.ensure('gateway');
-      await policies.ensure('body');
-    }
-
-    expect(calls).toEqual([
-      'GetPolicy cv-security-dev-ecu-gateway',
-      'CreatePolicy cv-security-dev-ecu-gateway',
-      'GetPolicy cv-security-dev-ecu-body',
-    ]);
-    expect(policies.size).toBe(2);
+    await expect(new RolePolicies({ prefix: 'p' }).attach(iot, 'body', 'cert-1')).rejects.toThrow(
+      'throttled',
+    );
   });
 });
 

@@ -26,8 +26,18 @@ export function sampleEvent<T = Record<string, unknown>>(name: string): T {
 }
 
 /** Starts dynalite (in memory) on a loopback port and creates the two tables. */
-export async function startDynalite(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+export async function startDynalite(): Promise<{
+  endpoint: string;
+  close: () => Promise<void>;
+  /** Every DynamoDB operation the server was asked for, in order (`X-Amz-Target`'s operation). */
+  operations: string[];
+}> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const operations: string[] = [];
+  server.on('request', (req: { headers: Record<string, string | string[] | undefined> }) => {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string') operations.push(target.replace(/^DynamoDB_\d+\./, ''));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const ddb = new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS });
@@ -50,6 +60,7 @@ export async function startDynalite(): Promise<{ endpoint: string; close: () => 
   ddb.destroy();
   return {
     endpoint,
+    operations,
     close: () =>
       new Promise<void>((resolve, reject) => server.close((e?: Error) => (e ? reject(e) : resolve()))),
   };

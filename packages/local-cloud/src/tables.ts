@@ -13,6 +13,8 @@ export interface TableNames {
   readonly telemetry: string;
   /** cert-broker's replay ledger (pk `proofId`); created when named. */
   readonly enrolmentProofs?: string;
+  /** cert-broker's issued-certificate records (pk `certificateId`), read by jitr-handler; created when named. */
+  readonly issuedCertificates?: string;
   /** @cv/admin's audit trail (serverless/resources/admin.yml); created when named. */
   readonly adminAudit?: string;
   /** @cv/admin's suppliers (pk `supplierId`, sk `caKeySha256`); created when named. */
@@ -70,6 +72,16 @@ export function tableDefinitions(names: TableNames): CreateTableCommandInput[] {
             BillingMode: 'PAY_PER_REQUEST' as const,
             AttributeDefinitions: [s('proofId')],
             KeySchema: [{ AttributeName: 'proofId', KeyType: 'HASH' as const }],
+          },
+        ]),
+    ...(names.issuedCertificates === undefined
+      ? []
+      : [
+          {
+            TableName: names.issuedCertificates,
+            BillingMode: 'PAY_PER_REQUEST' as const,
+            AttributeDefinitions: [s('certificateId')],
+            KeySchema: [{ AttributeName: 'certificateId', KeyType: 'HASH' as const }],
           },
         ]),
     ...(names.adminAudit === undefined ? [] : [adminAuditTable(names.adminAudit)]),

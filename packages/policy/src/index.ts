@@ -9,6 +9,7 @@
  * - {@link renderQuarantinePolicy}
  * - {@link renderCredentialProviderRolePolicy}, {@link renderCredentialProviderTrustPolicy},
  *   {@link renderCredentialProviderResources}
+ * - {@link renderIotPolicyResources}, {@link resolveIotPolicyResources} (the stack's per-role IoT policies)
  * - {@link analyzeIotPolicy}, {@link lintIamStatements}, {@link lintCloudFormationIam}, {@link iotPolicySize}
  */
 export { analyzeIotPolicy, isThingScoped, severityOf } from './analyzer.js';
@@ -24,6 +25,16 @@ export {
 export * from './errors.js';
 export type { IamLintOptions, IamTemplateFinding } from './iam-lint.js';
 export { lintCloudFormationIam, lintIamStatements, UNSCOPABLE_ACTIONS } from './iam-lint.js';
+export type {
+  IotPolicyResource,
+  IotPolicyResourcesOptions,
+  IotPolicyResourceValues,
+} from './iot-policy-resources.js';
+export {
+  iotPolicyLogicalId,
+  renderIotPolicyResources,
+  resolveIotPolicyResources,
+} from './iot-policy-resources.js';
 export {
   iotPolicyName,
   iotPolicySize,

@@ -27,6 +27,7 @@ export const CA_ARN =
 export const TEMPLATE_ARN = 'arn:aws:acm-pca:::template/EndEntityClientAuthCertificate_APIPassthrough/V1';
 export const REGISTRY_TABLE = 'cv-security-dev-ecu-registry';
 
+export const ISSUED_TABLE = 'cv-security-dev-issued-certificates';
 export const LEDGER_TABLE = 'cv-security-dev-enrolment-proofs';
 
 export interface FakePcaOptions {
@@ -138,7 +139,13 @@ export function fakeRegistry(rows: readonly RegistryRow[]) {
   const ledgerWrites: unknown[] = [];
   /** Errors the next registry UpdateItem calls fail with, in order (before any change). */
   const failUpdates: Error[] = [];
+  /** The issued-certificates table (pk certificateId) and every put the broker attempted there. */
+  const issued = new Map<string, Item>();
+  const issuedWrites: unknown[] = [];
+  /** Errors the next issued-certificate puts fail with, in order (before any change). */
+  const failIssuedPuts: Error[] = [];
   type Input = {
+    TableName?: string;
     Key?: Record<string, unknown>;
     Item?: Record<string, unknown>;
     UpdateExpression?: string;
@@ -149,6 +156,7 @@ export function fakeRegistry(rows: readonly RegistryRow[]) {
   const target = (input: Input): [Map<string, Item>, string] => {
     const key = input.Key ?? input.Item ?? {};
     if (typeof key.proofId === 'string') return [ledger, key.proofId];
+    if (input.TableName === ISSUED_TABLE) return [issued, String(key.certificateId ?? '')];
     return [table, String(key.ecuId ?? '')];
   };
   mock.on(GetCommand as never).callsFake(async (input: Input) => {
@@ -159,6 +167,11 @@ export function fakeRegistry(rows: readonly RegistryRow[]) {
   mock.on(PutCommand as never).callsFake(async (input: Input) => {
     const [map, id] = target(input);
     if (map === ledger) ledgerWrites.push(input);
+    if (map === issued) {
+      issuedWrites.push(input);
+      const failure = failIssuedPuts.shift();
+      if (failure) throw failure;
+    }
     applyPut(map, id, input);
     return {};
   });
@@ -170,7 +183,7 @@ export function fakeRegistry(rows: readonly RegistryRow[]) {
     applyUpdate(map, id, input);
     return {};
   });
-  return { mock, table, updates, ledger, ledgerWrites, failUpdates };
+  return { mock, table, updates, ledger, ledgerWrites, failUpdates, issued, issuedWrites, failIssuedPuts };
 }
 
 export function fakeSsm() {

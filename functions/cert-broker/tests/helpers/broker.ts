@@ -9,6 +9,7 @@ import {
   CA_ARN,
   type fakePca,
   type fakeRegistry,
+  ISSUED_TABLE,
   LEDGER_TABLE,
   REGISTRY_TABLE,
   TEMPLATE_ARN,
@@ -23,6 +24,7 @@ export async function startBroker(trustBundlePem: string): Promise<Handler> {
   Object.assign(process.env, {
     ECU_REGISTRY_TABLE: REGISTRY_TABLE,
     REPLAY_LEDGER_TABLE: LEDGER_TABLE,
+    ISSUED_CERTIFICATES_TABLE: ISSUED_TABLE,
     PCA_CA_ARN: CA_ARN,
     PCA_TEMPLATE_ARN: TEMPLATE_ARN,
     ATTESTATION_TRUST_BUNDLE: trustBundlePem,
@@ -71,4 +73,5 @@ export function expectNothingIssued(
   expect(pca.issuedCount()).toBe(0);
   expect(registry.updates).toHaveLength(0);
   expect(registry.ledgerWrites).toHaveLength(0);
+  expect(registry.issuedWrites).toHaveLength(0);
 }

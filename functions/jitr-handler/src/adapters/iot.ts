@@ -1,7 +1,6 @@
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
-  CreatePolicyCommand,
   CreateThingCommand,
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
@@ -9,7 +8,6 @@ import {
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
   GetEffectivePoliciesCommand,
-  GetPolicyCommand,
   type IoTClient,
   ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
@@ -100,34 +98,13 @@ export class AwsIotControlPlane implements IotControlPlane {
     }
   }
 
-  async policyExists(policyName: string): Promise<boolean> {
-    try {
-      await this.send('GetPolicy', () => this.client.send(new GetPolicyCommand({ policyName })));
-      return true;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return false;
-      throw error;
-    }
-  }
-
-  async createPolicy(policyName: string, document: string): Promise<void> {
-    try {
-      await this.send('CreatePolicy', () =>
-        this.client.send(new CreatePolicyCommand({ policyName, policyDocument: document })),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceAlreadyExistsException)) throw error;
-    }
-  }
-
   async attachPolicy(policyName: string, certificateArn: string): Promise<void> {
     try {
       await this.send('AttachPolicy', () =>
         this.client.send(new AttachPolicyCommand({ policyName, target: certificateArn })),
       );
     } catch (error) {
-      // The policy, or the certificate, does not exist: the caller makes sure of the policy and
-      // attaches again (a missing certificate then fails that second attempt).
+      // The policy (not created by the stack), or the certificate, does not exist: fail the invocation.
       if (error instanceof ResourceNotFoundException) throw new PolicyNotFoundError(policyName);
       throw error;
     }

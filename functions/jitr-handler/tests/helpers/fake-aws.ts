@@ -1,7 +1,8 @@
 /**
  * A fake AWS IoT control plane and ECU registry (aws-sdk-client-mock) with the real services'
  * semantics where registration depends on them: CreateThing is idempotent for the same
- * attributes, GetPolicy answers ResourceNotFoundException, AttachThingPrincipal EXCLUSIVE_THING
+ * attributes, AttachPolicy answers ResourceNotFoundException for a policy the stack did not create
+ * (no GetPolicy/CreatePolicy: jitr-handler may not call them), AttachThingPrincipal EXCLUSIVE_THING
  * refuses a second thing, ListThingPrincipals pages (`principalPageSize`) and answers
  * ResourceNotFoundException for a missing thing, GetEffectivePolicies lists the policies
  * attached to a certificate, UpdateCertificate
@@ -12,7 +13,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
-  CreatePolicyCommand,
   CreateThingCommand,
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
@@ -20,7 +20,6 @@ import {
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
   GetEffectivePoliciesCommand,
-  GetPolicyCommand,
   InvalidRequestException,
   IoTClient,
   ListThingPrincipalsCommand,
@@ -29,12 +28,15 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ECU_ROLES, iotPolicyName, renderIotPolicy } from '@cv/policy';
 import { mockAws } from './mock.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
 export const OPERATIONAL_CA_ID = 'a'.repeat(64);
 export const OTHER_CA_ID = 'b'.repeat(64);
+/** ISSUED_CERTIFICATES_TABLE of the tests: cert-broker's issued-certificate records. */
+export const ISSUED_TABLE = 'cv-security-dev-issued-certificates';
 
 export interface FakeCertificate {
   pem: string;
@@ -44,7 +46,23 @@ export interface FakeCertificate {
 
 export interface Journal {
   /** `Iot.<Command>` or `Registry.<Command>`, with a short detail. */
-  readonly entries: { service: 'iot' | 'registry'; command: string; input: Record<string, unknown> }[];
+  readonly entries: {
+    service: 'iot' | 'registry' | 'issued';
+    command: string;
+    input: Record<string, unknown>;
+  }[];
+}
+
+/** The per-role policies the stack creates (serverless/resources/ecu-policies.yml), into the fake's `policies`. */
+export function seedStackPolicies(policies: Map<string, string>, prefix: string): void {
+  for (const role of ECU_ROLES) {
+    policies.set(
+      iotPolicyName(role, { prefix }),
+      JSON.stringify(
+        renderIotPolicy(role, { region: REGION, accountId: ACCOUNT, roleAlias: `${prefix}-ecu` }),
+      ),
+    );
+  }
 }
 
 export function certificateArn(certificateId: string): string {
@@ -143,26 +161,6 @@ export function fakeIot(state: {
     if (!thing) throw new ResourceNotFoundException({ message: 'no such thing', ...meta });
     return { thingName: input.thingName, attributes: thing };
   });
-  mock.on(GetPolicyCommand as never).callsFake(async (input: { policyName: string }) => {
-    log('GetPolicy', input);
-    const doc = policies.get(input.policyName);
-    if (doc === undefined) throw new ResourceNotFoundException({ message: 'no such policy', ...meta });
-    return { policyName: input.policyName, policyDocument: doc };
-  });
-  mock
-    .on(CreatePolicyCommand as never)
-    .callsFake(async (input: { policyName: string; policyDocument: string }) => {
-      log('CreatePolicy', input);
-      if (policies.has(input.policyName)) {
-        throw new ResourceAlreadyExistsException({
-          message: 'policy exists',
-          resourceId: input.policyName,
-          ...meta,
-        });
-      }
-      policies.set(input.policyName, input.policyDocument);
-      return { policyName: input.policyName };
-    });
   mock.on(AttachPolicyCommand as never).callsFake(async (input: { policyName: string; target: string }) => {
     log('AttachPolicy', input);
     if (!policies.has(input.policyName))
@@ -260,6 +258,8 @@ export interface RegistryRow {
 export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
   const mock = mockAws(DynamoDBDocumentClient);
   const table = new Map<string, RegistryRow>(rows.map((r) => [r.ecuId, { ...r }]));
+  /** cert-broker's issued-certificate records by certificate id (ISSUED_TABLE), journaled as `issued:GetItem`. */
+  const issued = new Map<string, Record<string, unknown>>();
   const faults: { command: 'GetItem' | 'UpdateItem'; error: Error }[] = [];
   const fault = (command: 'GetItem' | 'UpdateItem') => {
     const at = faults.findIndex((f) => f.command === command);
@@ -270,7 +270,12 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
   const failOnce = (command: 'GetItem' | 'UpdateItem', error: Error) => {
     faults.push({ command, error });
   };
-  mock.on(GetCommand as never).callsFake(async (input: { Key: { ecuId: string } }) => {
+  mock.on(GetCommand as never).callsFake(async (input: { TableName?: string; Key: { ecuId: string } }) => {
+    if (input.TableName === ISSUED_TABLE) {
+      journal.entries.push({ service: 'issued', command: 'GetItem', input });
+      const record = issued.get(String((input.Key as { certificateId?: unknown }).certificateId));
+      return { Item: record ? { ...record } : undefined };
+    }
     journal.entries.push({ service: 'registry', command: 'GetItem', input });
     fault('GetItem');
     const row = table.get(input.Key.ecuId);
@@ -303,5 +308,5 @@ export function fakeRegistry(rows: readonly RegistryRow[], journal: Journal) {
         return input.ReturnValues === 'UPDATED_OLD' && Object.keys(old).length > 0 ? { Attributes: old } : {};
       },
     );
-  return { mock, table, failOnce };
+  return { mock, table, issued, failOnce };
 }

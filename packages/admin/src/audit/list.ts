@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditQueryPort, StoredAuditEntry } from '../audit.js';
 import { InvalidInputError } from '../errors.js';
 import type { Clock } from '../ports.js';

@@ -1,5 +1,5 @@
 import { ECU_ROLES } from '@cv/policy';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The manifest's columns (JSON lines: these keys; CSV: this header, in any order, `attestation...` optional). */
 export const MANIFEST_FIELDS = [
