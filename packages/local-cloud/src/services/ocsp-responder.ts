@@ -1,7 +1,8 @@
 /**
  * The local Private CA's OCSP responder: one long-lived `openssl ocsp` process (an independent
- * implementation, not this project's code) answering over loopback HTTP from the CA's index
- * file, instead of one `openssl ocsp` spawned per request (the largest cost of JITR under load).
+ * implementation, not this project's code) asked over loopback HTTP, answering from the CA's
+ * index file, instead of one `openssl ocsp` spawned per request (the largest cost of JITR under
+ * load). `-port` takes no address: it listens on every interface, on an ephemeral port.
  *
  * OpenSSL 3 reloads the index when it changes, but checks only before it waits for the next
  * connection, and compares the file's modification time in whole seconds. So every change of
