@@ -3,7 +3,7 @@
  * independent client building the requests and checking the signed answers.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,7 +64,57 @@ async function statusOf(file: string, response: Buffer): Promise<string> {
   return /: (good|revoked|unknown)/.exec(stdout)?.[1] ?? stdout;
 }
 
+/** Processes whose command line names `needle` (Linux /proc). */
+function processesNaming(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
 describe('local Private CA OCSP responder (long-lived openssl ocsp)', () => {
+  it('leaves no openssl process behind once the CA is closed', async () => {
+    const own = await PcaService.create(CA_ARN);
+    const index = String((own as unknown as { dir: string }).dir);
+    const { keys } = await generateKeyPair();
+    const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=own',
+      keys,
+      signingAlgorithm: alg,
+    });
+    const arn = await own.issue({
+      CertificateAuthorityArn: CA_ARN,
+      Csr: Buffer.from(csr.toString('pem')).toString('base64'),
+      SigningAlgorithm: 'SHA256WITHECDSA',
+      Validity: { Type: 'DAYS', Value: 1 },
+    });
+    const file = join(dir, 'own.pem');
+    writeFileSync(file, own.issued.get(arn)?.pem ?? '');
+    writeFileSync(join(dir, 'own-issuer.pem'), own.issuing.certificatePem);
+    await run('openssl', [
+      'ocsp',
+      '-issuer',
+      join(dir, 'own-issuer.pem'),
+      '-cert',
+      file,
+      '-reqout',
+      `${file}.req`,
+    ]);
+    await own.ocsp(readFileSync(`${file}.req`));
+    expect(processesNaming(index).length).toBeGreaterThan(0);
+    own.close();
+    for (let i = 0; i < 100 && processesNaming(index).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(processesNaming(index)).toEqual([]);
+  });
+
   it('knows each certificate as soon as IssueCertificate returns, however quickly issuances follow each other', async () => {
     // Several issuances within one second: OpenSSL compares the index's mtime in whole seconds and
     // reloads only before it waits for a connection; a responder that relied on that alone answers unknown.

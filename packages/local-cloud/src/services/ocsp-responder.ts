@@ -77,8 +77,9 @@ export class OcspResponder {
 
   close(): void {
     this.closed = true;
+    // The watchdog shell stops openssl when its standard input ends; killing the shell instead
+    // would leave openssl running.
     this.child?.stdin.end();
-    this.child?.kill();
     this.child = undefined;
   }
 
