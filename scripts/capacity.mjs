@@ -57,7 +57,7 @@ for (const flow of run.flows) {
     .sort((a, b) => b.use - a.use);
   for (const [i, x] of rows.entries()) {
     console.log(
-      `| ${i === 0 ? flow.flow : ''} | ${i === 0 ? `${fmt(r.average)} / ${fmt(r.peak)}` : ''} | ${x.api}${x.name !== x.api ? ` (${x.name})` : ''} | ${x.calls} | ${fmt(x.peak)} | ${x.quota} | ${(x.use * 100).toFixed(0)}% | ${fmt(1 / x.use)} |`,
+      `| ${i === 0 ? flow.flow : ''} | ${i === 0 ? `${fmt(r.average)} / ${fmt(r.peak)}` : ''} | ${x.api}${x.name !== x.api ? ` (${x.name})` : ''} | ${x.calls} | ${fmt(x.peak)} | ${x.quota} | ${(x.use * 100).toFixed(0)}% | ${x.use > 0 ? fmt(1 / x.use) : 'n/a'} |`,
     );
   }
 }

@@ -9,9 +9,18 @@
  * every modelled latency is ten times shorter). Rates reported by the harness are divided by
  * the scale again, so they compare with the published quotas.
  *
- * Values: defaults for eu-west-1 (the project's region), as published on the cited pages
- * (December 2026). Quotas are adjustable unless noted; an account may have other values
- * (check Service Quotas). A value differs by Region where the page says so.
+ * Values: defaults for eu-west-1 (the project's region). Each `source` is the AWS page that
+ * publishes the value. Checked in December 2026 against what the reference corpus holds (the
+ * `search` tool's copies of those pages show only their openings, not the quota tables), so each
+ * value's comment says where the number itself was seen:
+ * - [SQ]: a public dump of the Service Quotas API's default values (quota codes L-...), found
+ *   by exact-string search of public repositories (the repository was not named by the index);
+ * - [TP]: aws-iot-builder-tools/thingpress, doc/aws-api-limits.md ("last checked on 6/13/2025");
+ * - [KD]: awsdocs/aws-kms-developer-guide, doc_source/requests-per-second.md (archived copy of
+ *   the KMS page);
+ * - [IB]: public copies of the IoT Core "message broker and protocol limits" table;
+ * - "not confirmed": no copy of the number was found; the value is kept as first written.
+ * Quotas are adjustable unless noted; an account may have other values (check Service Quotas).
  */
 import { AwsApiError } from './errors.js';
 import { matchPath } from './wire.js';
@@ -47,6 +56,7 @@ const iot = (operation: string, perSecond: number): QuotaSpec => ({
 /** The quotas of every API the functions call (see each function's adapters). */
 export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
   // AWS Private CA, "Rate of <Operation> requests" per account and Region.
+  // [SQ] L-CAFB4993 IssueCertificate 25, L-1725E639 GetCertificate 75 (both adjustable).
   {
     name: 'acm-pca:IssueCertificate',
     service: 'acm-pca',
@@ -61,38 +71,49 @@ export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
     perSecond: 75,
     source: PCA,
   },
+  // [SQ] L-8842A328 RevokeCertificate 20, not adjustable (was 25 here).
   {
     name: 'acm-pca:RevokeCertificate',
     service: 'acm-pca',
     operations: ['RevokeCertificate'],
-    perSecond: 25,
+    perSecond: 20,
     source: PCA,
   },
-  // AWS IoT Core control plane, "API transactions per second" per account (not adjustable for most).
-  iot('CreateThing', 15),
+  // AWS IoT Core control plane, "<Operation> API TPS" per account.
+  // [SQ] and [TP]: CreateThing 100, AttachThingPrincipal 100, DescribeThing 350 (were 15, 15, 350).
+  iot('CreateThing', 100),
   iot('DescribeThing', 350),
-  iot('AttachThingPrincipal', 15),
-  iot('DetachThingPrincipal', 15),
+  iot('AttachThingPrincipal', 100),
+  // [SQ] DetachThingPrincipal 100 (was 15), ListThingPrincipals 10, ListPrincipalThings 10.
+  iot('DetachThingPrincipal', 100),
   iot('ListThingPrincipals', 10),
   iot('ListPrincipalThings', 10),
+  // [TP] AttachPolicy 15, GetPolicy 10 (was 15), DescribeCertificate 10.
   iot('AttachPolicy', 15),
+  iot('GetPolicy', 10),
+  iot('DescribeCertificate', 10),
+  // Not confirmed: DetachPolicy, the policy-version and policy-target operations, UpdateCertificate,
+  // RegisterCertificate, DescribeCACertificate, CreateJob (Service Quotas lists UpdateCertificate,
+  // L-77B523DC, but no copy of its value was found).
   iot('DetachPolicy', 15),
-  iot('GetPolicy', 15),
   iot('CreatePolicy', 10),
   iot('CreatePolicyVersion', 10),
   iot('DeletePolicyVersion', 10),
   iot('ListPolicyVersions', 10),
   iot('ListTargetsForPolicy', 10),
   iot('GetEffectivePolicies', 10),
-  iot('DescribeCertificate', 10),
   iot('UpdateCertificate', 15),
   iot('RegisterCertificate', 10),
   iot('DescribeCACertificate', 10),
-  iot('AddThingToThingGroup', 60),
-  iot('RemoveThingFromThingGroup', 60),
-  iot('ListThingGroupsForThing', 10),
+  // [SQ] and [TP]: AddThingToThingGroup 100 (was 60); [SQ] RemoveThingFromThingGroup 100 (was 60),
+  // ListThingGroupsForThing 100 (was 10).
+  iot('AddThingToThingGroup', 100),
+  iot('RemoveThingFromThingGroup', 100),
+  iot('ListThingGroupsForThing', 100),
   iot('CreateJob', 10),
-  // AWS IoT Core message broker, per account (eu-west-1 is one of the higher-limit Regions).
+  // AWS IoT Core message broker, per account. [IB] connect requests 500/s and inbound publishes
+  // 20,000/s (adjustable); some copies give 2,000 inbound publishes for smaller Regions, and
+  // which Regions have 20,000 (eu-west-1 assumed) is not confirmed.
   {
     name: 'iot-broker:Connect',
     service: 'iot-broker',
@@ -115,8 +136,10 @@ export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
     perSecond: 20_000,
     source: IOT_BROKER,
   },
-  // AWS KMS, shared quotas per account and Region. Symmetric: 100,000 in eu-west-1
-  // (5,500 or 10,000 in other Regions); ECC Sign/Verify: 300; GetPublicKey: 2,000.
+  // AWS KMS, shared quotas per account and Region. Symmetric: the current page (docs corpus,
+  // translated copies) gives 10,000 shared, 20,000 in a list of Regions, and the list of the
+  // highest tier is cut off; 100,000 for eu-west-1 is not confirmed. [KD] ECC Sign/Verify 300
+  // (shared), GetPublicKey 2,000.
   {
     name: 'kms:symmetric',
     service: 'kms',
@@ -138,7 +161,7 @@ export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
     perSecond: 2_000,
     source: KMS,
   },
-  // SSM Parameter Store, GetParameter at standard throughput.
+  // SSM Parameter Store, GetParameter at standard throughput: 40 not confirmed.
   {
     name: 'ssm:GetParameter',
     service: 'ssm',
@@ -148,7 +171,7 @@ export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
   },
 ];
 
-/** Lambda concurrent executions per account and Region (default, adjustable). */
+/** Lambda concurrent executions per account and Region (default, adjustable; [SQ] L-B99A9384 1,000). */
 export const LAMBDA_CONCURRENCY = {
   limit: 1_000,
   source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',

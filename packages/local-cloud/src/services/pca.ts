@@ -1,13 +1,11 @@
 /**
  * AWS Private CA (awsJson1_1, target prefix `ACMPrivateCA`) over a local CA hierarchy (root and
- * issuing CA generated at start), and an OCSP responder that reflects revocations: `openssl ocsp`
- * run once per request over an index file this service keeps.
+ * issuing CA generated at start), and an OCSP responder that reflects revocations: one
+ * long-lived `openssl ocsp` over an index file this service keeps (ocsp-responder.ts).
  */
-import { execFile } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AwsApiError } from '../errors.js';
 import {
   type CertificateAuthority,
@@ -18,8 +16,7 @@ import {
   x509,
 } from '../pki.js';
 import { jsonRouter, type ServiceHandler, str } from '../wire.js';
-
-const run = promisify(execFile);
+import { OcspResponder } from './ocsp-responder.js';
 
 interface IssuedRecord {
   readonly arn: string;
@@ -69,6 +66,7 @@ export class PcaService {
   readonly calls = new Map<string, number>();
   private readonly dir: string;
   private ocspUrl = '';
+  private readonly responder: OcspResponder;
 
   private constructor(
     readonly caArn: string,
@@ -80,6 +78,11 @@ export class PcaService {
     writeFileSync(join(this.dir, 'index.txt.attr'), 'unique_subject = no\n');
     writeFileSync(join(this.dir, 'ca.pem'), issuing.certificatePem);
     writeFileSync(join(this.dir, 'ca.key'), issuing.privateKeyPem, { mode: 0o600 });
+    this.responder = new OcspResponder({
+      index: join(this.dir, 'index.txt'),
+      caPem: join(this.dir, 'ca.pem'),
+      caKey: join(this.dir, 'ca.key'),
+    });
   }
 
   /** Generates the root and the issuing CA (EC P-256) of the Private CA `caArn`. */
@@ -100,6 +103,7 @@ export class PcaService {
   }
 
   close(): void {
+    this.responder.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -185,6 +189,7 @@ export class PcaService {
       join(this.dir, 'index.txt'),
       `V\t${utcIndexDate(notAfter)}\t\t${serial.toUpperCase()}\tunknown\t/CN=${serial}\n`,
     );
+    this.responder.indexChanged();
     if (token) this.tokens.set(token, { arn, at: Date.now() });
     return arn;
   }
@@ -219,37 +224,12 @@ export class PcaService {
       return cols.join('\t');
     });
     writeFileSync(index, updated.join('\n'));
+    this.responder.indexChanged();
   }
 
-  /** Answers one DER OCSP request with `openssl ocsp` over the index (signed by the issuing CA). */
-  async ocsp(request: Buffer): Promise<Buffer> {
-    const id = randomSerial();
-    const reqPath = join(this.dir, `req-${id}.der`);
-    const respPath = join(this.dir, `resp-${id}.der`);
-    writeFileSync(reqPath, request);
-    try {
-      await run('openssl', [
-        'ocsp',
-        '-index',
-        join(this.dir, 'index.txt'),
-        '-CA',
-        join(this.dir, 'ca.pem'),
-        '-rsigner',
-        join(this.dir, 'ca.pem'),
-        '-rkey',
-        join(this.dir, 'ca.key'),
-        '-reqin',
-        reqPath,
-        '-respout',
-        respPath,
-        '-nmin',
-        '60',
-      ]);
-      return readFileSync(respPath);
-    } finally {
-      rmSync(reqPath, { force: true });
-      rmSync(respPath, { force: true });
-    }
+  /** Answers one DER OCSP request (`openssl ocsp` over the index, signed by the issuing CA). */
+  ocsp(request: Buffer): Promise<Buffer> {
+    return this.responder.respond(request);
   }
 
   handler(): ServiceHandler {
