@@ -14,9 +14,10 @@ import {
   type HttpRequest,
   type HttpResult,
   notFound,
+  payloadTooLarge,
 } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { matchPath, type Route } from './route.js';
+import { DEFAULT_MAX_BODY_BYTES, matchPath, type Route } from './route.js';
 
 /** An IAM principal ARN as API Gateway reports the SigV4 caller (`requestContext.identity.userArn`). */
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/:-]{1,512}$/;
@@ -47,7 +48,7 @@ export function toHttpError(error: unknown): unknown {
 
 /**
  * Dispatches one request: finds the route (404 for an unknown path, 405 for a known path with another method),
- * runs its use case with the per-request caller, maps the result to 200 and errors as {@link toHttpError} says.
+ * refuses a body over the route's limit (413), runs its use case with the per-request caller, maps the result to 200 and errors as {@link toHttpError} says.
  *
  * @example return dispatch(req, ROUTES, (actor) => ({ ...deps, caller: { whoAmI: async () => actor } }));
  */
@@ -63,9 +64,18 @@ export async function dispatch(
     if (params === undefined) continue;
     pathMatched = true;
     if (route.method !== req.method) continue;
+    const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (req.body !== undefined && Buffer.byteLength(req.body, 'utf8') > limit) throw payloadTooLarge(limit);
     try {
       const body = await route.run(
-        { params, query: req.query, hasBody: req.body !== undefined, json: () => req.json() },
+        {
+          params,
+          query: req.query,
+          headers: req.headers,
+          hasBody: req.body !== undefined,
+          body: req.body,
+          json: () => req.json(),
+        },
         depsFor(actor),
       );
       return { statusCode: 200, body };
