@@ -65,7 +65,7 @@ export function truststoreReads(call: ApiCall): Array<{ action: string; resource
   if (typeof mtls !== 'object' || mtls === null) return [];
   const { TruststoreUri: uri, TruststoreVersion: version } = mtls as Record<string, unknown>;
   if (typeof uri !== 'string') return [];
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
   if (m === null)
     throw new UnmappedCallError(`${call.service} ${call.operation}`, 'truststore URI is not s3://');
   const resource = `arn:${PARTITION}:s3:::${m[1]}/${m[2]}`;

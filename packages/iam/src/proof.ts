@@ -98,6 +98,18 @@ export function callsOf(
   });
 }
 
+/** Renames the key at a dotted path (`RequestItems.<table>`) to `to`, keeping its value. */
+function renameKey(input: Record<string, unknown>, path: string, to: string | undefined): void {
+  const keys = path.split('.');
+  const last = keys.pop();
+  let node: Record<string, unknown> | undefined = input;
+  for (const key of keys) node = node?.[key] as Record<string, unknown> | undefined;
+  if (to === undefined || last === undefined || node === undefined || !(last in node)) return;
+  const value = node[last];
+  delete node[last];
+  node[to] = value;
+}
+
 /**
  * Values the tests configured (environment variables) replaced by what the template configures for the function; a
  * recorded template (`s3://${NAME}/key`) is filled with the deployed values.
@@ -105,6 +117,10 @@ export function callsOf(
 function asDeployed(call: RecordedCall, fn: LambdaFunction): ApiCall {
   const input = structuredClone(call.input) as Record<string, unknown>;
   for (const [path, name] of Object.entries(call.env)) {
+    if (name.startsWith('key:')) {
+      renameKey(input, path, fn.environment[name.slice(4)]);
+      continue;
+    }
     // A name, or a template of names (`s3://${TRUSTSTORE_BUCKET}/key`: an S3 URI in a configured bucket).
     const names = name.includes('${')
       ? [...name.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? '')

@@ -36,6 +36,7 @@ export interface RecordedCall {
 const PAYLOAD_FIELDS = new Set([
   'Item',
   'Key',
+  'Keys',
   'Body',
   'ExpressionAttributeValues',
   'ExpressionAttributeNames',
@@ -110,7 +111,8 @@ const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
 
 /**
  * Input fields whose value is exactly the value of an environment variable of the function (its configuration), by
- * path: the variable's name, or for an S3 URI whose bucket is one, a template `s3://${NAME}/<key>`.
+ * path: the variable's name; `key:NAME` when the field's key is the value (a table name keying RequestItems); for an S3
+ * URI whose bucket is one, a template `s3://${NAME}/<key>`.
  */
 export function configured(
   input: unknown,
@@ -134,7 +136,15 @@ export function configured(
     }
   } else if (typeof input === 'object' && input !== null && !(input instanceof Uint8Array)) {
     for (const [key, value] of Object.entries(input)) {
-      if (!PAYLOAD_FIELDS.has(key)) configured(value, path === '' ? key : `${path}.${key}`, out);
+      if (PAYLOAD_FIELDS.has(key)) continue;
+      const at = path === '' ? key : `${path}.${key}`;
+      // A configured name as a key (BatchGetItem's and BatchWriteItem's RequestItems are keyed by table name).
+      const named = Object.entries(process.env).find(
+        ([name, v]) =>
+          v === key && key.length > 3 && !/^(AWS_|NODE_|VITEST|npm_|PATH$|HOME$|PWD$)/.test(name),
+      );
+      if (named !== undefined) out[at] = `key:${named[0]}`;
+      configured(value, at, out);
     }
   }
   return out;

@@ -68,6 +68,23 @@ describe('what the AWS call recorder keeps of a call', () => {
     }
   });
 
+  it('names a key that is a configured table name (RequestItems of the batch operations) as key:NAME, never its items', () => {
+    process.env.CV_RECORDER_TEST_REGISTRY = 'cv-security-test-registry';
+    try {
+      const input = {
+        RequestItems: {
+          'cv-security-test-registry': { Keys: [{ ecuId: { S: 'GW-1' } }], ConsistentRead: true },
+        },
+      };
+      expect(configured(input)).toEqual({
+        'RequestItems.cv-security-test-registry': 'key:CV_RECORDER_TEST_REGISTRY',
+      });
+      expect(JSON.stringify(identifying(input))).not.toContain('GW-1');
+    } finally {
+      delete process.env.CV_RECORDER_TEST_REGISTRY;
+    }
+  });
+
   it('names the input fields whose value is the value of an environment variable', () => {
     process.env.CV_RECORDER_TEST_TABLE = 'cv-security-test-table';
     try {
