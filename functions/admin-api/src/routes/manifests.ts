@@ -50,8 +50,12 @@ function formatOf(query: Readonly<Record<string, string>>, contentType: string |
   return format;
 }
 
-/** Data rows of the body: non-blank lines, the CSV header left out. */
-function rowCount(body: string, format: 'jsonl' | 'csv'): number {
+/**
+ * Data rows of the body as the import counts them (one per line that is not blank, the CSV header left out): what the
+ * cap of {@link MAX_MANIFEST_ROWS} holds.
+ * @example manifestRows('ecuId,vin,role,supplier\nGW-1,...\n\n', 'csv') // 1
+ */
+export function manifestRows(body: string, format: 'jsonl' | 'csv'): number {
   let rows = 0;
   for (const line of body.split('\n')) if (line.trim() !== '') rows += 1;
   return format === 'csv' ? Math.max(0, rows - 1) : rows;
@@ -70,7 +74,7 @@ export const MANIFEST_ROUTES: readonly Route[] = [
     run: async (req, deps): Promise<ImportReport & { refusedRows: RefusedRow[] }> => {
       const format = formatOf(req.query, req.headers['content-type']);
       const body = req.body ?? '';
-      if (rowCount(body, format) > MAX_MANIFEST_ROWS) {
+      if (manifestRows(body, format) > MAX_MANIFEST_ROWS) {
         throw new HttpError(
           413,
           'manifest_too_large',
