@@ -15,6 +15,7 @@ import {
   type HttpResult,
   notFound,
   payloadTooLarge,
+  serviceUnavailable,
 } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULT_MAX_BODY_BYTES, matchPath, type Route } from './route.js';
@@ -34,7 +35,8 @@ export function callerOf(event: APIGatewayProxyEvent): string {
 
 /**
  * The use cases' errors as HTTP: invalid input 400, not found 404, refused 409 (the error's code and its
- * operator-safe message), anything else a generic 500 (the runtime's error mapping keeps internals out).
+ * operator-safe message), retries exhausted 503 with Retry-After, anything else a generic 500 (the runtime's error
+ * mapping keeps internals out).
  */
 export function toHttpError(error: unknown): unknown {
   if (error instanceof HttpError) return error;
@@ -42,6 +44,8 @@ export function toHttpError(error: unknown): unknown {
     return badRequest(error.code, error.message);
   if (error instanceof NotFoundError) return notFound(error.code, error.message);
   if (error instanceof RefusedError) return conflict(error.code, error.message);
+  // Items left unprocessed through every retry (throttling): the caller retries the request later (it is idempotent).
+  if (error instanceof AdminError && error.code === 'retries_exhausted') return serviceUnavailable(5, error);
   if (error instanceof AdminError) return new Error(`admin error ${error.code}`, { cause: error });
   return error;
 }
