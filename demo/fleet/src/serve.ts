@@ -164,7 +164,11 @@ if (ownFinding?.Id !== undefined) {
 }
 
 // IAM enforced as in the demo: each function signs with the access key of its role (the plugin sets it per function).
-const iam = localEnforcer(root, { OperationalCaCertificate: cloud.operationalCaCertificateId });
+const iam = localEnforcer(root, {
+  OperationalCaCertificate: cloud.operationalCaCertificateId,
+  // The admin API's truststore grants name the seeded bucket (its supplier routes, invoked locally).
+  TruststoreBucket: TRUSTSTORE.bucket,
+});
 cloud.enforce(iam);
 iam.onDenial = (d) => console.error(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
 const functionAccessKeys = Object.fromEntries(
