@@ -217,6 +217,19 @@ describe('admin API: suppliers', () => {
   });
 });
 
+describe('the bundle to deploy', () => {
+  it('GET /suppliers/bundle is what cv-admin supplier bundle prints: the published bundle with the table applied', async () => {
+    const api = await world.call('GET', '/suppliers/bundle');
+    const cli = await world.cli(['supplier', 'bundle']);
+    const state = (await world.state()) as { ssm: string };
+
+    expect(api.status).toBe(200);
+    expect(api.body).toEqual(cli.json);
+    expect(api.body.bundle).toBe(state.ssm);
+    expect(api.body.certificates).toBe(certsIn(state.ssm));
+  });
+});
+
 describe('the same bad input through both front doors', () => {
   it('cv-admin supplier add|retire and the API give the same error code and message, and neither changes anything', async () => {
     const cases = [

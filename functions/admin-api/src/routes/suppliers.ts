@@ -1,4 +1,4 @@
-import { addSupplierCa, listSuppliers, retireSupplier } from '@cv/admin';
+import { addSupplierCa, exportBundle, listSuppliers, retireSupplier } from '@cv/admin';
 import { optionalString, type Route, strictObjectBody } from '../route.js';
 
 /** The PEM as the body itself (`Content-Type: application/x-pem-file`), as `awscurl --data @ca.pem` sends it. */
@@ -11,11 +11,13 @@ const PEM_TYPE = /^application\/x-pem-file\s*(;|$)/i;
 const SUPPLIER_CA_BODY_BYTES = 32 * 1024;
 
 /**
- * Suppliers' attestation CAs (packages/admin/src/suppliers): the use cases of `cv-admin supplier add|list|retire`,
- * the same validation and errors. The CA comes as `{ "certificatePem": "..." }` or as the PEM body itself.
+ * Suppliers' attestation CAs (packages/admin/src/suppliers): the use cases of `cv-admin supplier
+ * add|list|retire|bundle`, the same validation and errors. The CA comes as `{ "certificatePem": "..." }` or as the PEM body itself.
  */
 export const SUPPLIER_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/suppliers', run: (_req, deps) => listSuppliers(deps) },
+  // The bundle the stage's attestationTrustBundle file must hold before a deployment (the deploy guard's fix).
+  { method: 'GET', path: '/suppliers/bundle', run: (_req, deps) => exportBundle(deps) },
   {
     method: 'POST',
     path: '/suppliers/{supplierId}/cas',
