@@ -158,6 +158,9 @@ function resolve(value: unknown, where: string): string {
       return named('RoleAlias');
     case 'AWS::IoT::CACertificate Id':
       return uuid;
+    case 'AWS::S3::Bucket Ref':
+      // CloudFormation names an unnamed bucket `<stack>-<logical id>-<suffix>`, lowercase.
+      return named('BucketName').toLowerCase();
     default:
       throw new Error(`${where}: no placeholder for ${resource.Type} ${attribute} (${id})`);
   }

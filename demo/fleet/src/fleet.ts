@@ -39,7 +39,7 @@ import {
 import { exportJWK, generateKeyPair as joseKeyPair, SignJWT } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { asFunction, installCredentialRouting, localEnforcer } from './iam.js';
-import { provisionFleet, seedTruststore } from './provision.js';
+import { provisionFleet, seedTruststore, TRUSTSTORE } from './provision.js';
 import { createStackPolicies } from './stack-policies.js';
 
 // CV_ROOT: set by scripts/main.mjs, whose bundle no longer sits in demo/fleet/src.
@@ -311,7 +311,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
   Object.assign(process.env, functionEnv(cloud));
   const iam = localEnforcer(
     root,
-    { OperationalCaCertificate: cloud.operationalCaCertificateId },
+    { OperationalCaCertificate: cloud.operationalCaCertificateId, TruststoreBucket: TRUSTSTORE.bucket },
     options.iamTemplate,
   );
   cloud.enforce(iam);

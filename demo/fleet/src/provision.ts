@@ -18,7 +18,8 @@ import {
 import type { LocalCloud } from '@cv/local-cloud';
 
 const SUPPLIER = 'local-manufacturer';
-const TRUSTSTORE = { bucket: 'cv-security-local-truststore', key: 'attestation-cas.pem' };
+/** The local stage's truststore object (the stack's `TruststoreBucket`, `attestation-cas.pem`). */
+export const TRUSTSTORE = { bucket: 'cv-security-local-truststore', key: 'attestation-cas.pem' };
 
 /** As the stack leaves a stage: the truststore object written once and the mTLS domain pinned to its version. */
 export function seedTruststore(cloud: LocalCloud, stage: string, bundle: string): void {

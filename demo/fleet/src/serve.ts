@@ -27,6 +27,7 @@ import { functionEnv, LOCAL_KEYS, startSeededCloud } from './fleet.js';
 import { localEnforcer } from './iam.js';
 import { type LocalIdentities, writeLocalEvents } from './local-events.js';
 import { startLocalGateway } from './local-gateway.js';
+import { TRUSTSTORE } from './provision.js';
 
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..');
 const { values } = parseArgs({
@@ -163,7 +164,11 @@ if (ownFinding?.Id !== undefined) {
 }
 
 // IAM enforced as in the demo: each function signs with the access key of its role (the plugin sets it per function).
-const iam = localEnforcer(root, { OperationalCaCertificate: cloud.operationalCaCertificateId });
+const iam = localEnforcer(root, {
+  OperationalCaCertificate: cloud.operationalCaCertificateId,
+  // The admin API's truststore grants name the seeded bucket (its supplier routes, invoked locally).
+  TruststoreBucket: TRUSTSTORE.bucket,
+});
 cloud.enforce(iam);
 iam.onDenial = (d) => console.error(`IAM denied ${d.action} on ${d.resource} to ${d.principal}: ${d.reason}`);
 const functionAccessKeys = Object.fromEntries(
@@ -286,6 +291,8 @@ const state = {
     'Ref:CommandsTable': env.COMMANDS_TABLE,
     'Ref:TelemetryTable': env.TELEMETRY_TABLE,
     'Ref:AlertTopic': env.ALERT_TOPIC_ARN,
+    // The admin API's TRUSTSTORE_BUCKET: the bucket the seeded domain's truststore lives in.
+    'Ref:TruststoreBucket': TRUSTSTORE.bucket,
     'GetAtt:CommandSigningKey.Arn': env.COMMAND_SIGNING_KEY_ID,
     'GetAtt:CommandEncryptionKey.Arn': env.COMMAND_ENCRYPTION_KEY_ID,
     'GetAtt:TelemetryKey.Arn': env.TELEMETRY_KEY_ID,

@@ -14,9 +14,11 @@ import {
   type HttpRequest,
   type HttpResult,
   notFound,
+  payloadTooLarge,
+  serviceUnavailable,
 } from '@cv/runtime';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { matchPath, type Route } from './route.js';
+import { DEFAULT_MAX_BODY_BYTES, matchPath, type Route } from './route.js';
 
 /** An IAM principal ARN as API Gateway reports the SigV4 caller (`requestContext.identity.userArn`). */
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/:-]{1,512}$/;
@@ -33,7 +35,8 @@ export function callerOf(event: APIGatewayProxyEvent): string {
 
 /**
  * The use cases' errors as HTTP: invalid input 400, not found 404, refused 409 (the error's code and its
- * operator-safe message), anything else a generic 500 (the runtime's error mapping keeps internals out).
+ * operator-safe message), retries exhausted 503 with Retry-After, anything else a generic 500 (the runtime's error
+ * mapping keeps internals out).
  */
 export function toHttpError(error: unknown): unknown {
   if (error instanceof HttpError) return error;
@@ -41,13 +44,15 @@ export function toHttpError(error: unknown): unknown {
     return badRequest(error.code, error.message);
   if (error instanceof NotFoundError) return notFound(error.code, error.message);
   if (error instanceof RefusedError) return conflict(error.code, error.message);
+  // Items left unprocessed through every retry (throttling): the caller retries the request later (it is idempotent).
+  if (error instanceof AdminError && error.code === 'retries_exhausted') return serviceUnavailable(5, error);
   if (error instanceof AdminError) return new Error(`admin error ${error.code}`, { cause: error });
   return error;
 }
 
 /**
  * Dispatches one request: finds the route (404 for an unknown path, 405 for a known path with another method),
- * runs its use case with the per-request caller, maps the result to 200 and errors as {@link toHttpError} says.
+ * refuses a body over the route's limit (413), runs its use case with the per-request caller, maps the result to 200 and errors as {@link toHttpError} says.
  *
  * @example return dispatch(req, ROUTES, (actor) => ({ ...deps, caller: { whoAmI: async () => actor } }));
  */
@@ -63,9 +68,18 @@ export async function dispatch(
     if (params === undefined) continue;
     pathMatched = true;
     if (route.method !== req.method) continue;
+    const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (req.body !== undefined && Buffer.byteLength(req.body, 'utf8') > limit) throw payloadTooLarge(limit);
     try {
       const body = await route.run(
-        { params, query: req.query, hasBody: req.body !== undefined, json: () => req.json() },
+        {
+          params,
+          query: req.query,
+          headers: req.headers,
+          hasBody: req.body !== undefined,
+          body: req.body,
+          json: () => req.json(),
+        },
         depsFor(actor),
       );
       return { statusCode: 200, body };

@@ -23,6 +23,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { dispatch } from './api.js';
 import { loadConfig } from './config.js';
 import { ROUTES } from './routes/index.js';
+import { MAX_MANIFEST_BYTES } from './routes/manifests.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger({
@@ -65,9 +66,10 @@ const base: Omit<AdminDeps, 'caller'> = {
 /**
  * The admin API (REST, AWS_IAM): the same @cv/admin use cases as the cv-admin CLI, with the request's IAM principal
  * as the actor on the audit trail. Errors: 400 invalid input, 403 no IAM caller, 404 unknown route or target,
- * 405 wrong method, 409 refused, 500/503 without internals.
+ * 405 wrong method, 409 refused, 413 body over the route's limit, 500/503 without internals.
  */
 export const handler = httpHandler<APIGatewayProxyEvent>(
   (req) => dispatch(req, ROUTES, (actor) => ({ ...base, caller: { whoAmI: async () => actor } })),
-  { logger, metrics, maxBodyBytes: 16 * 1024 },
+  // The largest route limit (a manifest); each route then holds the body to its own (src/route.ts).
+  { logger, metrics, maxBodyBytes: MAX_MANIFEST_BYTES },
 );

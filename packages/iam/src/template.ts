@@ -168,6 +168,9 @@ export class ResolvedTemplate {
           return arn('events', `rule/${this.ref(id, path)}`);
         case 'AWS::StepFunctions::StateMachine':
           return this.ref(id, path);
+        case 'AWS::S3::Bucket':
+          // Bucket ARNs have neither region nor account: objects are `<bucket ARN>/<key>`.
+          return `arn:${PARTITION}:s3:::${this.ref(id, path)}`;
         case 'AWS::Logs::LogGroup':
           // CloudWatch Logs' Arn attribute (and the ARN it authorises log-group actions on) ends with `:*`.
           return arn('logs', `log-group:${this.ref(id, path)}:*`);

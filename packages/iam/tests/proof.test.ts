@@ -81,6 +81,35 @@ describe('the static proof on a template with a permission mistake', () => {
     expect(proof.unused.map((g) => g.action)).toContain('ssm:DescribeOpsItems');
   });
 
+  it("admin-api's trust grants on another stage's domain and another object key: every domain and truststore request denied", async () => {
+    const template = withRole('AdminApiIamRoleLambdaExecution', (statements) =>
+      statements.map((s) => {
+        const actions = actionsOf(s);
+        if (actions.includes('apigateway:PATCH'))
+          return { ...s, Resource: 'arn:aws:apigateway:eu-west-1::/domainnames/certs.prod.cv.example.com' };
+        if (actions.includes('s3:PutObject'))
+          return { ...s, Resource: 'arn:aws:s3:::TruststoreBucket/other.pem' };
+        return s;
+      }),
+    );
+    const proof = await prove(template, 'AdminApiLambdaFunction');
+    expect(new Set(proof.denied.map((v) => v.request.action))).toEqual(
+      new Set([
+        'apigateway:GET',
+        'apigateway:PATCH',
+        's3:PutObject',
+        's3:GetObjectVersion',
+        's3:DeleteObjectVersion',
+      ]),
+    );
+    expect(proof.denied.map((v) => v.request.resource)).toContain(
+      'arn:aws:apigateway:eu-west-1::/domainnames/certs.dev.cv.example.com',
+    );
+    expect(proof.denied.map((v) => v.request.resource)).toContain(
+      'arn:aws:s3:::TruststoreBucket/attestation-cas.pem',
+    );
+  });
+
   it('removing any one statement of any function role (other than logs) makes a recorded call denied, unless its key policy grants it to the account through a service', async () => {
     const template = new ResolvedTemplate(raw);
     const survivors: string[] = [];

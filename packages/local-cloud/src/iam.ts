@@ -26,6 +26,8 @@ const SERVICE_IDS: Record<string, string> = {
   securityhub: 'SecurityHub',
   sns: 'SNS',
   sts: 'STS',
+  s3: 'S3',
+  apigateway: 'ApiGatewayV2',
 };
 
 /** Protocol of each service's AccessDenied: awsJson answers 400, restJson 403, awsQuery `AuthorizationError` 403. */
@@ -34,6 +36,8 @@ const DENIAL: Record<string, { code: string; status: number }> = {
   iot: { code: 'AccessDeniedException', status: 403 },
   iotdata: { code: 'AccessDeniedException', status: 403 },
   securityhub: { code: 'AccessDeniedException', status: 403 },
+  s3: { code: 'AccessDenied', status: 403 },
+  apigateway: { code: 'AccessDeniedException', status: 403 },
 };
 
 export interface Denial {

@@ -36,6 +36,8 @@ export interface RecordedCall {
 const PAYLOAD_FIELDS = new Set([
   'Item',
   'Key',
+  'Keys',
+  'Body',
   'ExpressionAttributeValues',
   'ExpressionAttributeNames',
   'UpdateExpression',
@@ -96,29 +98,53 @@ export function identifying(value: unknown, depth = 0): unknown {
     );
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    if (PAYLOAD_FIELDS.has(key)) continue;
-    const v = identifying((value as Record<string, unknown>)[key], depth + 1);
+    const field = (value as Record<string, unknown>)[key];
+    // DynamoDB's `Key` is an item's key (payload); S3's is the object's name, which IAM authorises on.
+    if (PAYLOAD_FIELDS.has(key) && !(key === 'Key' && typeof field === 'string')) continue;
+    const v = identifying(field, depth + 1);
     if (v !== undefined) out[key] = v;
   }
   return out;
 }
 
-/** Input fields whose value is exactly the value of an environment variable of the function (its configuration). */
+const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
+
+/**
+ * Input fields whose value is exactly the value of an environment variable of the function (its configuration), by
+ * path: the variable's name; `key:NAME` when the field's key is the value (a table name keying RequestItems); for an S3
+ * URI whose bucket is one, a template `s3://${NAME}/<key>`.
+ */
 export function configured(
   input: unknown,
   path = '',
   out: Record<string, string> = {},
 ): Record<string, string> {
   if (typeof input === 'string') {
+    const bucket = S3_URI.exec(input);
     for (const [name, value] of Object.entries(process.env)) {
-      if (value === input && value.length > 3 && !/^(AWS_|NODE_|VITEST|npm_|PATH$|HOME$|PWD$)/.test(name)) {
+      if (value === undefined || value.length <= 3 || /^(AWS_|NODE_|VITEST|npm_|PATH$|HOME$|PWD$)/.test(name))
+        continue;
+      if (value === input) {
         out[path] = name;
+        break;
+      }
+      // An S3 URI whose bucket is configured (a truststore URI): the template `s3://${NAME}/<key>`.
+      if (bucket?.[1] === value) {
+        out[path] = `s3://\${${name}}/${bucket[2]}`;
         break;
       }
     }
   } else if (typeof input === 'object' && input !== null && !(input instanceof Uint8Array)) {
     for (const [key, value] of Object.entries(input)) {
-      if (!PAYLOAD_FIELDS.has(key)) configured(value, path === '' ? key : `${path}.${key}`, out);
+      if (PAYLOAD_FIELDS.has(key)) continue;
+      const at = path === '' ? key : `${path}.${key}`;
+      // A configured name as a key (BatchGetItem's and BatchWriteItem's RequestItems are keyed by table name).
+      const named = Object.entries(process.env).find(
+        ([name, v]) =>
+          v === key && key.length > 3 && !/^(AWS_|NODE_|VITEST|npm_|PATH$|HOME$|PWD$)/.test(name),
+      );
+      if (named !== undefined) out[at] = `key:${named[0]}`;
+      configured(value, at, out);
     }
   }
   return out;

@@ -41,6 +41,50 @@ describe('what the AWS call recorder keeps of a call', () => {
     expect((a as { certificateId: string }).certificateId).toHaveLength(64);
   });
 
+  it("keeps S3's object key (IAM authorises on it) but never the object's body; DynamoDB's Key stays dropped", () => {
+    const kept = identifying({
+      Bucket: 'cv-truststore',
+      Key: 'trust/attestation-cas.pem',
+      Body: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    });
+    expect(kept).toEqual({ Bucket: 'cv-truststore', Key: 'trust/attestation-cas.pem' });
+    expect(identifying({ TableName: 't', Key: { pk: { S: 'secret-row' } } })).toEqual({ TableName: 't' });
+  });
+
+  it('names an S3 URI in a configured bucket as a template of the variable (the deployed bucket fills it)', () => {
+    process.env.CV_RECORDER_TEST_BUCKET = 'cv-recorder-test-bucket';
+    try {
+      expect(
+        configured({
+          MutualTlsAuthentication: { TruststoreUri: 's3://cv-recorder-test-bucket/trust/cas.pem' },
+          Other: 's3://another-bucket/cas.pem',
+          Prefix: 's3://cv-recorder-test-bucket-2/cas.pem',
+        }),
+      ).toEqual({
+        'MutualTlsAuthentication.TruststoreUri': `s3://${'$'}{CV_RECORDER_TEST_BUCKET}/trust/cas.pem`,
+      });
+    } finally {
+      delete process.env.CV_RECORDER_TEST_BUCKET;
+    }
+  });
+
+  it('names a key that is a configured table name (RequestItems of the batch operations) as key:NAME, never its items', () => {
+    process.env.CV_RECORDER_TEST_REGISTRY = 'cv-security-test-registry';
+    try {
+      const input = {
+        RequestItems: {
+          'cv-security-test-registry': { Keys: [{ ecuId: { S: 'GW-1' } }], ConsistentRead: true },
+        },
+      };
+      expect(configured(input)).toEqual({
+        'RequestItems.cv-security-test-registry': 'key:CV_RECORDER_TEST_REGISTRY',
+      });
+      expect(JSON.stringify(identifying(input))).not.toContain('GW-1');
+    } finally {
+      delete process.env.CV_RECORDER_TEST_REGISTRY;
+    }
+  });
+
   it('names the input fields whose value is the value of an environment variable', () => {
     process.env.CV_RECORDER_TEST_TABLE = 'cv-security-test-table';
     try {

@@ -2,7 +2,9 @@
  * The two pieces of the mutual-TLS truststore the operator side changes: S3 objects in versioned buckets (PutObject,
  * GetObject, DeleteObject by version; path-style requests, as the SDK sends them to an IP endpoint) and API Gateway
  * v2 custom domains (GetDomainName, UpdateDomainName: the truststore URI and pinned version). Buckets and domains
- * are created by the test or the demo (`createBucket`, `createDomainName`), as CloudFormation would.
+ * are created by the test or the demo (`createBucket`, `createDomainName`), as CloudFormation would. With IAM
+ * enforced, each request is authorised first (S3 object actions, a version's as `...Version`; API Gateway as
+ * `apigateway:GET`/`PATCH` on the domain, and the truststore object read with the caller's credentials).
  */
 import { randomUUID } from 'node:crypto';
 import { AwsApiError } from '../errors.js';
@@ -37,16 +39,22 @@ export class S3Service {
   }
 
   handler(): ServiceHandler {
-    return (request: ApiRequest): ApiReply => {
+    return async (request: ApiRequest): Promise<ApiReply> => {
       const [, bucket = '', ...rest] = request.path.split('/');
       const key = rest.map(decodeURIComponent).join('/');
+      const versionId = request.query.get('versionId') ?? undefined;
+      const op =
+        { PUT: 'PutObject', GET: 'GetObject', DELETE: 'DeleteObject' }[request.method] ?? request.method;
+      // IAM first, as S3 answers AccessDenied before saying whether the bucket or key exists.
+      await request.authorize?.(op, {
+        Bucket: bucket,
+        Key: key,
+        ...(versionId ? { VersionId: versionId } : {}),
+      });
       const objects = this.buckets.get(bucket);
       if (!objects) throw new AwsApiError('NoSuchBucket', 'The specified bucket does not exist', 404);
       if (key === '')
         throw new AwsApiError('NotImplemented', 'only object operations are served locally', 501);
-      const versionId = request.query.get('versionId') ?? undefined;
-      const op =
-        { PUT: 'PutObject', GET: 'GetObject', DELETE: 'DeleteObject' }[request.method] ?? request.method;
       this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
       if (request.method === 'PUT') {
         const contentType = String(request.headers['content-type'] ?? 'application/octet-stream');
@@ -116,10 +124,31 @@ export class ApiGatewayV2Service {
   }
 
   handler(): ServiceHandler {
-    return (request: ApiRequest) => {
+    return async (request: ApiRequest) => {
       const match = /^\/v2\/domainnames\/([^/]+)$/.exec(request.path);
       if (!match?.[1]) throw new AwsApiError('NotFoundException', `no route for ${request.path}`, 404);
-      const domain = this.domains.get(decodeURIComponent(match[1]));
+      const domainName = decodeURIComponent(match[1]);
+      if (request.authorize !== undefined) {
+        const op = request.method === 'PATCH' ? 'UpdateDomainName' : 'GetDomainName';
+        const body = request.method === 'PATCH' ? jsonBody(request) : {};
+        const mtls = body.mutualTlsAuthentication as
+          | { truststoreUri?: unknown; truststoreVersion?: unknown }
+          | undefined;
+        await request.authorize(op, {
+          DomainName: domainName,
+          ...(mtls === undefined
+            ? {}
+            : {
+                MutualTlsAuthentication: {
+                  TruststoreUri: mtls.truststoreUri,
+                  ...(typeof mtls.truststoreVersion === 'string'
+                    ? { TruststoreVersion: mtls.truststoreVersion }
+                    : {}),
+                },
+              }),
+        });
+      }
+      const domain = this.domains.get(domainName);
       if (!domain)
         throw new AwsApiError('NotFoundException', 'Invalid domain name identifier specified', 404);
       if (request.method === 'GET') {
