@@ -1,5 +1,8 @@
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 
+/** What the SDK's classifiers take (any error object; they read name, code, cause, $metadata, $retryable). */
+type SdkError = Parameters<typeof isTransientError>[0];
+
 /** Names of AWS errors that mean "slow down and retry later". */
 const THROTTLING = new Set([
   'ThrottlingException',
@@ -33,7 +36,7 @@ function errorName(error: unknown): string | undefined {
 export function isThrottling(error: unknown): boolean {
   const name = errorName(error);
   if (name !== undefined && THROTTLING.has(name)) return true;
-  return typeof error === 'object' && error !== null && isThrottlingError(error as Error);
+  return typeof error === 'object' && error !== null && isThrottlingError(error as SdkError);
 }
 
 /**
@@ -46,7 +49,7 @@ export function isThrottling(error: unknown): boolean {
 export function isTransient(error: unknown): boolean {
   const name = errorName(error);
   if (name !== undefined && TRANSIENT.has(name)) return true;
-  if (typeof error === 'object' && error !== null && isTransientError(error as Error)) return true;
+  if (typeof error === 'object' && error !== null && isTransientError(error as SdkError)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
   return typeof status === 'number' && status >= 500;
