@@ -207,6 +207,53 @@ describe('replay ledger: one issuance per proof of possession', () => {
     ]);
   });
 
+  // What a DynamoDB call can end in once the SDK has spent its own retries under load: none of them may be a
+  // final 500 after the CA issued, since the ECU does not retry an internal error and the certificate is lost.
+  const spentRetries: [string, () => Error][] = [
+    [
+      'a request timeout (TimeoutError)',
+      () => Object.assign(new Error('timed out'), { name: 'TimeoutError' }),
+    ],
+    [
+      'a reset connection (ECONNRESET)',
+      () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    ],
+    ['a broken pipe (EPIPE)', () => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })],
+    [
+      'a refused connection (ECONNREFUSED)',
+      () => Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+    ],
+    ['a DNS failure (EAI_AGAIN)', () => Object.assign(new Error('getaddrinfo'), { code: 'EAI_AGAIN' })],
+    [
+      'a wrapper whose cause is a reset',
+      () =>
+        Object.assign(new Error('request failed'), {
+          cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+        }),
+    ],
+    [
+      'RequestTimeoutException',
+      () => Object.assign(new Error('slow'), { name: 'RequestTimeoutException', $metadata: {} }),
+    ],
+  ];
+  for (const [what, failure] of spentRetries) {
+    it(`issued at PCA, then the registry write ends in ${what}: 503 with Retry-After, and the retry completes with that certificate`, async () => {
+      const body = signedBodyFor((await freshCsr()).pem, int1Attestation(world), isoAt(4 * MINUTE));
+      registry.failUpdates.push(failure());
+
+      const failed = await postTo(handler, body);
+      advance(8 * MINUTE);
+      const retry = await postTo(handler, body);
+
+      expect(failed.status).toBe(503);
+      expect(Number(failed.headers['Retry-After'])).toBeGreaterThan(0);
+      expect(retry.status).toBe(201);
+      expect(issueCalls()).toBe(1);
+      expect(pca.issuedCount()).toBe(1);
+      expect(registry.table.get(ECU_ID)?.certificateSerial).toBe(retry.body.serialNumber);
+    });
+  }
+
   it('the issued-certificate record write fails: 201 with the certificate, one issuance; a replay answers the same certificate and issues nothing', async () => {
     const body = signedBodyFor((await freshCsr()).pem, int1Attestation(world), isoAt(4 * MINUTE));
     registry.failIssuedPuts.push(
