@@ -5,11 +5,14 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function main(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function main(
+  args: string[],
+  script = 'main.mjs',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(ROOT, 'scripts', 'main.mjs'), ...args],
+      [join(ROOT, 'scripts', script), ...args],
       { cwd: ROOT, timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({
@@ -50,4 +53,27 @@ describe('npm start (the fleet demo) options', () => {
       expect(run.stdout).toBe('');
     },
   );
+});
+
+describe('pnpm run fleet-load options', () => {
+  it.each([[['--help']], [['--', '--help']], [['-h']]])(
+    '%j prints the usage and exits 0, running no load',
+    { timeout: 120_000 },
+    async (args) => {
+      const run = await main(args, 'fleet-load.mjs');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^usage: pnpm run fleet-load -- \[--ecus N\]/);
+      expect(run.stdout).not.toMatch(/^fleet-load: \d+ ECUs/m);
+    },
+  );
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--ecus', '0'], /--ecus must be a number from 1 to 100000/],
+  ])('%j: says what is wrong; exit 2, no stack trace', { timeout: 120_000 }, async (args, why) => {
+    const run = await main(args, 'fleet-load.mjs');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(why);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -14,20 +14,47 @@ import { FLOWS, type FlowName, runLoad } from './harness.js';
 import { renderReport } from './report.js';
 import { formatTable, summarise } from './table.js';
 
-const { values } = parseArgs({
-  options: {
-    ecus: { type: 'string', default: '300' },
-    'time-scale': { type: 'string', default: '4' },
-    concurrency: { type: 'string', default: '48' },
-    flows: { type: 'string', default: FLOWS.join(',') },
-    online: { type: 'string', default: '3000' },
-    'commands-per-vehicle': { type: 'string', default: '1' },
-    'telemetry-per-ecu': { type: 'string', default: '5' },
-    latency: { type: 'boolean', default: false },
-    out: { type: 'string', default: '.fleet-load' },
-    profile: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `usage: pnpm run fleet-load -- [--ecus N] [--time-scale S] [--concurrency N] [--flows LIST]
+         [--online N] [--commands-per-vehicle N] [--telemetry-per-ecu N] [--latency] [--profile] [--out DIR]
+  --ecus N                  ECUs in the synthetic fleet (default 300, 1 to 100000)
+  --time-scale S            quota seconds per real second (default 4)
+  --concurrency N           events in flight per flow (default 48)
+  --flows LIST              a comma-separated subset of ${FLOWS.join(',')} (default all)
+  --online N                ECUs that stay connected after JITR for commands and telemetry (default 3000)
+  --commands-per-vehicle N  commands per vehicle in the campaign (default 1)
+  --telemetry-per-ecu N     telemetry readings per online ECU (default 5)
+  --latency                 model typical service-side latencies
+  --profile                 CPU profile per flow, summarised in the table
+  --out DIR                 where report.html and result.json go (default .fleet-load)
+Exits 1 when an invariant fails, 2 on a bad option.`;
+
+const options = {
+  ecus: { type: 'string', default: '300' },
+  'time-scale': { type: 'string', default: '4' },
+  concurrency: { type: 'string', default: '48' },
+  flows: { type: 'string', default: FLOWS.join(',') },
+  online: { type: 'string', default: '3000' },
+  'commands-per-vehicle': { type: 'string', default: '1' },
+  'telemetry-per-ecu': { type: 'string', default: '5' },
+  latency: { type: 'boolean', default: false },
+  out: { type: 'string', default: '.fleet-load' },
+  profile: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+let parsed: ReturnType<typeof parseArgs<{ options: typeof options }>>;
+try {
+  // pnpm passes a leading `--` on (`pnpm run fleet-load -- --ecus N`).
+  const args = process.argv.slice(2);
+  parsed = parseArgs({ options, args: args[0] === '--' ? args.slice(1) : args });
+} catch (error) {
+  console.error(`fleet-load: ${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const num = (name: string, v: string | undefined, min: number, max: number) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max) {
