@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslCa } from './support/openssl-ca.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const builtPackage = join(root, '.serverless-ci-prod');
@@ -67,28 +68,7 @@ beforeAll(() => {
     symlinkSync(join(root, f), join(service, f));
   }
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ca = (name: string, cn: string) =>
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-subj',
-      `/CN=${cn}`,
-      '-days',
-      '30',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      '-out',
-      `${name}.pem`,
-    );
+  const ca = (name: string, cn: string) => opensslCa(dir, name, cn);
   ca('op', 'Acme operational CA');
   ca('att', 'Acme attestation CA');
   openssl(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslCa } from './support/openssl-ca.js';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,28 +30,7 @@ const REG_CODE = 'a'.repeat(64);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cv-preflight-'));
-  const ca = (name: string, cn: string) =>
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-subj',
-      `/CN=${cn}`,
-      '-days',
-      '30',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      '-out',
-      `${name}.pem`,
-    );
+  const ca = (name: string, cn: string) => opensslCa(dir, name, cn);
   ca('op', 'Operational CA');
   ca('other', 'Someone else');
   ca('att', 'Manufacturer attestation CA');

@@ -5,7 +5,6 @@
  * drop the supplier, and one from before a retirement would trust the retired CA again. Checked against the local
  * cloud with the plugin's own AWS SDK v3 calls and cv-admin's real adapters; the CAs are made by openssl.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsDeps, runCli } from '@cv/admin';
 import { createTables, LocalCloud } from '@cv/local-cloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslCa } from './support/openssl-ca.js';
 
 const require = createRequire(import.meta.url);
 type Guard = {
@@ -36,34 +36,7 @@ let cloud: LocalCloud;
 const pems: Record<string, string> = {};
 const saved = { ...process.env };
 
-function makeCa(name: string): string {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-subj',
-      `/CN=${name} attestation CA`,
-      '-days',
-      '365',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      '-out',
-      `${name}.pem`,
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  return readFileSync(join(dir, `${name}.pem`), 'utf8');
-}
+const makeCa = (name: string) => opensslCa(dir, name, `${name} attestation CA`, 365);
 
 /** The plugin as osls constructs it: SDK v3 config from the provider, and no `provider.request()` (osls 4). */
 function preflight(options: { stage?: string; endpoint?: string; param?: string[] } = {}): Guard {
