@@ -139,7 +139,7 @@ export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
   }),
   // Certificate and policy operations, not in [SQ] (quota codes from [CODES]): [TP] (2025) gives
   // AttachPolicy 15, GetPolicy 10 and DescribeCertificate 10, as [DG19] did in 2019, and
-  // RegisterCertificateWithoutCA 10 (an API newer than [DG19]).
+  // RegisterCertificateWithoutCA 10 (an API newer than [DG19]; no function calls it today).
   iot('AttachPolicy', 15, '[TP] 15 (2025); [DG19] 15 (2019)', { code: 'L-CA7D4E3E', adjustable: true }),
   iot('GetPolicy', 10, '[TP] 10 (2025); [DG19] 10 (2019)', { code: 'L-5CE9072D' }),
   iot('DescribeCertificate', 10, '[TP] 10 (2025); [DG19] 10 (2019)', {
