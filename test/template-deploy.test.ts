@@ -213,4 +213,15 @@ describe('observability', () => {
   it('reserves concurrency for telemetry-ingest', () => {
     expect(p(R().TelemetryIngestLambdaFunction).ReservedConcurrentExecutions).toBeGreaterThan(0);
   });
+
+  it("caps jitr-handler at the stage's reserved concurrency, its events waiting up to 6 hours in Lambda's queue", () => {
+    expect(p(R().JitrHandlerLambdaFunction).ReservedConcurrentExecutions).toBe(12);
+    const invokeConfig = Object.values(R()).find(
+      (r) =>
+        r?.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        JSON.stringify(p(r).FunctionName).includes('JitrHandler'),
+    );
+    expect(p(invokeConfig).MaximumEventAgeInSeconds).toBe(21600);
+    expect(p(invokeConfig).MaximumRetryAttempts).toBe(2);
+  });
 });

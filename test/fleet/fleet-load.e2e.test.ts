@@ -44,6 +44,7 @@ describe('fleet-load harness', () => {
       commandsPerVehicle: 1,
       telemetryPerEcu: 2,
       overrides: { 'acm-pca:IssueCertificate': 0.4, 'iot:ListThingPrincipals': 0.4, 'iot:CreateThing': 0.4 },
+      jitrReservedConcurrency: 2,
       log: (l) => lines.push(l),
     });
     const table = formatTable(result);
@@ -65,6 +66,9 @@ describe('fleet-load harness', () => {
     });
     expect(flow('enrolment').callsPerEvent['acm-pca:IssueCertificate'], table).toBe(1);
     expect(flow('jitr')).toMatchObject({ events: 9, failed: 0 });
+    // jitr-handler ran in containers of its own, never more than its reserved concurrency.
+    expect(result.lambda.containers['jitr-handler'], table).toBeGreaterThanOrEqual(1);
+    expect(result.lambda.containers['jitr-handler'], table).toBeLessThanOrEqual(2);
     expect(flow('commands')).toMatchObject({ events: 3, failed: 0, limitingQuota: 'kms:ecc' });
     expect(flow('telemetry')).toMatchObject({ events: 18, failed: 0 });
     expect(table).toMatch(/^flow +events +failed +rate\/s +limiting quota/);

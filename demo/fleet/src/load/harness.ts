@@ -43,6 +43,8 @@ export interface LoadOptions {
   readonly online: number;
   readonly commandsPerVehicle: number;
   readonly telemetryPerEcu: number;
+  /** jitr-handler's reserved concurrency (the stack's `jitrReservedConcurrency`); unset or 0: no cap. */
+  readonly jitrReservedConcurrency?: number;
   /** Quota rates replaced by name (e.g. an approved increase, or a lower one in tests). */
   readonly overrides?: Readonly<Record<string, number>>;
   /** Write one V8 CPU profile per flow here (`<flow>.cpuprofile`), for scripts/cpu-profile-summary.mjs. */
@@ -63,6 +65,8 @@ export interface LoadResult {
     invocations: number;
     asyncRetries: number;
     peakQueued: number;
+    /** Execution environments created (cold starts), for the functions modelled container by container. */
+    containers: Record<string, number>;
   };
   readonly deadLetters: readonly { fn: string; error: string }[];
   readonly seconds: number;
@@ -106,7 +110,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   Object.assign(process.env, functionEnv(cloud), { LOG_LEVEL: 'CRITICAL' });
   const scaledSleep = (quotaMs: number) =>
     new Promise<void>((r) => setTimeout(r, Math.max(0, quotaMs / options.timeScale)));
-  const lambda = new LambdaModel(scaledSleep, REGION, ACCOUNT, options.concurrency);
+  const lambda = new LambdaModel(
+    scaledSleep,
+    REGION,
+    ACCOUNT,
+    options.concurrency,
+    options.jitrReservedConcurrency ? { 'jitr-handler': options.jitrReservedConcurrency } : {},
+  );
   const flows: FlowMetrics[] = [];
   const ecus: EcuSimulator[] = [];
   let gateway: MqttGateway | undefined;
@@ -118,12 +128,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const certBroker = await import('../../../../functions/cert-broker/src/handler.js');
     const jitr = await import('../../../../functions/jitr-handler/src/handler.js');
     const telemetry = await import('../../../../functions/telemetry-ingest/src/handler.js');
+    // One jitr-handler container per concurrent invocation, each with its own IoT client and its
+    // adaptive-retry rate limiter, as in Lambda (not one client shared by the whole fleet).
+    const jitrContainers = { create: () => jitr.createContainer(process.env).handler as Handler };
     const sql = projectRuleSql(cloud.operationalCaCertificateId);
     gateway = await MqttGateway.start(cloud, [
       {
         name: 'jitr',
         sql: sql.jitr,
-        invoke: (e) => lambda.invokeAsync('jitr-handler', jitr.handler as Handler, e),
+        invoke: (e) => lambda.invokeAsync('jitr-handler', jitrContainers, e),
       },
       {
         name: 'telemetry',
@@ -299,6 +312,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       );
     }
     const enrolled = ecus.filter((e) => e.enrolment);
+    const position = new Map(ecus.map((e, i) => [e, i]));
     if (options.flows.includes('jitr')) {
       await measure('jitr', enrolled.length, (flow) =>
         pool(enrolled, options.concurrency, async (ecu) => {
@@ -311,7 +325,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           if (ok) complete(flow, start);
           else flow.failed += 1;
           // Beyond the online set, the ECU goes offline again (memory: one process holds every client).
-          if (ok && ecus.indexOf(ecu) >= options.online) await ecu.disconnect();
+          if (ok && (position.get(ecu) ?? 0) >= options.online) await ecu.disconnect();
         }),
       );
     }
@@ -377,6 +391,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         invocations: lambda.invocations,
         asyncRetries: lambda.asyncRetries,
         peakQueued: lambda.peakQueued,
+        containers: Object.fromEntries(lambda.coldStarts),
       },
       deadLetters: lambda.deadLetters,
       seconds: (performance.now() - t0) / 1000,
