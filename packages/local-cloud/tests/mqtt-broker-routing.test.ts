@@ -126,7 +126,7 @@ describe('MqttBroker routing', () => {
 
   it('a takeover by the same client id drops the old session’s subscriptions: only the new one’s route', async () => {
     const old = await client('same', { 'old/topic': 1, 'shared/#': 1 });
-    const closed = new Promise((resolve) => old.c.once('close', resolve));
+    const closed = new Promise<void>((resolve) => old.c.once('close', () => resolve()));
     const fresh = await client('same', { 'new/topic': 1 });
     await closed;
     publish('old/topic', 'o');
@@ -146,7 +146,7 @@ describe('MqttBroker routing', () => {
     publish('t/1');
     expect(forwarded).toEqual(['first', 'second', 'third']);
     const old = open[0] as mqtt.MqttClient;
-    const closed = new Promise((resolve) => old.once('close', resolve));
+    const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
     await client('first', { 't/1': 1 });
     await closed;
     forwarded.length = 0;
@@ -158,7 +158,7 @@ describe('MqttBroker routing', () => {
     const a = await client('a', { 'fleet/all': 1 });
     const b = await client('b', { 'fleet/+': 1 });
     const c = await client('c', { 'fleet/#': 1 });
-    const bClosed = new Promise((resolve) => b.c.once('close', resolve));
+    const bClosed = new Promise<void>((resolve) => b.c.once('close', () => resolve()));
     onForward = (conn) => {
       if (conn.clientId === 'a') {
         // b's connection ends while the message is being routed (its close handler runs now,
