@@ -39,7 +39,7 @@ export interface LoadOptions {
   readonly concurrency: number;
   /** Flows to run, in order (each needs the ones before it). */
   readonly flows: readonly FlowName[];
-  /** ECUs that stay connected after JITR for the command and telemetry flows (the first ones, whole vehicles). */
+  /** ECUs that stay connected after JITR (every vehicle's gateway first, for the campaign); the others connect for their telemetry. */
   readonly online: number;
   readonly commandsPerVehicle: number;
   readonly telemetryPerEcu: number;
@@ -312,7 +312,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       );
     }
     const enrolled = ecus.filter((e) => e.enrolment);
-    const position = new Map(ecus.map((e, i) => [e, i]));
+    // The ECUs that stay connected after JITR: every vehicle's gateway first (it receives the
+    // campaign), then the others, up to --online (each connection holds two file descriptors in
+    // this one process, both ends of the TLS connection, and the machine allows 20,000).
+    const gateways = enrolled.filter((e) => e.thingName.includes('_GATEWAY-'));
+    const gatewaySet = new Set(gateways);
+    const stayOnline = new Set(
+      [...gateways, ...enrolled.filter((e) => !gatewaySet.has(e))].slice(0, options.online),
+    );
+    const registered = new Set<EcuSimulator>();
     if (options.flows.includes('jitr')) {
       await measure('jitr', enrolled.length, (flow) =>
         pool(enrolled, options.concurrency, async (ecu) => {
@@ -322,14 +330,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             gw.serverCaPem,
             retryPolicy(flow, { attempts: 60, baseDelayMs: 1_000, maxDelayMs: 30_000 }),
           );
-          if (ok) complete(flow, start);
-          else flow.failed += 1;
-          // Beyond the online set, the ECU goes offline again (memory: one process holds every client).
-          if (ok && (position.get(ecu) ?? 0) >= options.online) await ecu.disconnect();
+          if (ok) {
+            complete(flow, start);
+            registered.add(ecu);
+          } else flow.failed += 1;
+          // Beyond the online set, the ECU goes offline again (one process holds every client).
+          if (ok && !stayOnline.has(ecu)) await ecu.disconnect();
         }),
       );
     }
     const online = enrolled.filter((e) => e.connected);
+    // Telemetry comes from every registered ECU: an ECU not kept online connects for its readings
+    // and disconnects after them (a trip), at most --concurrency of them at once.
+    const senders = options.flows.includes('jitr') ? enrolled.filter((e) => registered.has(e)) : online;
     if (options.flows.includes('commands')) {
       campaign = await startCampaign({ cloud, ddb, lambda, vehicles: online, root, executedAt });
       const c = campaign;
@@ -337,12 +350,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await measure('commands', targets.length, (flow) => c.run(flow, targets, options.concurrency));
     }
     if (options.flows.includes('telemetry')) {
-      const sends = online.flatMap((ecu) => Array.from({ length: options.telemetryPerEcu }, () => ecu));
-      await measure('telemetry', sends.length, async (flow) => {
+      await measure('telemetry', senders.length * options.telemetryPerEcu, async (flow) => {
         telemetryFlow = flow;
         // Each ECU sends its readings one after another; ECUs in parallel up to the concurrency.
-        const byEcu = online.map((ecu) => ({ ecu, n: options.telemetryPerEcu }));
+        const byEcu = senders.map((ecu) => ({ ecu, n: options.telemetryPerEcu }));
         await pool(byEcu, options.concurrency, async ({ ecu, n }) => {
+          const trip = !ecu.connected;
+          if (trip) {
+            const ok = await ecu.connectWithRetry(
+              gw.url,
+              gw.serverCaPem,
+              retryPolicy(flow, { attempts: 10, baseDelayMs: 200, maxDelayMs: 10_000 }),
+            );
+            if (!ok) {
+              flow.failed += n;
+              return;
+            }
+          }
           for (let k = 0; k < n; k++) {
             const queue = telemetrySentAt.get(ecu.thingName) ?? [];
             telemetrySentAt.set(ecu.thingName, queue);
@@ -358,6 +382,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
               queue.pop();
             }
           }
+          if (trip) await ecu.disconnect();
         });
         await gw.settle();
       });
@@ -371,7 +396,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       flows: options.flows,
       commandIds: campaign?.commandIds ?? [],
       telemetryPerEcu: options.flows.includes('telemetry') ? options.telemetryPerEcu : 0,
-      online,
+      senders,
       deadLetters: lambda.deadLetters,
       ruleErrors,
     });
