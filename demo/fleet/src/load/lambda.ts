@@ -123,7 +123,9 @@ export class LambdaModel {
 /** A counting semaphore whose waiters are served in arrival order (a queue of events). */
 class Slots {
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  // A queue as an array and the index of its head: shift() would copy the whole array each time.
+  private waiting: (() => void)[] = [];
+  private head = 0;
   /** Waiters at most at once. */
   peakQueued = 0;
 
@@ -137,13 +139,21 @@ class Slots {
     // The slot is handed over by release(), so the count never exceeds the size.
     await new Promise<void>((resolve) => {
       this.waiting.push(resolve);
-      this.peakQueued = Math.max(this.peakQueued, this.waiting.length);
+      this.peakQueued = Math.max(this.peakQueued, this.waiting.length - this.head);
     });
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running -= 1;
+    const next = this.waiting[this.head];
+    if (!next) {
+      this.running -= 1;
+      return;
+    }
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    next();
   }
 }
