@@ -75,6 +75,25 @@ describe('LambdaModel', () => {
     expect(lambda.deadLetters).toEqual([]);
   });
 
+  it('serves a long queue (thousands of events behind one slot) in arrival order', async () => {
+    const order: number[] = [];
+    const lambda = new LambdaModel(noWait, 'eu-west-1', '123456789012', 100, { jitr: 1 });
+    await Promise.all(
+      Array.from({ length: 3000 }, (_, n) =>
+        lambda.invokeAsync(
+          'jitr',
+          async () => {
+            order.push(n);
+            await new Promise((r) => setImmediate(r));
+          },
+          {},
+        ),
+      ),
+    );
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, n) => n));
+    expect(lambda.peakQueued).toBe(2999);
+  });
+
   it('gives the reserved slot back while a failed event waits for its retry, and dead-letters it after three attempts', async () => {
     let attempts = 0;
     const served: string[] = [];
