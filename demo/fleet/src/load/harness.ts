@@ -7,9 +7,10 @@
  * (telemetry-ingest). Each flow is measured; the invariants are checked at the end against the
  * local cloud's state.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
 import { EcuSimulator, type RetryPolicy } from '@cv/ecu-sim';
@@ -78,6 +79,19 @@ const ACCOUNT = '123456789012';
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..', '..');
 const keyArn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
 const vinOf = (i: number) => `WVWZZZ1JZLD${String(i).padStart(6, '0')}`;
+
+/**
+ * Copies the source maps of the bundle files a profile ran, beside it, so that
+ * scripts/cpu-profile-summary.mjs maps it to the sources it ran even after a later rebuild.
+ */
+function saveSourceMaps(profile: { nodes: { callFrame: { url: string } }[] }, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const files = new Set(profile.nodes.map((n) => n.callFrame.url).filter((u) => u.startsWith('file://')));
+  for (const url of files) {
+    const map = `${fileURLToPath(url)}.map`;
+    if (existsSync(map)) copyFileSync(map, join(dir, `${basename(fileURLToPath(url))}.map`));
+  }
+}
 
 /** Snapshot of the counters a flow's deltas are taken from. */
 function snapshot(cloud: LocalCloud) {
@@ -245,6 +259,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           const { profile } = await profiler.post('Profiler.stop');
           mkdirSync(options.profileDir, { recursive: true });
           writeFileSync(join(options.profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+          saveSourceMaps(profile, join(options.profileDir, 'maps'));
           profiler.disconnect();
         }
         const after = snapshot(cloud);
