@@ -187,11 +187,32 @@ describe('observability', () => {
         watched('Errors').some((d) => d.includes(`"${id}"`)),
         id,
       ).toBe(true);
-      expect(
-        watched('Throttles').some((d) => d.includes(`"${id}"`)),
-        id,
-      ).toBe(true);
+      // Queued by design (reserved concurrency, invoked asynchronously): throttles are expected, the
+      // queue's age and dropped events are what matters.
+      const queued = [
+        'JitrHandlerLambdaFunction',
+        'TelemetryIngestLambdaFunction',
+        'AuthzDetectorLambdaFunction',
+      ];
+      for (const metric of queued.includes(id) ? ['AsyncEventAge', 'AsyncEventsDropped'] : ['Throttles']) {
+        expect(
+          watched(metric).some((d) => d.includes(`"${id}"`)),
+          `${id} ${metric}`,
+        ).toBe(true);
+      }
+      if (queued.includes(id))
+        expect(
+          watched('Throttles').some((d) => d.includes(`"${id}"`)),
+          id,
+        ).toBe(false);
     }
+    const jitrAge = alarms.find(
+      (a) =>
+        a.MetricName === 'AsyncEventAge' &&
+        JSON.stringify(a.Dimensions).includes('JitrHandlerLambdaFunction'),
+    );
+    // Half of its 6-hour maximum event age, in milliseconds (the metric's unit).
+    expect(jitrAge).toMatchObject({ Statistic: 'Maximum', Threshold: 10_800_000 });
     for (const id of [
       'JitrDeadLetterQueue',
       'TelemetryRuleErrorQueue',
