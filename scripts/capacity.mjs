@@ -1,13 +1,34 @@
 #!/usr/bin/env node
 // The capacity model of docs/capacity.md from a fleet-load run: calls per event come from the
 // harness's counts (result.json), the fleet's event rates from the assumptions below, the
-// quotas from the run. Prints, per flow and API, the calls per second at 10 million ECUs
-// against the quota. Usage: node scripts/capacity.mjs [.fleet-load/result.json]
+// quotas from the run unless replaced by --quota (a value corrected or raised since the run).
+// Prints, per flow and API, the calls per second at 10 million ECUs against the quota.
+// Usage: node scripts/capacity.mjs [.fleet-load/result.json] [--quota name=perSecond ...]
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? '.fleet-load/result.json';
+const args = process.argv.slice(2);
+const replaced = new Map();
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] !== '--quota') {
+    files.push(args[i]);
+    continue;
+  }
+  const [name, value] = String(args[++i] ?? '').split('=');
+  const perSecond = Number(value);
+  if (!name || !(perSecond > 0) || !Number.isFinite(perSecond)) {
+    throw new Error(`--quota takes name=perSecond (e.g. iot:UpdateCertificate=10), not ${args[i]}`);
+  }
+  replaced.set(name, perSecond);
+}
+const file = files[0] ?? '.fleet-load/result.json';
 const run = JSON.parse(readFileSync(file, 'utf8'));
 if (!Array.isArray(run.quotas)) throw new Error(`${file} has no quotas: rerun pnpm run fleet-load`);
+for (const [name, perSecond] of replaced) {
+  const quota = run.quotas.find((q) => q.name === name);
+  if (!quota) throw new Error(`--quota ${name}: ${file} has no such quota`);
+  quota.perSecond = perSecond;
+}
 
 // Assumptions (docs/capacity.md, "Assumptions"): events per second at 10 million ECUs.
 const ECUS = 10_000_000;
@@ -39,7 +60,11 @@ const quotaOf = (api) => {
   return undefined;
 };
 const fmt = (n) => (n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(1) : n.toFixed(2));
-console.log(`calls per event from ${file} (${run.options.ecus} ECUs, time scale ${run.options.timeScale})\n`);
+const changed = [...replaced].map(([n, v]) => `${n} ${v}/s`).join(', ');
+console.log(
+  `calls per event from ${file} (${run.options.ecus} ECUs, time scale ${run.options.timeScale})` +
+    `${changed ? `; quotas replaced: ${changed}` : ''}\n`,
+);
 console.log(
   '| flow | events/s average / peak | API | calls per event | calls/s at peak | quota/s | peak use | headroom (x) |',
 );

@@ -3,6 +3,7 @@
 // heaviest functions, so a load run shows where its CPU went.
 // Usage: node scripts/cpu-profile-summary.mjs <file.cpuprofile> [--top N]
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Bundles (scripts/run-bundled.mjs) carry source maps: positions are mapped back to their source
@@ -44,7 +45,10 @@ const maps = new Map();
 function sourceOf(url, line, column) {
   if (!url.startsWith('file://')) return url;
   if (!maps.has(url)) {
-    const file = `${fileURLToPath(url)}.map`;
+    // The map saved beside the profile when it was written (fleet-load --profile), else the
+    // bundle's current one, which a later rebuild may have changed.
+    const saved = join(dirname(process.argv[2] ?? '.'), 'maps', `${basename(fileURLToPath(url))}.map`);
+    const file = existsSync(saved) ? saved : `${fileURLToPath(url)}.map`;
     maps.set(
       url,
       existsSync(file)

@@ -108,6 +108,7 @@ const good = () => ({
   userApiRateLimit: 50,
   userApiBurstLimit: 100,
   telemetryIngestReservedConcurrency: 50,
+  jitrReservedConcurrency: 12,
 });
 const problemsWith = (change: Record<string, unknown>, context = {}) =>
   preflightProblems({ ...good(), ...change }, { stage: 'prod', region: 'eu-west-1', ...context }).map(
@@ -170,6 +171,9 @@ describe('preflight checks', () => {
     ['auditFrequency', 'HOURLY', 'not one of'],
     ['retainPolicy', 'Delete', 'prod must retain'],
     ['pcaCaArn', '', 'is missing'],
+    ['jitrReservedConcurrency', '0', 'not an integer from 1'],
+    ['jitrReservedConcurrency', '12.5', 'not an integer from 1'],
+    ['jitrReservedConcurrency', '', 'not an integer from 1'],
   ])('%s = %j -> refused (%s)', (param, value, problem) => {
     const problems = problemsWith({ [param]: value });
     expect(problems.some((p) => p.startsWith(`${param}:`) && p.includes(problem))).toBe(true);

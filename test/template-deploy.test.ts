@@ -187,11 +187,32 @@ describe('observability', () => {
         watched('Errors').some((d) => d.includes(`"${id}"`)),
         id,
       ).toBe(true);
-      expect(
-        watched('Throttles').some((d) => d.includes(`"${id}"`)),
-        id,
-      ).toBe(true);
+      // Queued by design (reserved concurrency, invoked asynchronously): throttles are expected, the
+      // queue's age and dropped events are what matters.
+      const queued = [
+        'JitrHandlerLambdaFunction',
+        'TelemetryIngestLambdaFunction',
+        'AuthzDetectorLambdaFunction',
+      ];
+      for (const metric of queued.includes(id) ? ['AsyncEventAge', 'AsyncEventsDropped'] : ['Throttles']) {
+        expect(
+          watched(metric).some((d) => d.includes(`"${id}"`)),
+          `${id} ${metric}`,
+        ).toBe(true);
+      }
+      if (queued.includes(id))
+        expect(
+          watched('Throttles').some((d) => d.includes(`"${id}"`)),
+          id,
+        ).toBe(false);
     }
+    const jitrAge = alarms.find(
+      (a) =>
+        a.MetricName === 'AsyncEventAge' &&
+        JSON.stringify(a.Dimensions).includes('JitrHandlerLambdaFunction'),
+    );
+    // Half of its 6-hour maximum event age, in milliseconds (the metric's unit).
+    expect(jitrAge).toMatchObject({ Statistic: 'Maximum', Threshold: 10_800_000 });
     for (const id of [
       'JitrDeadLetterQueue',
       'TelemetryRuleErrorQueue',
@@ -212,5 +233,16 @@ describe('observability', () => {
 
   it('reserves concurrency for telemetry-ingest', () => {
     expect(p(R().TelemetryIngestLambdaFunction).ReservedConcurrentExecutions).toBeGreaterThan(0);
+  });
+
+  it("caps jitr-handler at the stage's reserved concurrency, its events waiting up to 6 hours in Lambda's queue", () => {
+    expect(p(R().JitrHandlerLambdaFunction).ReservedConcurrentExecutions).toBe(12);
+    const invokeConfig = Object.values(R()).find(
+      (r) =>
+        r?.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        JSON.stringify(p(r).FunctionName).includes('JitrHandler'),
+    );
+    expect(p(invokeConfig).MaximumEventAgeInSeconds).toBe(21600);
+    expect(p(invokeConfig).MaximumRetryAttempts).toBe(2);
   });
 });

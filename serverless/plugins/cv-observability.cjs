@@ -3,7 +3,8 @@
 /**
  * CloudWatch alarms (on the alert topic) and one dashboard, generated from the packaged template so that
  * every function and every dead-letter queue is covered, including the ones added later:
- * - each Lambda function: Errors and Throttles;
+ * - each Lambda function: Errors, and Throttles, except for a function queued by design (reserved
+ *   concurrency and asynchronous invocation): the age of its oldest queued event and dropped events;
  * - each dead-letter queue (a queue some other resource sends its failures to): messages visible;
  * - the remediation state machine: ExecutionsFailed;
  * - metric filters on the functions' structured logs: AWS Private CA and KMS throttling, JITR refusals
@@ -76,14 +77,49 @@ class CvObservability {
       };
     };
     const functions = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::Lambda::Function');
+    // Asynchronous invocation settings by function (serverless's `…LambdaEvConf`).
+    const invokeConfigs = new Map(
+      Object.values(resources)
+        .filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig')
+        .map((r) => [r.Properties?.FunctionName?.Ref, r.Properties]),
+    );
     for (const fn of functions) {
       const base = fn.replace(/LambdaFunction$/, '');
-      for (const metric of ['Errors', 'Throttles']) {
-        alarm(`${base}${metric}Alarm`, {
-          AlarmDescription: `${metric} of ${fn}`,
+      const dimensions = [{ Name: 'FunctionName', Value: ref(fn) }];
+      alarm(`${base}ErrorsAlarm`, {
+        AlarmDescription: `Errors of ${fn}`,
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: dimensions,
+        Statistic: 'Sum',
+      });
+      const asyncConfig = invokeConfigs.get(fn);
+      if (resources[fn].Properties?.ReservedConcurrentExecutions !== undefined && asyncConfig) {
+        // Queued by design: a burst beyond the reserved concurrency waits in Lambda's asynchronous
+        // queue (a JITR wave is served at the IoT quota), so throttles are expected. Alarm when an
+        // event has waited half its maximum age, and when one was dropped.
+        const maxAgeSeconds = asyncConfig.MaximumEventAgeInSeconds ?? 21600;
+        alarm(`${base}AsyncEventAgeAlarm`, {
+          AlarmDescription: `Events of ${fn} waited over ${maxAgeSeconds / 2} s in Lambda's asynchronous queue (dropped at ${maxAgeSeconds} s)`,
           Namespace: 'AWS/Lambda',
-          MetricName: metric,
-          Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
+          MetricName: 'AsyncEventAge',
+          Dimensions: dimensions,
+          Statistic: 'Maximum',
+          Threshold: (maxAgeSeconds / 2) * 1000,
+        });
+        alarm(`${base}AsyncEventsDroppedAlarm`, {
+          AlarmDescription: `Events of ${fn} dropped from Lambda's asynchronous queue`,
+          Namespace: 'AWS/Lambda',
+          MetricName: 'AsyncEventsDropped',
+          Dimensions: dimensions,
+          Statistic: 'Sum',
+        });
+      } else {
+        alarm(`${base}ThrottlesAlarm`, {
+          AlarmDescription: `Throttles of ${fn}`,
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Throttles',
+          Dimensions: dimensions,
           Statistic: 'Sum',
         });
       }

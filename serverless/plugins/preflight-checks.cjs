@@ -373,6 +373,7 @@ function preflightProblems(params, context) {
   integer('userApiRateLimit', 1, 10000);
   integer('userApiBurstLimit', 1, 5000);
   integer('telemetryIngestReservedConcurrency', 1, 10000);
+  integer('jitrReservedConcurrency', 1, 1000);
   return problems;
 }
 

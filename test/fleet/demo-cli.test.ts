@@ -1,5 +1,7 @@
 /** `npm start -- <flags>` (scripts/main.mjs bundles and runs demo/fleet/src/run.ts): usage, not a parser stack trace. */
+
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -70,10 +72,27 @@ describe('pnpm run fleet-load options', () => {
   it.each([
     [['--bogus'], /Unknown option '--bogus'/],
     [['--ecus', '0'], /--ecus must be a number from 1 to 100000/],
+    [['--jitr-reserved', '1001'], /--jitr-reserved must be a number from 0 to 1000/],
   ])('%j: says what is wrong; exit 2, no stack trace', { timeout: 120_000 }, async (args, why) => {
     const run = await main(args, 'fleet-load.mjs');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(why);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses an online set the open-file limit cannot hold, saying which --online fits; exit 2', {
+    timeout: 120_000,
+  }, async () => {
+    const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]);
+    // Two descriptors per online ECU: an online set above half the limit cannot be held.
+    const online = Math.ceil(limit / 2);
+    expect(online, 'the open-file limit is above what --online accepts').toBeLessThanOrEqual(100_000);
+    const run = await main(['--online', String(online)], 'fleet-load.mjs');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      new RegExp(`--online ${online} needs about \\d+ open files; this process may have ${limit}`),
+    );
+    expect(run.stderr).toMatch(/use --online \d+ or less/);
+    expect(run.stdout).not.toMatch(/^fleet-load: \d+ ECUs/m);
   });
 });

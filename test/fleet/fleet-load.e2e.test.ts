@@ -39,11 +39,13 @@ describe('fleet-load harness', () => {
       ecus: 9,
       timeScale: 5,
       concurrency: 9,
-      online: 9,
+      // Three gateways and one more stay online; the other five connect for their telemetry.
+      online: 4,
       flows: ['enrolment', 'jitr', 'commands', 'telemetry'],
       commandsPerVehicle: 1,
       telemetryPerEcu: 2,
       overrides: { 'acm-pca:IssueCertificate': 0.4, 'iot:ListThingPrincipals': 0.4, 'iot:CreateThing': 0.4 },
+      jitrReservedConcurrency: 2,
       log: (l) => lines.push(l),
     });
     const table = formatTable(result);
@@ -65,6 +67,9 @@ describe('fleet-load harness', () => {
     });
     expect(flow('enrolment').callsPerEvent['acm-pca:IssueCertificate'], table).toBe(1);
     expect(flow('jitr')).toMatchObject({ events: 9, failed: 0 });
+    // jitr-handler ran in containers of its own, never more than its reserved concurrency.
+    expect(result.lambda.containers['jitr-handler'], table).toBeGreaterThanOrEqual(1);
+    expect(result.lambda.containers['jitr-handler'], table).toBeLessThanOrEqual(2);
     expect(flow('commands')).toMatchObject({ events: 3, failed: 0, limitingQuota: 'kms:ecc' });
     expect(flow('telemetry')).toMatchObject({ events: 18, failed: 0 });
     expect(table).toMatch(/^flow +events +failed +rate\/s +limiting quota/);

@@ -192,6 +192,14 @@ export function projectRuleSql(operationalCaId: string): {
   return { jitr: `${jitr[1]}${operationalCaId}'`, telemetry, results, presence };
 }
 
+/** A stage parameter's default from serverless.yml (`params.default`), e.g. a reserved concurrency. */
+export function stackParamDefault(name: string): unknown {
+  const doc = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
+    params?: { default?: Record<string, unknown> };
+  };
+  return doc.params?.default?.[name];
+}
+
 /** Starts the local cloud seeded with what the functions and the sample events reference. */
 export async function startSeededCloud(
   port = 0,

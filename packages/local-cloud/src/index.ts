@@ -16,7 +16,15 @@ export {
 } from './gateway.js';
 export { type Credentials, type Denial, IamEnforcer } from './iam.js';
 export { type IotRequestContext, isAllowed } from './iot-policy.js';
-export { type BrokerMessage, type MessageProperties, validTopicFilter } from './mqtt-broker.js';
+export {
+  type BrokerHooks,
+  type BrokerMessage,
+  type Connection,
+  type MessageProperties,
+  MqttBroker,
+  SubscriptionIndex,
+  validTopicFilter,
+} from './mqtt-broker.js';
 export {
   attestationIssuerKeySha256,
   type CertificateAuthority,

@@ -22,6 +22,9 @@ export interface ConnectionHost {
   unregister(conn: Connection): void;
   accept(message: BrokerMessage, from: Connection | undefined): void;
   sendRetained(conn: Connection, filter: string): void;
+  /** A granted subscription (or a new QoS for an existing one): the broker indexes it. */
+  subscribed(conn: Connection, filter: string, qos: 0 | 1): void;
+  unsubscribed(conn: Connection, filter: string): void;
 }
 
 export interface BrokerHooks {
@@ -274,7 +277,9 @@ export class Connection {
       }
       granted.push(code);
       if (code < 0x80) {
-        this.subscriptions.set(topic, code === 1 ? 1 : 0);
+        const qos = code === 1 ? 1 : 0;
+        this.subscriptions.set(topic, qos);
+        this.broker.subscribed(this, topic, qos);
         added.push(topic);
       }
     }
@@ -283,7 +288,10 @@ export class Connection {
   }
 
   private onUnsubscribe(packet: IUnsubscribePacket): void {
-    for (const topic of packet.unsubscriptions) this.subscriptions.delete(topic);
+    for (const topic of packet.unsubscriptions) {
+      this.subscriptions.delete(topic);
+      this.broker.unsubscribed(this, topic);
+    }
     this.send({
       cmd: 'unsuback',
       messageId: packet.messageId,

@@ -37,8 +37,12 @@ export const Reason = {
  * the parent `a` ("a subscription to the topic sensor/# receives messages published to the topics
  * sensor/, sensor/temperature, ... but not messages published to sensor",
  * https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-differences).
+ * The broker routes through its index (mqtt-subscriptions.ts), which must agree with this.
  */
 export function topicMatches(filter: string, topic: string): boolean {
+  // MQTT 4.7.2 (3.1.1 and 5): a filter starting with `#` or `+` does not match a topic starting
+  // with `$` (`$aws/...` reaches only filters that name its first level).
+  if (topic.startsWith('$') && (filter.startsWith('#') || filter.startsWith('+'))) return false;
   const f = filter.split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {

@@ -9,173 +9,14 @@
  * every modelled latency is ten times shorter). Rates reported by the harness are divided by
  * the scale again, so they compare with the published quotas.
  *
- * Values: defaults for eu-west-1 (the project's region). Each `source` is the AWS page that
- * publishes the value. Checked in December 2026 against what the reference corpus holds (the
- * `search` tool's copies of those pages show only their openings, not the quota tables), so each
- * value's comment says where the number itself was seen:
- * - [SQ]: a public dump of the Service Quotas API's default values (quota codes L-...), found
- *   by exact-string search of public repositories (the repository was not named by the index);
- * - [TP]: aws-iot-builder-tools/thingpress, doc/aws-api-limits.md ("last checked on 6/13/2025");
- * - [KD]: awsdocs/aws-kms-developer-guide, doc_source/requests-per-second.md (archived copy of
- *   the KMS page);
- * - [IB]: public copies of the IoT Core "message broker and protocol limits" table;
- * - "not confirmed": no copy of the number was found; the value is kept as first written.
- * Quotas are adjustable unless noted; an account may have other values (check Service Quotas).
+ * The quota values, each with its source page and where the number was seen, are in
+ * `aws-quotas.ts`.
  */
+import { AWS_DEFAULT_QUOTAS, type QuotaSpec } from './aws-quotas.js';
 import { AwsApiError } from './errors.js';
 import { matchPath } from './wire.js';
 
-/** One rate quota: the operations it covers share one bucket. */
-export interface QuotaSpec {
-  /** Stable name, e.g. `acm-pca:IssueCertificate`. */
-  readonly name: string;
-  /** SigV4 service name (`acm-pca`, `iot`, `iotdata`, `kms`, `ssm`) or `iot-broker` for MQTT. */
-  readonly service: string;
-  /** Operations (SDK command name without `Command`) sharing the bucket. */
-  readonly operations: readonly string[];
-  /** Requests per second (the published default). */
-  readonly perSecond: number;
-  /** Where the value is published. */
-  readonly source: string;
-}
-
-const PCA = 'https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca';
-const IOT_API = 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits';
-const IOT_BROKER = 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits';
-const KMS = 'https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html';
-const SSM = 'https://docs.aws.amazon.com/general/latest/gr/ssm.html#limits_ssm';
-
-const iot = (operation: string, perSecond: number): QuotaSpec => ({
-  name: `iot:${operation}`,
-  service: 'iot',
-  operations: [operation],
-  perSecond,
-  source: IOT_API,
-});
-
-/** The quotas of every API the functions call (see each function's adapters). */
-export const AWS_DEFAULT_QUOTAS: readonly QuotaSpec[] = [
-  // AWS Private CA, "Rate of <Operation> requests" per account and Region.
-  // [SQ] L-CAFB4993 IssueCertificate 25, L-1725E639 GetCertificate 75 (both adjustable).
-  {
-    name: 'acm-pca:IssueCertificate',
-    service: 'acm-pca',
-    operations: ['IssueCertificate'],
-    perSecond: 25,
-    source: PCA,
-  },
-  {
-    name: 'acm-pca:GetCertificate',
-    service: 'acm-pca',
-    operations: ['GetCertificate'],
-    perSecond: 75,
-    source: PCA,
-  },
-  // [SQ] L-8842A328 RevokeCertificate 20, not adjustable (was 25 here).
-  {
-    name: 'acm-pca:RevokeCertificate',
-    service: 'acm-pca',
-    operations: ['RevokeCertificate'],
-    perSecond: 20,
-    source: PCA,
-  },
-  // AWS IoT Core control plane, "<Operation> API TPS" per account.
-  // [SQ] and [TP]: CreateThing 100, AttachThingPrincipal 100, DescribeThing 350 (were 15, 15, 350).
-  iot('CreateThing', 100),
-  iot('DescribeThing', 350),
-  iot('AttachThingPrincipal', 100),
-  // [SQ] DetachThingPrincipal 100 (was 15), ListThingPrincipals 10, ListPrincipalThings 10.
-  iot('DetachThingPrincipal', 100),
-  iot('ListThingPrincipals', 10),
-  iot('ListPrincipalThings', 10),
-  // [TP] AttachPolicy 15, GetPolicy 10 (was 15), DescribeCertificate 10.
-  iot('AttachPolicy', 15),
-  iot('GetPolicy', 10),
-  iot('DescribeCertificate', 10),
-  // Not confirmed: DetachPolicy, the policy-version and policy-target operations, UpdateCertificate,
-  // RegisterCertificate, DescribeCACertificate, CreateJob (Service Quotas lists UpdateCertificate,
-  // L-77B523DC, but no copy of its value was found).
-  iot('DetachPolicy', 15),
-  iot('CreatePolicy', 10),
-  iot('CreatePolicyVersion', 10),
-  iot('DeletePolicyVersion', 10),
-  iot('ListPolicyVersions', 10),
-  iot('ListTargetsForPolicy', 10),
-  iot('GetEffectivePolicies', 10),
-  iot('UpdateCertificate', 15),
-  iot('RegisterCertificate', 10),
-  iot('DescribeCACertificate', 10),
-  // [SQ] and [TP]: AddThingToThingGroup 100 (was 60); [SQ] RemoveThingFromThingGroup 100 (was 60),
-  // ListThingGroupsForThing 100 (was 10).
-  iot('AddThingToThingGroup', 100),
-  iot('RemoveThingFromThingGroup', 100),
-  iot('ListThingGroupsForThing', 100),
-  iot('CreateJob', 10),
-  // AWS IoT Core message broker, per account. [IB] connect requests 500/s and inbound publishes
-  // 20,000/s (adjustable); some copies give 2,000 inbound publishes for smaller Regions, and
-  // which Regions have 20,000 (eu-west-1 assumed) is not confirmed.
-  {
-    name: 'iot-broker:Connect',
-    service: 'iot-broker',
-    operations: ['Connect'],
-    perSecond: 500,
-    source: IOT_BROKER,
-  },
-  {
-    name: 'iot-broker:PublishIn',
-    service: 'iot-broker',
-    operations: ['PublishIn'],
-    perSecond: 20_000,
-    source: IOT_BROKER,
-  },
-  // The data plane's HTTP Publish is an inbound publish to the broker: same account quota.
-  {
-    name: 'iotdata:Publish',
-    service: 'iotdata',
-    operations: ['Publish'],
-    perSecond: 20_000,
-    source: IOT_BROKER,
-  },
-  // AWS KMS, shared quotas per account and Region. Symmetric: the current page (docs corpus,
-  // translated copies) gives 10,000 shared, 20,000 in a list of Regions, and the list of the
-  // highest tier is cut off; 100,000 for eu-west-1 is not confirmed. [KD] ECC Sign/Verify 300
-  // (shared), GetPublicKey 2,000.
-  {
-    name: 'kms:symmetric',
-    service: 'kms',
-    operations: ['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt'],
-    perSecond: 100_000,
-    source: KMS,
-  },
-  {
-    name: 'kms:ecc',
-    service: 'kms',
-    operations: ['Sign', 'Verify'],
-    perSecond: 300,
-    source: KMS,
-  },
-  {
-    name: 'kms:GetPublicKey',
-    service: 'kms',
-    operations: ['GetPublicKey'],
-    perSecond: 2_000,
-    source: KMS,
-  },
-  // SSM Parameter Store, GetParameter at standard throughput: 40 not confirmed.
-  {
-    name: 'ssm:GetParameter',
-    service: 'ssm',
-    operations: ['GetParameter', 'GetParameters'],
-    perSecond: 40,
-    source: SSM,
-  },
-];
-
-/** Lambda concurrent executions per account and Region (default, adjustable; [SQ] L-B99A9384 1,000). */
-export const LAMBDA_CONCURRENCY = {
-  limit: 1_000,
-  source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
-} as const;
+export { AWS_DEFAULT_QUOTAS, LAMBDA_CONCURRENCY, type QuotaSpec } from './aws-quotas.js';
 
 export interface QuotaOptions {
   /** Quota seconds per real second (default 1). */
@@ -230,8 +71,16 @@ export class QuotaEnforcer {
     this.now = options.now ?? (() => performance.now());
     this.startedAt = this.now();
     this.latency = options.latencyMs ?? {};
-    for (const spec of options.quotas ?? AWS_DEFAULT_QUOTAS) {
+    const quotas = options.quotas ?? AWS_DEFAULT_QUOTAS;
+    // A misspelt override would otherwise leave the published value in force without a word.
+    for (const name of Object.keys(options.overrides ?? {})) {
+      if (!quotas.some((q) => q.name === name)) throw new RangeError(`override of an unknown quota: ${name}`);
+    }
+    for (const spec of quotas) {
       const perSecond = options.overrides?.[spec.name] ?? spec.perSecond;
+      if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
+        throw new RangeError(`${spec.name}: the rate must be a positive number`);
+      }
       const effective = { ...spec, perSecond };
       const capacity = Math.max(1, perSecond * scale);
       const bucket: Bucket = {
@@ -242,7 +91,13 @@ export class QuotaEnforcer {
         last: this.startedAt,
       };
       this.buckets.push(bucket);
-      for (const op of spec.operations) this.byOperation.set(`${spec.service}:${op}`, bucket);
+      for (const op of spec.operations) {
+        const key = `${spec.service}:${op}`;
+        // One bucket per call: a second quota for the same operation would silently replace the first.
+        const other = this.byOperation.get(key);
+        if (other) throw new RangeError(`${key} is in two quotas (${other.stats.spec.name}, ${spec.name})`);
+        this.byOperation.set(key, bucket);
+      }
     }
   }
 
@@ -334,6 +189,7 @@ const REST_OPERATIONS: readonly (readonly [string, string, string, string])[] = 
   ['iot', 'GET', '/certificates/{certificateId}', 'DescribeCertificate'],
   ['iot', 'PUT', '/certificates/{certificateId}', 'UpdateCertificate'],
   ['iot', 'POST', '/certificate/register', 'RegisterCertificate'],
+  ['iot', 'POST', '/certificate/register-no-ca', 'RegisterCertificateWithoutCA'],
   ['iot', 'GET', '/cacertificate/{certificateId}', 'DescribeCACertificate'],
   ['iot', 'POST', '/policies/{policyName}', 'CreatePolicy'],
   ['iot', 'GET', '/policies/{policyName}', 'GetPolicy'],

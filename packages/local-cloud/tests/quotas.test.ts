@@ -115,14 +115,44 @@ describe('QuotaEnforcer (token bucket per quota)', () => {
     expect(() => new QuotaEnforcer({ timeScale: 0 })).toThrow(RangeError);
   });
 
-  it('cites a source for every default quota and maps every quota-d IoT route to its operation', () => {
+  it('refuses a quota list that puts one operation in two buckets (the second would silently replace the first)', () => {
+    const a: QuotaSpec = { ...spec(5), name: 'svc:A', operations: ['Op'] };
+    const b: QuotaSpec = { ...spec(7), name: 'svc:B', operations: ['Other', 'Op'] };
+    expect(() => new QuotaEnforcer({ quotas: [a, b] })).toThrow(/svc:Op is in two quotas \(svc:A, svc:B\)/);
+    // The same operation name under another service is another call.
+    expect(() => new QuotaEnforcer({ quotas: [a, { ...b, service: 'other' }] })).not.toThrow();
+    // The defaults: every service:operation in exactly one quota.
+    const keys = AWS_DEFAULT_QUOTAS.flatMap((q) => q.operations.map((op) => `${q.service}:${op}`));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(() => new QuotaEnforcer()).not.toThrow();
+  });
+
+  it('refuses an override of a quota that does not exist, and a rate that is not a positive number', () => {
+    // A misspelt name would leave the default in force without a word.
+    expect(() => new QuotaEnforcer({ overrides: { 'iot:UpdateCertificat': 50 } })).toThrow(/unknown quota/);
+    expect(
+      () => new QuotaEnforcer({ quotas: [spec(1)], overrides: { 'iot:UpdateCertificate': 50 } }),
+    ).toThrow(/unknown quota: iot:UpdateCertificate/);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new QuotaEnforcer({ overrides: { 'kms:ecc': bad } }), String(bad)).toThrow(RangeError);
+      expect(() => new QuotaEnforcer({ quotas: [spec(bad)] }), String(bad)).toThrow(RangeError);
+    }
+    const q = new QuotaEnforcer({ overrides: { 'iot:UpdateCertificate': 50 } });
+    expect(q.quotaOf('iot', 'UpdateCertificate')?.perSecond).toBe(50);
+  });
+
+  it('records for every default quota its AWS page and where the number was seen, and maps every quota-d IoT route to its operation', () => {
     for (const q of AWS_DEFAULT_QUOTAS) {
-      expect(q.source).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
-      expect(q.perSecond).toBeGreaterThan(0);
+      expect(q.source, q.name).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+      expect(q.perSecond, q.name).toBeGreaterThan(0);
+      expect(q.evidence?.length ?? 0, q.name).toBeGreaterThan(10);
+      if (q.quotaCode !== undefined) expect(q.quotaCode, q.name).toMatch(/^L-[0-9A-F]{8}$/);
     }
     expect(restOperation('iot', 'PUT', '/things/VIN_ECU/principals')).toBe('AttachThingPrincipal');
     expect(restOperation('iot', 'GET', '/things/VIN_ECU/principals')).toBe('ListThingPrincipals');
     expect(restOperation('iot', 'PUT', '/certificates/abc')).toBe('UpdateCertificate');
+    expect(restOperation('iot', 'POST', '/certificate/register')).toBe('RegisterCertificate');
+    expect(restOperation('iot', 'POST', '/certificate/register-no-ca')).toBe('RegisterCertificateWithoutCA');
     expect(restOperation('iotdata', 'POST', '/topics/ecus%2Fx%2Fcommands')).toBe('Publish');
     expect(restOperation('iot', 'GET', '/nothing')).toBeUndefined();
     const iotOps = AWS_DEFAULT_QUOTAS.filter((q) => q.service === 'iot').flatMap((q) => q.operations);
@@ -139,6 +169,7 @@ describe('QuotaEnforcer (token bucket per quota)', () => {
           ['GET', '/certificates/c'],
           ['PUT', '/certificates/c'],
           ['POST', '/certificate/register'],
+          ['POST', '/certificate/register-no-ca'],
           ['GET', '/cacertificate/c'],
           ['POST', '/policies/p'],
           ['GET', '/policies/p'],

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { isThrottlingError } from '@smithy/core/retry';
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
@@ -155,9 +155,23 @@ function isAwsThrottling(error: unknown): boolean {
 }
 
 /**
+ * What the AWS SDK itself retries, seen once its attempts are spent: a request timeout
+ * (`TimeoutError`, `RequestTimeout`), a connection reset, refused or broken, a network failure,
+ * `$retryable`, also as the `cause` of a wrapper, or a 5xx answer from the service. Transient: the
+ * caller should retry later, so it is never reported as an internal error.
+ */
+function isAwsTransient(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (isTransientError(error as Parameters<typeof isTransientError>[0])) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 500;
+}
+
+/**
  * Maps any error to the public response: an {@link HttpError} keeps its status, code and
- * headers (its message only when `expose`), an AWS throttling error that survived the SDK's
- * retries becomes a 503 with `Retry-After`, anything else a generic 500 with no internals.
+ * headers (its message only when `expose`), an AWS throttling or transient error (timeout,
+ * connection failure, 5xx) that survived the SDK's retries becomes a 503 with `Retry-After`,
+ * anything else a generic 500 with no internals.
  * 5xx and unexpected errors are logged at ERROR with their stack and cause (redacted by the
  * logger); a 4xx rejection is one INFO line with its status, code and (exposed) message.
  *
@@ -170,7 +184,11 @@ export function errorResponse(
   extraHeaders: Record<string, string> = {},
 ): HttpResponse {
   const httpError =
-    error instanceof HttpError ? error : isAwsThrottling(error) ? serviceUnavailable(1, error) : undefined;
+    error instanceof HttpError
+      ? error
+      : isAwsThrottling(error) || isAwsTransient(error)
+        ? serviceUnavailable(1, error)
+        : undefined;
   if (httpError === undefined) {
     logError(logger, 'request failed', error);
     return {

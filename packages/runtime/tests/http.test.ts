@@ -222,6 +222,67 @@ describe('httpHandler', () => {
     });
   });
 
+  it.each([
+    ['a request timeout', Object.assign(new Error('Request timed out'), { name: 'TimeoutError' })],
+    ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} })],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    [
+      'a 500 from the service',
+      Object.assign(new Error('We encountered an internal error'), {
+        name: 'InternalFailure',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    ],
+    [
+      'a 503 from the service',
+      Object.assign(new Error('KMS is down in az-1'), {
+        name: 'KMSInternalException',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    ],
+    [
+      'a timeout wrapped by our own code',
+      new Error('signing failed', { cause: Object.assign(new Error('timed out'), { name: 'TimeoutError' }) }),
+    ],
+  ])(
+    'maps %s that outlived the SDK retries to 503 with Retry-After, not to an internal error',
+    async (_, error) => {
+      const { handler } = setup(async () => {
+        throw error;
+      });
+      const res = await handler(httpApiEvent(), lambdaContext());
+      expect(res.statusCode).toBe(503);
+      expect(res.headers).toMatchObject({ 'Retry-After': '1' });
+      expect(JSON.parse(res.body)).toEqual({
+        error: 'service_unavailable',
+        message: 'Service unavailable, retry later',
+      });
+      expect(res.body).not.toContain(error.message);
+    },
+  );
+
+  it.each([
+    ['a programming error', new TypeError("Cannot read properties of undefined (reading 'x')")],
+    [
+      'an AWS client error',
+      Object.assign(new Error('denied'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ],
+    [
+      'a validation error',
+      Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }),
+    ],
+  ])('still answers %s with a generic 500', async (_, error) => {
+    const { handler } = setup(async () => {
+      throw error;
+    });
+    const res = await handler(httpApiEvent(), lambdaContext());
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toEqual({ error: 'internal', message: 'Internal error' });
+  });
+
   it('takes the correlation id from a header when the request id is missing, and ignores unsafe ones', async () => {
     const { handler } = setup(async (req) => ({ statusCode: 200, body: { id: req.correlationId } }));
     const noRequestId = (headers: Record<string, string>) =>

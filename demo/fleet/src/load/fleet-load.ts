@@ -2,27 +2,33 @@
  * `pnpm run fleet-load`: the load harness (harness.ts). Flags: --ecus N (default 300),
  * --time-scale S (quota seconds per real second, default 4), --concurrency N (events in flight
  * per flow, default 48), --flows enrolment,jitr,commands,telemetry (the mix; default all),
- * --online N (ECUs that stay connected after JITR for commands and telemetry, default 3000),
+ * --online N (ECUs kept connected after JITR, gateways first, default 3000; the others connect for
+ * their telemetry),
  * --commands-per-vehicle N (default 1), --telemetry-per-ecu N (default 5), --latency (model
- * typical service latencies), --out DIR (default .fleet-load: report.html and result.json).
+ * typical service latencies), --jitr-reserved N (jitr-handler's reserved concurrency, default the
+ * stack's jitrReservedConcurrency; 0: none), --out DIR (default .fleet-load: report.html and result.json).
  * Exits non-zero when an invariant fails.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stackParamDefault } from '../fleet.js';
 import { FLOWS, type FlowName, runLoad } from './harness.js';
 import { renderReport } from './report.js';
 import { formatTable, summarise } from './table.js';
 
 const USAGE = `usage: pnpm run fleet-load -- [--ecus N] [--time-scale S] [--concurrency N] [--flows LIST]
-         [--online N] [--commands-per-vehicle N] [--telemetry-per-ecu N] [--latency] [--profile] [--out DIR]
+         [--online N] [--commands-per-vehicle N] [--telemetry-per-ecu N] [--jitr-reserved N] [--latency]
+         [--profile] [--out DIR]
   --ecus N                  ECUs in the synthetic fleet (default 300, 1 to 100000)
   --time-scale S            quota seconds per real second (default 4)
   --concurrency N           events in flight per flow (default 48)
   --flows LIST              a comma-separated subset of ${FLOWS.join(',')} (default all)
-  --online N                ECUs that stay connected after JITR for commands and telemetry (default 3000)
+  --online N                ECUs kept connected after JITR, gateways first (default 3000); the others
+                            connect for their telemetry
   --commands-per-vehicle N  commands per vehicle in the campaign (default 1)
-  --telemetry-per-ecu N     telemetry readings per online ECU (default 5)
+  --telemetry-per-ecu N     telemetry readings per registered ECU (default 5)
+  --jitr-reserved N         jitr-handler's reserved concurrency (default: the stack's jitrReservedConcurrency; 0: none)
   --latency                 model typical service-side latencies
   --profile                 CPU profile per flow, summarised in the table
   --out DIR                 where report.html and result.json go (default .fleet-load)
@@ -37,6 +43,7 @@ const options = {
   'commands-per-vehicle': { type: 'string', default: '1' },
   'telemetry-per-ecu': { type: 'string', default: '5' },
   latency: { type: 'boolean', default: false },
+  'jitr-reserved': { type: 'string' },
   out: { type: 'string', default: '.fleet-load' },
   profile: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -71,18 +78,47 @@ if (flows.some((f) => !FLOWS.includes(f))) {
 const ecus = Math.floor(num('ecus', values.ecus, 1, 100_000));
 const timeScale = num('time-scale', values['time-scale'], 0.01, 1000);
 const concurrency = Math.floor(num('concurrency', values.concurrency, 1, 5000));
+// The stack's reserved concurrency for jitr-handler unless given; 0 models none (every event at once).
+const jitrReserved = Math.floor(
+  num(
+    'jitr-reserved',
+    values['jitr-reserved'] ?? String(stackParamDefault('jitrReservedConcurrency')),
+    0,
+    1000,
+  ),
+);
+const online = Math.floor(num('online', values.online, 0, 100_000));
+// Each online ECU holds two descriptors in this one process (both ends of its TLS connection).
+const openFiles = /^Max open files\s+(\d+)/m.exec(
+  (() => {
+    try {
+      return readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return '';
+    }
+  })(),
+);
+if (openFiles && online * 2 + 2_000 > Number(openFiles[1])) {
+  console.error(
+    `--online ${online} needs about ${online * 2 + 2_000} open files; this process may have ${openFiles[1]} ` +
+      `(ulimit -n): use --online ${Math.max(0, Math.floor((Number(openFiles[1]) - 2_000) / 2))} or less ` +
+      '(ECUs not kept online connect for their telemetry)',
+  );
+  process.exit(2);
+}
 const out = resolve(process.env.INIT_CWD ?? process.cwd(), values.out ?? '.fleet-load');
 
 console.log(
-  `fleet-load: ${ecus} ECUs, time scale ${timeScale}, concurrency ${concurrency}, flows ${flows.join(', ')}`,
+  `fleet-load: ${ecus} ECUs, time scale ${timeScale}, concurrency ${concurrency}, jitr-handler reserved ${jitrReserved || 'none'}, flows ${flows.join(', ')}`,
 );
 const result = await runLoad({
   ecus,
   timeScale,
   concurrency,
   flows,
-  online: Math.floor(num('online', values.online, 0, 100_000)),
+  online,
   commandsPerVehicle: Math.floor(num('commands-per-vehicle', values['commands-per-vehicle'], 1, 100)),
+  jitrReservedConcurrency: jitrReserved,
   telemetryPerEcu: Math.floor(num('telemetry-per-ecu', values['telemetry-per-ecu'], 1, 1000)),
   // Typical service-side latencies (quota milliseconds), only with --latency.
   latencyMs: values.latency ? { 'acm-pca': 150, iot: 40, iotdata: 20, kms: 10, ssm: 20 } : {},

@@ -7,9 +7,10 @@
  * (telemetry-ingest). Each flow is measured; the invariants are checked at the end against the
  * local cloud's state.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMS } from '@aws-sdk/client-kms';
 import { EcuSimulator, type RetryPolicy } from '@cv/ecu-sim';
@@ -39,10 +40,12 @@ export interface LoadOptions {
   readonly concurrency: number;
   /** Flows to run, in order (each needs the ones before it). */
   readonly flows: readonly FlowName[];
-  /** ECUs that stay connected after JITR for the command and telemetry flows (the first ones, whole vehicles). */
+  /** ECUs that stay connected after JITR (every vehicle's gateway first, for the campaign); the others connect for their telemetry. */
   readonly online: number;
   readonly commandsPerVehicle: number;
   readonly telemetryPerEcu: number;
+  /** jitr-handler's reserved concurrency (the stack's `jitrReservedConcurrency`); unset or 0: no cap. */
+  readonly jitrReservedConcurrency?: number;
   /** Quota rates replaced by name (e.g. an approved increase, or a lower one in tests). */
   readonly overrides?: Readonly<Record<string, number>>;
   /** Write one V8 CPU profile per flow here (`<flow>.cpuprofile`), for scripts/cpu-profile-summary.mjs. */
@@ -63,6 +66,8 @@ export interface LoadResult {
     invocations: number;
     asyncRetries: number;
     peakQueued: number;
+    /** Execution environments created (cold starts), for the functions modelled container by container. */
+    containers: Record<string, number>;
   };
   readonly deadLetters: readonly { fn: string; error: string }[];
   readonly seconds: number;
@@ -74,6 +79,19 @@ const ACCOUNT = '123456789012';
 const root = process.env.CV_ROOT ?? join(import.meta.dirname, '..', '..', '..', '..');
 const keyArn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
 const vinOf = (i: number) => `WVWZZZ1JZLD${String(i).padStart(6, '0')}`;
+
+/**
+ * Copies the source maps of the bundle files a profile ran, beside it, so that
+ * scripts/cpu-profile-summary.mjs maps it to the sources it ran even after a later rebuild.
+ */
+function saveSourceMaps(profile: { nodes: { callFrame: { url: string } }[] }, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const files = new Set(profile.nodes.map((n) => n.callFrame.url).filter((u) => u.startsWith('file://')));
+  for (const url of files) {
+    const map = `${fileURLToPath(url)}.map`;
+    if (existsSync(map)) copyFileSync(map, join(dir, `${basename(fileURLToPath(url))}.map`));
+  }
+}
 
 /** Snapshot of the counters a flow's deltas are taken from. */
 function snapshot(cloud: LocalCloud) {
@@ -106,7 +124,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   Object.assign(process.env, functionEnv(cloud), { LOG_LEVEL: 'CRITICAL' });
   const scaledSleep = (quotaMs: number) =>
     new Promise<void>((r) => setTimeout(r, Math.max(0, quotaMs / options.timeScale)));
-  const lambda = new LambdaModel(scaledSleep, REGION, ACCOUNT, options.concurrency);
+  const lambda = new LambdaModel(
+    scaledSleep,
+    REGION,
+    ACCOUNT,
+    options.concurrency,
+    options.jitrReservedConcurrency ? { 'jitr-handler': options.jitrReservedConcurrency } : {},
+  );
   const flows: FlowMetrics[] = [];
   const ecus: EcuSimulator[] = [];
   let gateway: MqttGateway | undefined;
@@ -118,12 +142,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const certBroker = await import('../../../../functions/cert-broker/src/handler.js');
     const jitr = await import('../../../../functions/jitr-handler/src/handler.js');
     const telemetry = await import('../../../../functions/telemetry-ingest/src/handler.js');
+    // One jitr-handler container per concurrent invocation, each with its own IoT client and its
+    // adaptive-retry rate limiter, as in Lambda (not one client shared by the whole fleet).
+    const jitrContainers = { create: () => jitr.createContainer(process.env).handler as Handler };
     const sql = projectRuleSql(cloud.operationalCaCertificateId);
     gateway = await MqttGateway.start(cloud, [
       {
         name: 'jitr',
         sql: sql.jitr,
-        invoke: (e) => lambda.invokeAsync('jitr-handler', jitr.handler as Handler, e),
+        invoke: (e) => lambda.invokeAsync('jitr-handler', jitrContainers, e),
       },
       {
         name: 'telemetry',
@@ -232,6 +259,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           const { profile } = await profiler.post('Profiler.stop');
           mkdirSync(options.profileDir, { recursive: true });
           writeFileSync(join(options.profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+          saveSourceMaps(profile, join(options.profileDir, 'maps'));
           profiler.disconnect();
         }
         const after = snapshot(cloud);
@@ -299,6 +327,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       );
     }
     const enrolled = ecus.filter((e) => e.enrolment);
+    // The ECUs that stay connected after JITR: every vehicle's gateway first (it receives the
+    // campaign), then the others, up to --online (each connection holds two file descriptors in
+    // this one process, both ends of the TLS connection, and the machine allows 20,000).
+    const gateways = enrolled.filter((e) => e.thingName.includes('_GATEWAY-'));
+    const gatewaySet = new Set(gateways);
+    const stayOnline = new Set(
+      [...gateways, ...enrolled.filter((e) => !gatewaySet.has(e))].slice(0, options.online),
+    );
+    const registered = new Set<EcuSimulator>();
     if (options.flows.includes('jitr')) {
       await measure('jitr', enrolled.length, (flow) =>
         pool(enrolled, options.concurrency, async (ecu) => {
@@ -308,14 +345,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             gw.serverCaPem,
             retryPolicy(flow, { attempts: 60, baseDelayMs: 1_000, maxDelayMs: 30_000 }),
           );
-          if (ok) complete(flow, start);
-          else flow.failed += 1;
-          // Beyond the online set, the ECU goes offline again (memory: one process holds every client).
-          if (ok && ecus.indexOf(ecu) >= options.online) await ecu.disconnect();
+          if (ok) {
+            complete(flow, start);
+            registered.add(ecu);
+          } else flow.failed += 1;
+          // Beyond the online set, the ECU goes offline again (one process holds every client).
+          if (ok && !stayOnline.has(ecu)) await ecu.disconnect();
         }),
       );
     }
     const online = enrolled.filter((e) => e.connected);
+    // Telemetry comes from every registered ECU: an ECU not kept online connects for its readings
+    // and disconnects after them (a trip), at most --concurrency of them at once.
+    const senders = options.flows.includes('jitr') ? enrolled.filter((e) => registered.has(e)) : online;
     if (options.flows.includes('commands')) {
       campaign = await startCampaign({ cloud, ddb, lambda, vehicles: online, root, executedAt });
       const c = campaign;
@@ -323,12 +365,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await measure('commands', targets.length, (flow) => c.run(flow, targets, options.concurrency));
     }
     if (options.flows.includes('telemetry')) {
-      const sends = online.flatMap((ecu) => Array.from({ length: options.telemetryPerEcu }, () => ecu));
-      await measure('telemetry', sends.length, async (flow) => {
+      await measure('telemetry', senders.length * options.telemetryPerEcu, async (flow) => {
         telemetryFlow = flow;
         // Each ECU sends its readings one after another; ECUs in parallel up to the concurrency.
-        const byEcu = online.map((ecu) => ({ ecu, n: options.telemetryPerEcu }));
+        const byEcu = senders.map((ecu) => ({ ecu, n: options.telemetryPerEcu }));
         await pool(byEcu, options.concurrency, async ({ ecu, n }) => {
+          const trip = !ecu.connected;
+          if (trip) {
+            const ok = await ecu.connectWithRetry(
+              gw.url,
+              gw.serverCaPem,
+              retryPolicy(flow, { attempts: 10, baseDelayMs: 200, maxDelayMs: 10_000 }),
+            );
+            if (!ok) {
+              flow.failed += n;
+              return;
+            }
+          }
           for (let k = 0; k < n; k++) {
             const queue = telemetrySentAt.get(ecu.thingName) ?? [];
             telemetrySentAt.set(ecu.thingName, queue);
@@ -344,6 +397,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
               queue.pop();
             }
           }
+          if (trip) await ecu.disconnect();
         });
         await gw.settle();
       });
@@ -357,7 +411,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       flows: options.flows,
       commandIds: campaign?.commandIds ?? [],
       telemetryPerEcu: options.flows.includes('telemetry') ? options.telemetryPerEcu : 0,
-      online,
+      senders,
       deadLetters: lambda.deadLetters,
       ruleErrors,
     });
@@ -377,6 +431,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         invocations: lambda.invocations,
         asyncRetries: lambda.asyncRetries,
         peakQueued: lambda.peakQueued,
+        containers: Object.fromEntries(lambda.coldStarts),
       },
       deadLetters: lambda.deadLetters,
       seconds: (performance.now() - t0) / 1000,

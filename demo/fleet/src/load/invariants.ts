@@ -60,7 +60,8 @@ export async function checkInvariants(input: {
   flows: readonly string[];
   commandIds: readonly string[];
   telemetryPerEcu: number;
-  online: readonly EcuSimulator[];
+  /** The ECUs that sent telemetry (every registered ECU, or the online ones without a JITR flow). */
+  senders: readonly EcuSimulator[];
   deadLetters: readonly { fn: string; error: string }[];
   ruleErrors: readonly string[];
 }): Promise<Invariant[]> {
@@ -137,16 +138,16 @@ export async function checkInvariants(input: {
       const t = r.thingName?.S ?? '';
       perThing.set(t, (perThing.get(t) ?? 0) + 1);
     }
-    const expected = input.online.reduce((n, e) => n + e.telemetrySent, 0);
-    const wrong = input.online.filter((e) => (perThing.get(e.thingName) ?? 0) !== e.telemetrySent).length;
+    const expected = input.senders.reduce((n, e) => n + e.telemetrySent, 0);
+    const wrong = input.senders.filter((e) => (perThing.get(e.thingName) ?? 0) !== e.telemetrySent).length;
     out.push({
       name: 'every telemetry message stored exactly once',
       ok:
         duplicates === 0 &&
         wrong === 0 &&
         ids.size === expected &&
-        expected === input.online.length * input.telemetryPerEcu,
-      detail: `${ids.size} stored for ${expected} acknowledged (${input.online.length * input.telemetryPerEcu} planned); ${duplicates} duplicates; ${wrong} ECUs with a wrong count`,
+        expected === input.senders.length * input.telemetryPerEcu,
+      detail: `${ids.size} stored for ${expected} acknowledged (${input.senders.length * input.telemetryPerEcu} planned); ${duplicates} duplicates; ${wrong} ECUs with a wrong count`,
     });
   }
   out.push({

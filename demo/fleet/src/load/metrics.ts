@@ -50,6 +50,28 @@ export function complete(flow: FlowMetrics, startedAt: number, now = performance
   flow.bySecond[second] = (flow.bySecond[second] ?? 0) + 1;
 }
 
+/**
+ * Events per real second in the flow's middle: from the second in which 10 % of its events had
+ * completed to the one in which 90 % had, so the ramp-up (the first events in flight) and the
+ * tail (the last stragglers, Lambda's minute-long retries) do not dilute what the flow sustained.
+ * Undefined when that middle spans under 3 seconds (too few events to tell).
+ */
+export function steadyRate(bySecond: readonly (number | undefined)[]): number | undefined {
+  const total = bySecond.reduce<number>((a, b) => a + (b ?? 0), 0);
+  if (total === 0) return undefined;
+  let cumulative = 0;
+  let from: { second: number; done: number } | undefined;
+  for (let second = 0; second < bySecond.length; second++) {
+    cumulative += bySecond[second] ?? 0;
+    if (!from && cumulative >= total * 0.1) from = { second, done: cumulative };
+    if (from && cumulative >= total * 0.9) {
+      const seconds = second - from.second;
+      return seconds < 3 ? undefined : (cumulative - from.done) / seconds;
+    }
+  }
+  return undefined;
+}
+
 /** The q-quantile (0..1) of the values, nearest-rank; NaN when empty. */
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN;

@@ -1,6 +1,6 @@
 /** The per-flow summary of a load run: achieved rate against the binding quota, and the printed table. */
 import type { LoadResult } from './harness.js';
-import { type FlowMetrics, quantile } from './metrics.js';
+import { type FlowMetrics, quantile, steadyRate } from './metrics.js';
 
 export interface FlowSummary {
   readonly flow: string;
@@ -13,6 +13,10 @@ export interface FlowSummary {
   /** Events per quota second that quota allows, at the measured calls per event. */
   readonly limitRate: number | undefined;
   readonly ratio: number | undefined;
+  /** Events per quota second in the flow's middle 80 % of completions ({@link steadyRate}). */
+  readonly steadyRate: number | undefined;
+  /** `steadyRate` against `limitRate`: what the flow sustained once under way. */
+  readonly steadyRatio: number | undefined;
   readonly throttles: number;
   readonly retries: number;
   readonly p50Ms: number;
@@ -37,6 +41,8 @@ export function summarise(result: LoadResult, flow: FlowMetrics): FlowSummary {
     }
   }
   const rate = events / (seconds * scale);
+  const steadyReal = steadyRate(flow.bySecond);
+  const steady = steadyReal === undefined ? undefined : steadyReal / scale;
   const callsPerEvent: Record<string, number> = {};
   for (const [k, v] of Object.entries(flow.requests).sort()) {
     if (events > 0) callsPerEvent[k] = Math.round((v / events) * 100) / 100;
@@ -49,6 +55,8 @@ export function summarise(result: LoadResult, flow: FlowMetrics): FlowSummary {
     limitingQuota,
     limitRate,
     ratio: limitRate ? rate / limitRate : undefined,
+    steadyRate: steady,
+    steadyRatio: limitRate && steady !== undefined ? steady / limitRate : undefined,
     throttles: Object.values(flow.throttles).reduce((a, b) => a + b, 0),
     retries: flow.retries,
     p50Ms: quantile(flow.latenciesMs, 0.5),
@@ -71,6 +79,7 @@ export function formatTable(result: LoadResult): string {
     'limiting quota',
     'limit/s',
     'ratio',
+    'steady',
     'throttles',
     'retries',
     'p50 ms',
@@ -84,6 +93,7 @@ export function formatTable(result: LoadResult): string {
     r.limitingQuota ?? '-',
     fmt(r.limitRate),
     r.ratio === undefined ? '-' : `${(r.ratio * 100).toFixed(0)}%`,
+    r.steadyRatio === undefined ? '-' : `${(r.steadyRatio * 100).toFixed(0)}%`,
     String(r.throttles),
     String(r.retries),
     fmt(r.p50Ms, 0),
@@ -94,8 +104,15 @@ export function formatTable(result: LoadResult): string {
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   out.push('');
   out.push(
-    `rates per quota second (time scale ${result.options.timeScale}); latencies in real milliseconds; ` +
-      `Lambda peak concurrency ${result.lambda.peak}/${result.lambda.limit}, ${result.lambda.asyncRetries} async retries, async queue peak ${result.lambda.peakQueued}`,
+    `rates per quota second (time scale ${result.options.timeScale}); ratio: the whole flow; steady: its middle ` +
+      `80 % of completions (ramp-up and tail left out); latencies in real milliseconds`,
+  );
+  const containers = Object.entries(result.lambda.containers ?? {})
+    .map(([fn, n]) => `${fn} ${n}`)
+    .join(', ');
+  out.push(
+    `Lambda peak concurrency ${result.lambda.peak}/${result.lambda.limit}, ${result.lambda.asyncRetries} async retries, ` +
+      `async queue peak ${result.lambda.peakQueued}${containers ? `, containers ${containers}` : ''}`,
   );
   out.push('');
   out.push('calls per event (local cloud, per completed event):');

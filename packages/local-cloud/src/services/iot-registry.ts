@@ -77,15 +77,7 @@ export function registryRoutes(iot: IotService, r: IotRoute): Route[] {
       },
     })),
     r('DELETE', '/things/{thingName}', 'DeleteThing', (_req, params) => {
-      const name = p(params, 'thingName');
-      iot.thing(name);
-      if ((iot.thingPrincipals.get(name)?.size ?? 0) > 0) {
-        throw new AwsApiError(
-          'InvalidRequestException',
-          'Cannot delete. Thing is still attached to one or more principals',
-        );
-      }
-      iot.things.delete(name);
+      iot.deleteThing(p(params, 'thingName'));
       return { body: {} };
     }),
     r('PUT', '/things/{thingName}/principals', 'AttachThingPrincipal', (req, params) => {
@@ -101,7 +93,7 @@ export function registryRoutes(iot: IotService, r: IotRoute): Route[] {
       };
     }),
     r('DELETE', '/things/{thingName}/principals', 'DetachThingPrincipal', (req, params) => {
-      iot.thingPrincipals.get(p(params, 'thingName'))?.delete(principalHeader(req));
+      iot.detachThingPrincipal(p(params, 'thingName'), principalHeader(req));
       return { body: {} };
     }),
     r('GET', '/principals/things', 'ListPrincipalThings', (req) => ({

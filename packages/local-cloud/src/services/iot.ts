@@ -35,6 +35,8 @@ export type {
   PublishProperties,
 } from './iot-types.js';
 
+export type ThingPrincipalType = 'EXCLUSIVE_THING' | 'NON_EXCLUSIVE_THING';
+
 export class IotService extends EventEmitter<{
   publish: [topic: string, payload: Buffer, props: PublishProperties];
 }> {
@@ -44,8 +46,10 @@ export class IotService extends EventEmitter<{
   readonly policies = new Map<string, IotPolicy>();
   /** target ARN (certificate, thing group) -> policy names */
   readonly attachments = new Map<string, Set<string>>();
-  /** thing name -> principal -> type */
-  readonly thingPrincipals = new Map<string, Map<string, 'EXCLUSIVE_THING' | 'NON_EXCLUSIVE_THING'>>();
+  /** thing name -> principal -> type; changed only through attach/detachThingPrincipal and deleteThing. */
+  private readonly principalsOfThing = new Map<string, Map<string, ThingPrincipalType>>();
+  /** principal -> thing names: the reverse of `principalsOfThing`, kept in step with it. */
+  private readonly thingsOfPrincipal = new Map<string, Set<string>>();
   readonly thingGroups = new Map<string, { arn: string; id: string; things: Set<string> }>();
   readonly jobs = new Map<string, IotJob>();
   readonly calls = new Map<string, number>();
@@ -55,6 +59,11 @@ export class IotService extends EventEmitter<{
     readonly account: string,
   ) {
     super();
+  }
+
+  /** thing name -> principal -> type (read-only: attach, detach and delete keep the reverse index). */
+  get thingPrincipals(): ReadonlyMap<string, ReadonlyMap<string, ThingPrincipalType>> {
+    return this.principalsOfThing;
   }
 
   arn(kind: string, name: string): string {
@@ -216,23 +225,17 @@ export class IotService extends EventEmitter<{
     this.attachments.set(target, set);
   }
 
-  /** Things the principal (certificate ARN) is attached to. */
+  /** Things the principal (certificate ARN) is attached to, in the order it was attached to them. */
   principalThings(principal: string): string[] {
-    const out: string[] = [];
-    for (const [thing, principals] of this.thingPrincipals) if (principals.has(principal)) out.push(thing);
-    return out;
+    return [...(this.thingsOfPrincipal.get(principal) ?? [])];
   }
 
-  attachThingPrincipal(
-    thingName: string,
-    principal: string,
-    type: 'EXCLUSIVE_THING' | 'NON_EXCLUSIVE_THING',
-  ): void {
+  attachThingPrincipal(thingName: string, principal: string, type: ThingPrincipalType): void {
     this.thing(thingName);
     if (principal.includes(':cert/')) this.certificate(principal.slice(principal.indexOf(':cert/') + 6));
     const others = this.principalThings(principal).filter((t) => t !== thingName);
     const exclusiveElsewhere = others.some(
-      (t) => this.thingPrincipals.get(t)?.get(principal) === 'EXCLUSIVE_THING',
+      (t) => this.principalsOfThing.get(t)?.get(principal) === 'EXCLUSIVE_THING',
     );
     if (exclusiveElsewhere || (type === 'EXCLUSIVE_THING' && others.length > 0)) {
       throw new AwsApiError(
@@ -240,9 +243,35 @@ export class IotService extends EventEmitter<{
         'Principal is already attached to another thing with thingPrincipalType EXCLUSIVE_THING',
       );
     }
-    const map = this.thingPrincipals.get(thingName) ?? new Map();
+    const map = this.principalsOfThing.get(thingName) ?? new Map<string, ThingPrincipalType>();
     map.set(principal, type);
-    this.thingPrincipals.set(thingName, map);
+    this.principalsOfThing.set(thingName, map);
+    const things = this.thingsOfPrincipal.get(principal) ?? new Set<string>();
+    things.add(thingName);
+    this.thingsOfPrincipal.set(principal, things);
+  }
+
+  /** DetachThingPrincipal: succeeds whether or not the principal was attached (as the route always did). */
+  detachThingPrincipal(thingName: string, principal: string): void {
+    const map = this.principalsOfThing.get(thingName);
+    if (!map?.delete(principal)) return;
+    if (map.size === 0) this.principalsOfThing.delete(thingName);
+    const things = this.thingsOfPrincipal.get(principal);
+    things?.delete(thingName);
+    if (things?.size === 0) this.thingsOfPrincipal.delete(principal);
+  }
+
+  /** DeleteThing: refused while a principal is attached, as AWS IoT does. */
+  deleteThing(name: string): void {
+    this.thing(name);
+    if ((this.principalsOfThing.get(name)?.size ?? 0) > 0) {
+      throw new AwsApiError(
+        'InvalidRequestException',
+        'Cannot delete. Thing is still attached to one or more principals',
+      );
+    }
+    this.things.delete(name);
+    this.principalsOfThing.delete(name);
   }
 
   createThingGroup(name: string): { arn: string; id: string; things: Set<string> } {
