@@ -56,7 +56,8 @@ export interface SendResponse {
 export type IdempotencyClaim =
   | { state: 'claimed'; commandId: string }
   | { state: 'completed'; response: SendResponse }
-  | { state: 'in_progress' }
+  /** Another attempt holds the record; its lease ends in `retryAfterSeconds` (at least 1). */
+  | { state: 'in_progress'; retryAfterSeconds: number }
   | { state: 'mismatch' };
 
 export interface IdempotencyRequest {

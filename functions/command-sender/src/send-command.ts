@@ -122,8 +122,15 @@ export async function sendCommand(
       expiresAtSeconds: nowSeconds + IDEMPOTENCY_RETENTION_SECONDS,
     });
     if (claim.state === 'completed') return { response: claim.response, replayed: true };
-    if (claim.state === 'in_progress')
-      throw conflict('request_in_progress', 'A request with this Idempotency-Key is in progress');
+    if (claim.state === 'in_progress') {
+      // Clears by itself: the other attempt completes, or its lease ends and a retry re-claims it.
+      throw conflict(
+        'request_in_progress',
+        'A request with this Idempotency-Key is in progress',
+        undefined,
+        claim.retryAfterSeconds,
+      );
+    }
     if (claim.state === 'mismatch') {
       throw conflict('idempotency_key_reused', 'The Idempotency-Key was used for a different request');
     }

@@ -53,7 +53,8 @@ export class MemoryStore implements CommandStore {
     if (existing.requestHash !== req.requestHash) return { state: 'mismatch' };
     if (existing.status === 'COMPLETED' && existing.response)
       return { state: 'completed', response: existing.response };
-    return { state: 'in_progress' };
+    const left = existing.inProgressUntil - req.nowSeconds + 1;
+    return { state: 'in_progress', retryAfterSeconds: Math.min(req.inProgressSeconds, Math.max(1, left)) };
   }
   async release(key: string): Promise<void> {
     const r = this.idem.get(key);

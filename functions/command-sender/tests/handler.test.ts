@@ -240,6 +240,32 @@ describe('command-sender handler (POST)', () => {
     expect(JSON.stringify(claim)).not.toContain('app-7c1e9d2a-0001');
   });
 
+  it('a retry while another attempt holds the Idempotency-Key: 409 request_in_progress with Retry-After at the lease end, nothing signed or published', async () => {
+    const { handler } = await loadHandler();
+    let requestHash: unknown;
+    ddbMock.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => {
+      requestHash = input.ExpressionAttributeValues?.[':hash'];
+      throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+    });
+    ddbMock.on(GetCommand, { TableName: 'cv-security-dev-commands' }).callsFake(() => ({
+      Item: {
+        kind: 'idempotency',
+        status: 'IN_PROGRESS',
+        requestHash,
+        inProgressUntil: Math.floor(Date.now() / 1000) + 30,
+      },
+    }));
+
+    const res = await handler(loadEvent('post-command'), lambdaContext());
+
+    expect(res.statusCode).toBe(409);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'request_in_progress' });
+    expect(res.headers?.['Retry-After']).toMatch(/^(30|31)$/);
+    expect(kmsMock.commandCalls(SignCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
   const rejections: Array<[string, APIGatewayProxyEvent, number]> = [
     ['unknown command', post({ command: 'trunk.open' }), 400],
     ['bad args', post({ command: 'engine.start', args: { durationMin: 60 } }), 400],

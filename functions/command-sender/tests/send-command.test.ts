@@ -176,6 +176,64 @@ describe('sendCommand', () => {
     expect(f.store.rows.size).toBe(1);
   });
 
+  it('answers a retry while an earlier attempt holds the key 409 request_in_progress with Retry-After at the lease end, publishing nothing; after the lease a retry completes the same command', async () => {
+    const f = fakeDeps();
+    const t0 = Date.UTC(2026, 10, 25, 9, 0, 0);
+    let now = t0;
+    f.deps.now = () => now;
+    // The first attempt fails and cannot even mark its record FAILED (both calls time out).
+    const publish = f.deps.publisher.publish;
+    let fail = true;
+    f.deps.publisher = {
+      publish: async (m) => {
+        if (fail) throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+        await publish(m);
+      },
+    };
+    const release = f.store.release.bind(f.store);
+    f.store.release = async (key) => {
+      if (fail) throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+      await release(key);
+    };
+    const input = { principal: principal(), vin: VIN, body: { command: 'door.lock' }, idempotencyKey: 'k-3' };
+    await expect(sendCommand(input, f.deps)).rejects.toThrow('timed out');
+    fail = false;
+    now = t0 + 20_000;
+    const e = await rejected(sendCommand(input, f.deps));
+    expect(e.statusCode).toBe(409);
+    expect(e.code).toBe('request_in_progress');
+    // The 60 s lease taken at t0 ends 40 s later.
+    expect(e.headers).toEqual({ 'Retry-After': '41' });
+    expect(f.calls.publish).toHaveLength(0);
+    expect(f.store.rows.size).toBe(0);
+    now = t0 + 61_000;
+    const retry = await sendCommand(input, f.deps);
+    expect(retry.response.commandId).toBe('00000000-0000-4000-8000-000000000001');
+    expect(f.calls.publish).toHaveLength(1);
+    expect(f.store.rows.size).toBe(1);
+  });
+
+  it('a key reused for a different request is a 409 without Retry-After: retrying cannot help', async () => {
+    const f = fakeDeps();
+    await sendCommand(
+      { principal: principal(), vin: VIN, body: { command: 'door.lock' }, idempotencyKey: 'k-4' },
+      f.deps,
+    );
+    const e = await rejected(
+      sendCommand(
+        {
+          principal: principal(),
+          vin: VIN,
+          body: { command: 'engine.start', args: { durationMin: 2 } },
+          idempotencyKey: 'k-4',
+        },
+        f.deps,
+      ),
+    );
+    expect(e.code).toBe('idempotency_key_reused');
+    expect(e.headers).toBeUndefined();
+  });
+
   const cases: Array<[string, Record<string, unknown>, string | undefined, number, string]> = [
     ['unknown command', { command: 'trunk.open' }, VIN, 400, 'unknown_command'],
     ['prototype key as command', { command: 'constructor' }, VIN, 400, 'unknown_command'],

@@ -90,8 +90,17 @@ export function notFound(code = 'not_found', message = 'Not found', cause?: unkn
  * 409: the request conflicts with the current state.
  * @example throw conflict('idempotency_key_reused', 'The Idempotency-Key was used for another request');
  */
-export function conflict(code = 'conflict', message = 'Conflict', cause?: unknown): HttpError {
-  return new HttpError(409, code, message, { cause });
+export function conflict(
+  code = 'conflict',
+  message = 'Conflict',
+  cause?: unknown,
+  /** For a conflict that clears by itself (a request in progress): when to try again. */
+  retryAfterSeconds?: number,
+): HttpError {
+  return new HttpError(409, code, message, {
+    cause,
+    ...(retryAfterSeconds === undefined ? {} : { headers: retryAfterHeader(retryAfterSeconds) }),
+  });
 }
 
 /**

@@ -161,7 +161,9 @@ export async function startCampaign(input: {
         finish(commandId);
         return;
       }
-      if (![429, 502, 503, 504].includes(res.statusCode) || attempt >= 8) {
+      // A 409 `request_in_progress` clears by itself (the app waits for Retry-After); any other 409 does not.
+      const inProgress = res.statusCode === 409 && res.body.includes('"request_in_progress"');
+      if ((![429, 502, 503, 504].includes(res.statusCode) && !inProgress) || attempt >= 8) {
         throw new Error(`command-sender answered ${res.statusCode}`);
       }
       flow.retries += 1;

@@ -96,12 +96,14 @@ export function dynamoCommandStore(doc: DynamoDBDocumentClient, tableName: strin
         new GetCommand({ TableName: tableName, Key: { commandId: req.key }, ConsistentRead: true }),
       );
       const item = existing.Item;
-      if (item === undefined) return { state: 'in_progress' }; // raced with a TTL delete; the client retries
+      // Raced with a TTL delete: the client retries at once.
+      if (item === undefined) return { state: 'in_progress', retryAfterSeconds: 1 };
       if (item.requestHash !== req.requestHash) return { state: 'mismatch' };
       if (item.status === 'COMPLETED' && typeof item.response === 'object' && item.response !== null) {
         return { state: 'completed', response: item.response as SendResponse };
       }
-      return { state: 'in_progress' };
+      const until = typeof item.inProgressUntil === 'number' ? item.inProgressUntil : req.nowSeconds;
+      return { state: 'in_progress', retryAfterSeconds: leaseLeft(until, req) };
     },
 
     async release(key) {
@@ -160,4 +162,9 @@ export function dynamoCommandStore(doc: DynamoDBDocumentClient, tableName: strin
       return item as CommandRow;
     },
   };
+}
+
+/** Seconds until an in-progress lease ends, at least 1 and at most the lease itself. */
+function leaseLeft(until: number, req: IdempotencyRequest): number {
+  return Math.min(req.inProgressSeconds, Math.max(1, until - req.nowSeconds + 1));
 }
