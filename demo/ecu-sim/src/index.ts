@@ -416,7 +416,9 @@ export class EcuSimulator {
         await sleep(wait);
         await this.client?.endAsync(true).catch(() => undefined);
         this.client = undefined;
-        await this.connect(gateway.url, gateway.serverCaPem);
+        // A failed reconnect is one more failed attempt, not the end: the next round backs off
+        // further and connects again (the same envelope is resent, so nothing is stored twice).
+        await this.connect(gateway.url, gateway.serverCaPem).catch(() => undefined);
       }
     }
   }
