@@ -90,9 +90,16 @@ describe('pnpm run fleet-load options', () => {
     const run = await main(['--online', String(online)], 'fleet-load.mjs');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      new RegExp(`--online ${online} needs about \\d+ open files; this process may have ${limit}`),
+      new RegExp(
+        `--online ${online} needs about \\d+ open files at --concurrency 48; this process may have ${limit}`,
+      ),
     );
     expect(run.stderr).toMatch(/use --online \d+ or less/);
+    // An online set that alone would fit is refused once the trips' connections do not.
+    const alone = Math.floor((limit - 2_000) / 2);
+    const busy = await main(['--online', String(alone), '--concurrency', '500'], 'fleet-load.mjs');
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toMatch(new RegExp(`use --online ${alone - 500} or less`));
     expect(run.stdout).not.toMatch(/^fleet-load: \d+ ECUs/m);
   });
 });

@@ -88,7 +88,8 @@ const jitrReserved = Math.floor(
   ),
 );
 const online = Math.floor(num('online', values.online, 0, 100_000));
-// Each online ECU holds two descriptors in this one process (both ends of its TLS connection).
+// Each online ECU holds two descriptors in this one process (both ends of its TLS connection), and
+// so does each ECU connected for a telemetry trip (at most --concurrency at once).
 const openFiles = /^Max open files\s+(\d+)/m.exec(
   (() => {
     try {
@@ -98,10 +99,11 @@ const openFiles = /^Max open files\s+(\d+)/m.exec(
     }
   })(),
 );
-if (openFiles && online * 2 + 2_000 > Number(openFiles[1])) {
+const needed = (online + concurrency) * 2 + 2_000;
+if (openFiles && needed > Number(openFiles[1])) {
   console.error(
-    `--online ${online} needs about ${online * 2 + 2_000} open files; this process may have ${openFiles[1]} ` +
-      `(ulimit -n): use --online ${Math.max(0, Math.floor((Number(openFiles[1]) - 2_000) / 2))} or less ` +
+    `--online ${online} needs about ${needed} open files at --concurrency ${concurrency}; this process may have ${openFiles[1]} ` +
+      `(ulimit -n): use --online ${Math.max(0, Math.floor((Number(openFiles[1]) - 2_000) / 2) - concurrency)} or less ` +
       '(ECUs not kept online connect for their telemetry)',
   );
   process.exit(2);
