@@ -7,13 +7,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { EncryptCommand, GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import {
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { bench, describe } from 'vitest';
@@ -40,7 +34,6 @@ ddb.on(QueryCommand).resolves({
   Items: [{ vin: VIN, ecuId: 'gw-0001', role: 'gateway', status: 'ACTIVE', thingName: `${VIN}_gw-0001` }],
 });
 ddb.on(PutCommand).resolves({});
-ddb.on(TransactWriteCommand).resolves({});
 ddb.on(UpdateCommand).callsFake(async (input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
   Attributes: { targetCommandId: input.ExpressionAttributeValues[':commandId'] },
 }));

@@ -79,8 +79,20 @@ export interface CommandStore {
   claim(request: IdempotencyRequest): Promise<IdempotencyClaim>;
   /** Mark a claimed record FAILED so the client may retry with the same key. */
   release(key: string): Promise<void>;
-  /** Write the PENDING row; with an idempotency key, atomically mark that record COMPLETED with the response. */
-  recordPending(row: CommandRow, idempotency?: { key: string; response: SendResponse }): Promise<void>;
+  /** Mark a claimed record COMPLETED with the response (after the publish), so a retry replays it. */
+  complete(key: string, response: SendResponse): Promise<void>;
+  /**
+   * Write the PENDING row, before the command is published (the ECU's result may reach telemetry-ingest before
+   * command-sender returns, and is applied only to an existing PENDING row). A PENDING row of the same command id,
+   * user and thing (left by an earlier attempt of the same idempotent request) is replaced. `answered`: that earlier
+   * attempt's command was delivered and its result recorded, so it must not be sent again.
+   */
+  recordPending(row: CommandRow): Promise<'recorded' | 'answered'>;
+  /**
+   * The publish failed: delete the row while it is still PENDING. `answered`: the ECU's result already reached
+   * the row, so the command was delivered after all and the row is kept.
+   */
+  withdrawPending(commandId: string): Promise<'withdrawn' | 'answered'>;
   get(commandId: string): Promise<CommandRow | undefined>;
 }
 

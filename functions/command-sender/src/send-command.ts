@@ -18,20 +18,6 @@ export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 /** Lease of an in-progress idempotency record (longer than the function timeout). */
 export const IDEMPOTENCY_LEASE_SECONDS = 60;
 
-/** The command was published but its PENDING row could not be written (500; logged with the ids). */
-export class PendingRowError extends Error {
-  readonly commandId: string;
-  readonly thingName: string;
-  constructor(commandId: string, thingName: string, cause: unknown) {
-    super(`Command ${commandId} was published to ${thingName} but its PENDING row was not written`, {
-      cause,
-    });
-    this.name = 'PendingRowError';
-    this.commandId = commandId;
-    this.thingName = thingName;
-  }
-}
-
 export interface SendCommandInput {
   principal: Principal;
   vin: string | undefined;
@@ -75,11 +61,13 @@ async function resolveTarget(
 
 /**
  * POST /vehicles/{vin}/commands: validate, re-check permission, pick the target, then
- * sign (KMS) -> encrypt (KMS) -> publish (IoT, QoS 1) -> write the PENDING row.
+ * sign (KMS) -> encrypt (KMS) -> write the PENDING row -> publish (IoT, QoS 1).
  *
- * The row is written only after the publish succeeded, so a KMS or IoT failure never leaves a
- * PENDING row for a command that was not sent. With an Idempotency-Key, the row and the
- * completion of the idempotency record are one DynamoDB transaction.
+ * The row is written before the publish, so the ECU's result, which may reach telemetry-ingest
+ * before this function has returned, always finds its command. A KMS failure writes nothing; a
+ * failed publish withdraws the row again (unless the ECU's result already reached it: then the
+ * command was delivered after all, and it is answered 202). With an Idempotency-Key, the record is
+ * completed with the response once the command is sent, and released (FAILED) when it is not.
  */
 export async function sendCommand(
   input: SendCommandInput,
@@ -137,7 +125,14 @@ export async function sendCommand(
     commandId = claim.commandId;
   }
 
+  // Nothing written yet: a KMS failure (or the outcome unknown) releases the key, so the client may retry.
+  // A retry with the same Idempotency-Key re-uses this command id, so an ECU that did receive an
+  // earlier message rejects the second as a replay.
+  const release = async () => {
+    if (idempotencyKey !== undefined) await deps.store.release(idempotencyKey).catch(() => undefined);
+  };
   let claims: ReturnType<typeof commandClaims>;
+  let payload: string;
   try {
     claims = commandClaims({
       stage: deps.stage,
@@ -151,24 +146,14 @@ export async function sendCommand(
       now: nowMs,
     });
     const signer = await deps.signer();
-    const message = await buildCommandMessage({
+    ({ payload } = await buildCommandMessage({
       claims,
       signer,
       encrypt: deps.encrypt,
       encryptionKeyId: deps.encryptionKeyId,
-    });
-    await deps.publisher.publish({
-      topic: `ecus/${thingName}/commands`,
-      payload: message.payload,
-      responseTopic: `ecus/${thingName}/command-results`,
-      correlationData: Buffer.from(commandId, 'utf8').toString('base64'),
-      messageExpirySeconds: deps.ttlSeconds,
-    });
+    }));
   } catch (error) {
-    // Nothing was published (or the outcome is unknown): no row; let the client retry.
-    // A retry with the same Idempotency-Key re-uses this command id, so an ECU that did
-    // receive the first message rejects the second as a replay.
-    if (idempotencyKey !== undefined) await deps.store.release(idempotencyKey).catch(() => undefined);
+    await release();
     // The crypto module wraps signer/encrypter failures; surface the underlying (e.g. KMS
     // throttling) error so the HTTP layer can map it (503 + Retry-After, else 500).
     throw error instanceof CryptoError && error.cause instanceof Error ? error.cause : error;
@@ -176,26 +161,57 @@ export async function sendCommand(
 
   const expiresAt = new Date(claims.exp * 1000).toISOString();
   const response: SendResponse = { commandId, status: 'PENDING', expiresAt };
+  // Best effort: if it fails, the record stays IN_PROGRESS until its lease ends, and a retry then re-claims it
+  // with this command id, finds the row, and is answered without sending again (or sends again, if still PENDING:
+  // the ECU rejects the replayed jti).
+  const complete = async (done: SendResponse) => {
+    if (idempotencyKey !== undefined) await deps.store.complete(idempotencyKey, done).catch(() => undefined);
+  };
+  let recorded: 'recorded' | 'answered';
   try {
-    await deps.store.recordPending(
-      {
-        commandId,
-        vin,
-        thingName,
-        command: request.command,
-        args: request.args,
-        requestedBy: principal.sub,
-        status: 'PENDING',
-        createdAt: new Date(claims.iat * 1000).toISOString(),
-        expiresAt,
-        ttl: claims.exp + ROW_RETENTION_SECONDS,
-      },
-      idempotencyKey === undefined ? undefined : { key: idempotencyKey, response },
-    );
-  } catch (cause) {
-    // Published but not recorded: say which command, for the audit trail (the log carries it).
-    throw new PendingRowError(commandId, thingName, cause);
+    recorded = await deps.store.recordPending({
+      commandId,
+      vin,
+      thingName,
+      command: request.command,
+      args: request.args,
+      requestedBy: principal.sub,
+      status: 'PENDING',
+      createdAt: new Date(claims.iat * 1000).toISOString(),
+      expiresAt,
+      ttl: claims.exp + ROW_RETENTION_SECONDS,
+    });
+  } catch (error) {
+    await release();
+    throw error;
   }
+  if (recorded === 'answered') {
+    // An earlier attempt of this idempotent request was delivered and answered: answer it, send nothing.
+    const earlier = await deps.store.get(commandId);
+    const replay: SendResponse = { commandId, status: 'PENDING', expiresAt: earlier?.expiresAt ?? expiresAt };
+    await complete(replay);
+    return { response: replay, replayed: true };
+  }
+
+  try {
+    await deps.publisher.publish({
+      topic: `ecus/${thingName}/commands`,
+      payload,
+      responseTopic: `ecus/${thingName}/command-results`,
+      correlationData: Buffer.from(commandId, 'utf8').toString('base64'),
+      messageExpirySeconds: deps.ttlSeconds,
+    });
+  } catch (error) {
+    // Not published (or the outcome unknown): withdraw the row and free the key, so the client may retry (same
+    // command id). If the withdrawal fails, the row stays PENDING: it ends EXPIRED, or a retry replaces it.
+    const undone = await deps.store.withdrawPending(commandId).catch(() => 'left' as const);
+    if (undone !== 'answered') {
+      await release();
+      throw error;
+    }
+    // The ECU's result is already in the row: the message was delivered. Answered as a successful publish.
+  }
+  await complete(response);
   // Counted once it is published and recorded (a replayed response above was counted when first sent).
   await deps.counter?.received(thingName, nowMs);
   return { response, replayed: false };

@@ -10,7 +10,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -89,7 +88,6 @@ beforeEach(() => {
     .on(GetCommand, { TableName: 'cv-security-dev-vehicle-access' })
     .resolves({ Item: { userSub: SUB, vin: VIN, role: 'owner', commands: ['*'] } });
   ddbMock.on(PutCommand).resolves({});
-  ddbMock.on(TransactWriteCommand).resolves({});
   ddbMock
     .on(UpdateCommand)
     .callsFake(async (input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
@@ -106,7 +104,7 @@ function post(headers: Record<string, string | undefined> = {}): APIGatewayProxy
 }
 
 describe('command-sender: AWS calls per event', () => {
-  it('POST with an Idempotency-Key: cold DynamoDB 4, KMS 3, IoT 1, counter 1; warm the same without GetPublicKey', async () => {
+  it('POST with an Idempotency-Key: cold DynamoDB 5 (row before publish, key completed after), KMS 3, IoT 1, counter 1; warm the same without GetPublicKey', async () => {
     const { handler } = await loadHandler();
 
     expect((await handler(post({ 'Idempotency-Key': 'k-1' }), lambdaContext())).statusCode).toBe(202);
@@ -115,7 +113,14 @@ describe('command-sender: AWS calls per event', () => {
     expect((await handler(post({ 'Idempotency-Key': 'k-2' }), lambdaContext())).statusCode).toBe(202);
     const warm = calls();
 
-    const dynamodb = ['Get vehicle-access', 'Query ecu-registry', 'Update commands', 'TransactWrite'];
+    const dynamodb = [
+      'Get vehicle-access',
+      'Query ecu-registry',
+      'Update commands',
+      'Put commands',
+      'Update commands',
+    ];
+    // Published between the PENDING row and the completion of the idempotency record.
     expect(cold).toEqual({
       dynamodb,
       counters: ['UpdateItem'],

@@ -60,13 +60,31 @@ export class MemoryStore implements CommandStore {
     const r = this.idem.get(key);
     if (r?.status === 'IN_PROGRESS') r.status = 'FAILED';
   }
-  async recordPending(row: CommandRow, idem?: { key: string; response: SendResponse }): Promise<void> {
-    if (this.rows.has(row.commandId)) throw new Error('row exists');
-    this.rows.set(row.commandId, row);
-    if (idem) {
-      const r = this.idem.get(idem.key);
-      if (r) Object.assign(r, { status: 'COMPLETED', response: idem.response });
+  async complete(key: string, response: SendResponse): Promise<void> {
+    const r = this.idem.get(key);
+    if (r?.status !== 'IN_PROGRESS' || r.targetCommandId !== response.commandId)
+      throw new Error('not in progress');
+    Object.assign(r, { status: 'COMPLETED', response });
+  }
+  async recordPending(row: CommandRow): Promise<'recorded' | 'answered'> {
+    const existing = this.rows.get(row.commandId);
+    if (
+      existing === undefined ||
+      (existing.status === 'PENDING' &&
+        existing.requestedBy === row.requestedBy &&
+        existing.thingName === row.thingName)
+    ) {
+      this.rows.set(row.commandId, row);
+      return 'recorded';
     }
+    if (existing.requestedBy === row.requestedBy && existing.thingName === row.thingName) return 'answered';
+    throw new Error('row exists');
+  }
+  async withdrawPending(commandId: string): Promise<'withdrawn' | 'answered'> {
+    const row = this.rows.get(commandId);
+    if (row !== undefined && row.status !== 'PENDING') return 'answered';
+    this.rows.delete(commandId);
+    return 'withdrawn';
   }
   async get(commandId: string): Promise<CommandRow | undefined> {
     return this.rows.get(commandId);

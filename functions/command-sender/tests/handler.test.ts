@@ -8,11 +8,11 @@ import {
   SignCommand,
 } from '@aws-sdk/client-kms';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { createCommandDecoder, InMemoryReplayCache } from '@cv/crypto/command';
@@ -91,7 +91,7 @@ beforeEach(() => {
     .on(GetCommand, { TableName: 'cv-security-dev-vehicle-access' })
     .resolves({ Item: { userSub: SUB, vin: VIN, role: 'owner', commands: ['*'] } });
   ddbMock.on(PutCommand).resolves({});
-  ddbMock.on(TransactWriteCommand).resolves({});
+  ddbMock.on(DeleteCommand).resolves({});
   ddbMock
     .on(UpdateCommand)
     .callsFake(async (input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
@@ -129,7 +129,7 @@ describe('command-sender handler (POST)', () => {
       order.push('publish');
       return {};
     });
-    ddbMock.on(TransactWriteCommand).callsFake(async () => {
+    ddbMock.on(PutCommand).callsFake(async () => {
       order.push('row');
       return {};
     });
@@ -138,7 +138,8 @@ describe('command-sender handler (POST)', () => {
     const res = await handler(loadEvent('post-command'), lambdaContext());
 
     expect(res.statusCode).toBe(202);
-    expect(order).toEqual(['publish', 'row']);
+    // The row first: the ECU's result may reach telemetry-ingest before this function returns.
+    expect(order).toEqual(['row', 'publish']);
     const body = JSON.parse(res.body) as { commandId: string; status: string; expiresAt: string };
     expect(body.status).toBe('PENDING');
     const publish = iotMock.commandCalls(PublishCommand)[0]?.args[0].input;
@@ -186,15 +187,16 @@ describe('command-sender handler (POST)', () => {
     expect(decodeProtectedHeader(jws)).toEqual({ alg: 'ES256', kid: SIGNING_KEY_ARN, typ: 'cv-command+jws' });
     await expect(compactVerify(jws, key.publicKey, { algorithms: ['ES256'] })).resolves.toBeDefined();
 
-    const tx = ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(tx[0]?.Put?.Item).toMatchObject({
+    expect(ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
       commandId: body.commandId,
       status: 'PENDING',
       vin: VIN,
       thingName: THING,
       requestedBy: SUB,
     });
-    expect(tx[1]?.Update?.ExpressionAttributeValues?.[':response']).toEqual(body);
+    // The idempotency record completed with the response, after the publish.
+    const completion = ddbMock.commandCalls(UpdateCommand).at(-1)?.args[0].input;
+    expect(completion?.ExpressionAttributeValues?.[':response']).toEqual(body);
   });
 
   it('KMS calls per command: 3 cold (GetPublicKey + Sign + Encrypt), 2 warm (Sign + Encrypt)', async () => {
@@ -263,7 +265,7 @@ describe('command-sender handler (POST)', () => {
     expect(res.headers?.['Retry-After']).toMatch(/^(30|31)$/);
     expect(kmsMock.commandCalls(SignCommand)).toHaveLength(0);
     expect(iotMock.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   const rejections: Array<[string, APIGatewayProxyEvent, number]> = [
@@ -298,7 +300,6 @@ describe('command-sender handler (POST)', () => {
       expect(kmsMock.commandCalls(EncryptCommand)).toHaveLength(0);
       expect(iotMock.commandCalls(PublishCommand)).toHaveLength(0);
       expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
-      expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
       expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
     },
   );
@@ -307,8 +308,8 @@ describe('command-sender handler (POST)', () => {
     ['KMS Sign', () => kmsMock.on(SignCommand).rejects(new Error('KMSInternalException'))],
     ['KMS GetPublicKey', () => kmsMock.on(GetPublicKeyCommand).rejects(new Error('KMSInternalException'))],
     ['KMS Encrypt', () => kmsMock.on(EncryptCommand).rejects(new Error('KMSInternalException'))],
-    ['IoT Publish', () => iotMock.on(PublishCommand).rejects(new Error('InternalFailureException'))],
-  ])('a %s failure -> generic 5xx, no PENDING row, idempotency record released', async (_n, fail) => {
+    ['PENDING row write', () => ddbMock.on(PutCommand).rejects(new Error('InternalServerError'))],
+  ])('a %s failure -> generic 5xx, nothing published, idempotency record released', async (_n, fail) => {
     fail();
     const { handler } = await loadHandler();
 
@@ -316,28 +317,35 @@ describe('command-sender handler (POST)', () => {
 
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body)).toEqual({ error: 'internal', message: 'Internal error' });
-    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
     const updates = ddbMock
       .commandCalls(UpdateCommand)
       .map((c) => c.args[0].input.ExpressionAttributeValues?.[':failed']);
     expect(updates).toEqual(['FAILED', 'FAILED']); // claim (condition value) and release
   });
 
-  it('a row write failure after publishing -> 500 and a log line naming the published command', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(new Error('TransactionCanceledException'));
-    const { handler } = await loadHandler({ LOG_LEVEL: 'ERROR' });
-    let res: Awaited<ReturnType<typeof handler>> | undefined;
-    const output = await captureOutput(async () => {
-      res = await handler(loadEvent('post-command'), lambdaContext());
-    });
-    expect(res?.statusCode).toBe(500);
-    expect(iotMock.commandCalls(PublishCommand)).toHaveLength(1);
-    const published = JSON.parse(
-      new TextDecoder().decode(iotMock.commandCalls(PublishCommand)[0]?.args[0].input.payload as Uint8Array),
-    ) as { commandId: string };
-    expect(output).toContain(`Command ${published.commandId} was published to ${THING}`);
-    expect(res?.body).not.toContain(published.commandId);
+  it('an IoT Publish failure -> generic 5xx, the PENDING row withdrawn (only while PENDING), the key released', async () => {
+    iotMock.on(PublishCommand).rejects(new Error('InternalFailureException'));
+    const { handler } = await loadHandler();
+
+    const res = await handler(loadEvent('post-command'), lambdaContext());
+
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toEqual({ error: 'internal', message: 'Internal error' });
+    const row = ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item as { commandId: string };
+    const withdraw = ddbMock.commandCalls(DeleteCommand).map((c) => c.args[0].input);
+    expect(withdraw).toEqual([
+      expect.objectContaining({
+        Key: { commandId: row.commandId },
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeValues: { ':pending': 'PENDING' },
+      }),
+    ]);
+    const updates = ddbMock
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':failed'] ?? c.args[0].input.UpdateExpression);
+    expect(updates).toEqual(['FAILED', 'FAILED']); // claim and release: never COMPLETED
   });
 
   it('KMS Sign throttling that survives retries -> 503 with Retry-After, nothing published or stored', async () => {
@@ -355,7 +363,7 @@ describe('command-sender handler (POST)', () => {
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it('IoT throttling that survives retries -> 503 with Retry-After, no row', async () => {
+  it('IoT throttling that survives retries -> 503 with Retry-After, the row withdrawn', async () => {
     iotMock.on(PublishCommand).rejects(
       Object.assign(new Error('Rate exceeded'), {
         name: 'ThrottlingException',
@@ -367,7 +375,8 @@ describe('command-sender handler (POST)', () => {
     const res = await handler(post({ command: 'door.lock' }), lambdaContext());
     expect(res.statusCode).toBe(503);
     expect(res.headers?.['Retry-After']).toBe('1');
-    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(1);
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(1);
   });
 
   it('fails at cold start naming a missing variable', async () => {
@@ -419,7 +428,7 @@ describe('command-sender handler (vehicle access re-read)', () => {
     expect(kmsMock.calls()).toHaveLength(0);
     expect(iotMock.calls()).toHaveLength(0);
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 });
 

@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -61,6 +61,18 @@ export function dynamoRegistry(
  * command) and carry `kind = "idempotency"`; they expire with DynamoDB TTL.
  */
 export function dynamoCommandStore(doc: DynamoDBDocumentClient, tableName: string): CommandStore {
+  const getRow = async (commandId: string, consistent: boolean): Promise<CommandRow | undefined> => {
+    const out = await doc.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { commandId },
+        ...(consistent ? { ConsistentRead: true } : {}),
+      }),
+    );
+    const item = out.Item;
+    if (item === undefined || item.kind === 'idempotency' || typeof item.vin !== 'string') return undefined;
+    return item as CommandRow;
+  };
   return {
     async claim(req: IdempotencyRequest): Promise<IdempotencyClaim> {
       try {
@@ -119,48 +131,71 @@ export function dynamoCommandStore(doc: DynamoDBDocumentClient, tableName: strin
       );
     },
 
-    async recordPending(row: CommandRow, idempotency) {
-      const put = {
-        Put: {
-          TableName: tableName,
-          Item: row,
-          ConditionExpression: 'attribute_not_exists(commandId)',
-        },
-      };
-      if (idempotency === undefined) {
-        await doc.send(new PutCommand(put.Put));
-        return;
-      }
+    async complete(key, response) {
       await doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            put,
-            {
-              Update: {
-                TableName: tableName,
-                Key: { commandId: idempotency.key },
-                UpdateExpression: 'SET #status = :completed, #response = :response',
-                ConditionExpression: '#status = :inProgress AND targetCommandId = :commandId',
-                ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
-                ExpressionAttributeValues: {
-                  ':completed': 'COMPLETED',
-                  ':inProgress': 'IN_PROGRESS',
-                  ':response': idempotency.response,
-                  ':commandId': row.commandId,
-                },
-              },
-            },
-          ],
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { commandId: key },
+          UpdateExpression: 'SET #status = :completed, #response = :response',
+          ConditionExpression: '#status = :inProgress AND targetCommandId = :commandId',
+          ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+          ExpressionAttributeValues: {
+            ':completed': 'COMPLETED',
+            ':inProgress': 'IN_PROGRESS',
+            ':response': response,
+            ':commandId': response.commandId,
+          },
         }),
       );
     },
 
-    async get(commandId) {
-      const out = await doc.send(new GetCommand({ TableName: tableName, Key: { commandId } }));
-      const item = out.Item;
-      if (item === undefined || item.kind === 'idempotency' || typeof item.vin !== 'string') return undefined;
-      return item as CommandRow;
+    async recordPending(row: CommandRow) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: row,
+            ConditionExpression:
+              'attribute_not_exists(commandId) OR (#status = :pending AND requestedBy = :sub AND thingName = :thing)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':pending': 'PENDING',
+              ':sub': row.requestedBy,
+              ':thing': row.thingName,
+            },
+          }),
+        );
+        return 'recorded';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      // The id is taken: by this request's earlier, answered attempt, or (never for a random UUID) by another.
+      const existing = await getRow(row.commandId, true);
+      if (existing?.requestedBy === row.requestedBy && existing.thingName === row.thingName)
+        return 'answered';
+      throw new Error(`Command id ${row.commandId} is taken by another command`);
     },
+
+    async withdrawPending(commandId) {
+      try {
+        await doc.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { commandId },
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'PENDING' },
+          }),
+        );
+        return 'withdrawn';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      // Not PENDING: answered, unless there is no row at all (nothing left to withdraw).
+      return (await getRow(commandId, true)) === undefined ? 'withdrawn' : 'answered';
+    },
+
+    get: (commandId) => getRow(commandId, false),
   };
 }
 
