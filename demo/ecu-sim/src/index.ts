@@ -138,6 +138,8 @@ export class EcuSimulator {
   certificateAccepted = false;
   /** Re-enrolments made because the certificate was refused. */
   reenrolments = 0;
+  /** Why the last connection attempt failed (an error code such as `EMFILE`, or `closed before CONNACK`). */
+  lastConnectFailure: string | undefined;
   private client: mqtt.MqttClient | undefined;
   private readonly encryptor: TelemetryEncryptor;
   private readonly decode: (payload: string | Uint8Array) => Promise<VerifiedCommand>;
@@ -311,6 +313,7 @@ export class EcuSimulator {
   async tryConnect(url: string, serverCaPem: string): Promise<ConnectOutcome> {
     const enrolment = this.enrolment;
     if (!enrolment) throw new EcuSimError('not enrolled');
+    this.lastConnectFailure = undefined;
     const client = mqtt.connect(url, {
       clientId: this.thingName,
       key: this.operationalKeyPem,
@@ -322,12 +325,19 @@ export class EcuSimulator {
     });
     const outcome = await new Promise<ConnectOutcome>((resolve) => {
       client.once('connect', () => resolve('connected'));
-      client.once('error', (error) =>
-        resolve((error as { code?: unknown }).code === 5 ? 'not-authorized' : 'refused'),
-      );
-      client.once('close', () => resolve('refused'));
+      client.once('error', (error) => {
+        const code = (error as { code?: unknown }).code;
+        this.lastConnectFailure ??=
+          typeof code === 'string' || typeof code === 'number' ? String(code) : error.message;
+        resolve(code === 5 ? 'not-authorized' : 'refused');
+      });
+      client.once('close', () => {
+        this.lastConnectFailure ??= 'closed before CONNACK';
+        resolve('refused');
+      });
     });
     if (outcome !== 'refused') this.certificateAccepted = true;
+    if (outcome === 'connected') this.lastConnectFailure = undefined;
     if (outcome !== 'connected') {
       client.end(true);
       return outcome;

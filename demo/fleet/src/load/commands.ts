@@ -196,9 +196,13 @@ export async function startCampaign(input: {
       finish(commandId);
     },
     async settle() {
-      const deadline = performance.now() + 60_000;
-      const { countPending } = await import('./invariants.js');
-      while (performance.now() < deadline && (await countPending(ddb, commandIds)) > 0) {
+      // Results travel ECU -> rule -> telemetry-ingest (asynchronous, retried by the Lambda model): wait for them.
+      const deadline = performance.now() + 120_000;
+      const { commandStates } = await import('./invariants.js');
+      while (
+        performance.now() < deadline &&
+        (await commandStates(ddb, commandIds, executedAt)).unsettled > 0
+      ) {
         await new Promise((r) => setTimeout(r, 250));
       }
     },

@@ -364,6 +364,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const targets = Array.from({ length: options.commandsPerVehicle }).flatMap(() => c.vins);
       await measure('commands', targets.length, (flow) => c.run(flow, targets, options.concurrency));
     }
+    const tripFailures = new Map<string, number>();
     if (options.flows.includes('telemetry')) {
       await measure('telemetry', senders.length * options.telemetryPerEcu, async (flow) => {
         telemetryFlow = flow;
@@ -379,6 +380,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             );
             if (!ok) {
               flow.failed += n;
+              const why = ecu.lastConnectFailure ?? 'unknown';
+              tripFailures.set(why, (tripFailures.get(why) ?? 0) + 1);
               return;
             }
           }
@@ -401,6 +404,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         });
         await gw.settle();
       });
+      if (tripFailures.size > 0) {
+        log(
+          `  trips whose connect failed every attempt, by the last attempt's failure: ${[...tripFailures].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        );
+      }
     }
     await gw.settle();
     await campaign?.settle();
@@ -410,6 +418,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       ecus,
       flows: options.flows,
       commandIds: campaign?.commandIds ?? [],
+      executedCommands: executedAt,
       telemetryPerEcu: options.flows.includes('telemetry') ? options.telemetryPerEcu : 0,
       senders,
       deadLetters: lambda.deadLetters,

@@ -35,22 +35,49 @@ async function scanAll(
   return items;
 }
 
-/** Commands of `ids` still PENDING and not yet expired (no final status). */
-export async function countPending(ddb: DynamoDBClient, ids: readonly string[]): Promise<number> {
+/**
+ * The campaign's commands in the commands table: `unsettled` counts those still PENDING and not yet expired (no
+ * final status) plus those an ECU executed whose result is not in the row yet (still PENDING, expired or not: a
+ * result that never arrives, or was dropped, leaves an executed command PENDING for ever).
+ */
+export async function commandStates(
+  ddb: DynamoDBClient,
+  ids: readonly string[],
+  executed: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): Promise<{
+  byStatus: Map<string, number>;
+  unsettled: number;
+  pending: number;
+  executedWithoutResult: number;
+  missing: number;
+}> {
   const wanted = new Set(ids);
   const rows = await scanAll(ddb, 'cv-security-local-commands', 'commandId, #s, expiresAt', {
     '#s': 'status',
   });
   const now = Date.now();
-  let pending = wanted.size;
+  const byStatus = new Map<string, number>();
+  let pending = 0;
+  let executedWithoutResult = 0;
+  let found = 0;
   for (const r of rows) {
     const id = r.commandId?.S ?? '';
     if (!wanted.has(id)) continue;
-    const status = r.status?.S ?? '';
-    const expired = status === 'PENDING' && Date.parse(r.expiresAt?.S ?? '') <= now;
-    if (status !== 'PENDING' || expired) pending -= 1;
+    found += 1;
+    const status = r.status?.S ?? '?';
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    if (status !== 'PENDING') continue;
+    if (executed.has(id)) executedWithoutResult += 1;
+    else if (Date.parse(r.expiresAt?.S ?? '') > now) pending += 1;
   }
-  return pending;
+  const missing = wanted.size - found;
+  return {
+    byStatus,
+    unsettled: pending + executedWithoutResult + missing,
+    pending,
+    executedWithoutResult,
+    missing,
+  };
 }
 
 export async function checkInvariants(input: {
@@ -59,6 +86,8 @@ export async function checkInvariants(input: {
   ecus: readonly EcuSimulator[];
   flows: readonly string[];
   commandIds: readonly string[];
+  /** Command ids an ECU verified and executed (their result must reach the row). */
+  executedCommands: ReadonlyMap<string, unknown>;
   telemetryPerEcu: number;
   /** The ECUs that sent telemetry (every registered ECU, or the online ones without a JITR flow). */
   senders: readonly EcuSimulator[];
@@ -107,20 +136,12 @@ export async function checkInvariants(input: {
     });
   }
   if (input.flows.includes('commands')) {
-    const pending = await countPending(ddb, input.commandIds);
-    const rows = await scanAll(ddb, 'cv-security-local-commands', 'commandId, #s', { '#s': 'status' });
-    const wanted = new Set(input.commandIds);
-    const byStatus = new Map<string, number>();
-    for (const r of rows) {
-      if (!wanted.has(r.commandId?.S ?? '')) continue;
-      const s = r.status?.S ?? '?';
-      byStatus.set(s, (byStatus.get(s) ?? 0) + 1);
-    }
-    const missing = input.commandIds.length - [...byStatus.values()].reduce((a, b) => a + b, 0);
+    const c = await commandStates(ddb, input.commandIds, input.executedCommands);
+    const executed = input.commandIds.filter((id) => input.executedCommands.has(id)).length;
     out.push({
-      name: 'every command delivered or with a final status',
-      ok: pending === 0 && missing === 0 && input.commandIds.length > 0,
-      detail: `${input.commandIds.length} accepted: ${[...byStatus].map(([k, v]) => `${k} ${v}`).join(', ')}; ${pending} without a final status, ${missing} missing`,
+      name: 'every command delivered or with a final status; every executed command with its result',
+      ok: c.unsettled === 0 && input.commandIds.length > 0,
+      detail: `${input.commandIds.length} accepted: ${[...c.byStatus].map(([k, v]) => `${k} ${v}`).join(', ')}; ${executed} executed by their ECU, ${c.executedWithoutResult} of them without their result; ${c.pending} others without a final status, ${c.missing} missing`,
     });
   }
   if (input.flows.includes('telemetry')) {
