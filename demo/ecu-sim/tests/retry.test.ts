@@ -3,26 +3,12 @@
  * a throttled wave does not return in step), backs off exponentially with full jitter when there
  * is no Retry-After, never retries a refusal, and gives up after its attempts.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import type { KMS } from '@aws-sdk/client-kms';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EcuSimulator, EnrolmentError, type RetryPolicy, retryAfterSeconds } from '../src/index.js';
+import { EnrolmentError, type RetryPolicy, retryAfterSeconds } from '../src/index.js';
+import { offlineEcu } from './offline-ecu.js';
 
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const ecu = () =>
-  new EcuSimulator({
-    vin: 'WVWZZZ1JZXW000001',
-    ecuId: 'GATEWAY-1',
-    attestation: {
-      certificatePem: 'birth certificate (not read by the simulator)',
-      privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    },
-    kms: {} as KMS,
-    telemetryKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
-    commandKeys: [],
-    commandIssuer: 'cv-security:test',
-  });
+const ecu = () => offlineEcu('GATEWAY-1');
 const issued = {
   statusCode: 201,
   body: JSON.stringify({

@@ -3,27 +3,14 @@
  * one more failed attempt (backed off like the others), never the end of the send, and the same
  * envelope is resent once connected.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import type { KMS } from '@aws-sdk/client-kms';
 import { describe, expect, it, vi } from 'vitest';
-import { EcuSimulator, type RetryPolicy } from '../src/index.js';
+import type { RetryPolicy } from '../src/index.js';
+import { offlineEcu } from './offline-ecu.js';
 
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const gateway = { url: 'mqtts://127.0.0.1:1', serverCaPem: 'server CA (not read: connect is replaced)' };
 
 function simulator() {
-  const ecu = new EcuSimulator({
-    vin: 'WVWZZZ1JZXW000001',
-    ecuId: 'TELEMATICS-1',
-    attestation: {
-      certificatePem: 'birth certificate (not read by the simulator)',
-      privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    },
-    kms: {} as KMS,
-    telemetryKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k',
-    commandKeys: [],
-    commandIssuer: 'cv-security:test',
-  });
+  const ecu = offlineEcu('TELEMATICS-1');
   const internals = ecu as unknown as {
     encryptor: { encrypt: (input: unknown) => Promise<{ payload: Buffer }> };
     client: unknown;
